@@ -1,0 +1,1 @@
+"""The console's vocabulary (shared/spec/actions.md) and the executors behind it."""

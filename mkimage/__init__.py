@@ -1,0 +1,1 @@
+"""Offline image builder: assembles llmos from Debian packages and PyPI on the host."""
