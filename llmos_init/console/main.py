@@ -1,0 +1,267 @@
+"""`python -m llmos_init console [--sandbox DIR] [--model PATH] [--no-model] [--dumb]`.
+
+Guest or host is decided explicitly:
+- with `--sandbox DIR` the console runs on a host terminal against DIR, which plays the
+  part of "/" (DIR/data is the data partition; both are created when missing). Power
+  requests only say what they would do; "power off" and Ctrl-D end the session.
+- without it the console acts on the real system (data on /data, starting in /data), and
+  it refuses to start unless this really is llmos: /run/llmos exists (the boot sequence
+  writes it) or PID 1 is llmos_init. Nobody turns a workstation into a sandbox by accident.
+
+In the image the supervisor starts the console as a service with the serial tty as fds
+0/1/2 (session leader, controlling tty); the console only ever uses those fds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from .history import History
+from .lineedit import LineEditor
+from .session import Banner, Session
+from .term import Terminal
+
+GUEST_DATA = "/data"
+RUN_DIR = "/run/llmos"
+BOOT_JSON = "/run/llmos/boot.json"
+SHUTDOWN_WAIT = 60.0
+
+
+@dataclass
+class Options:
+    sandbox: str | None = None
+    model: str | None = None
+    no_model: bool = False
+    dumb: bool = False
+
+
+def parse_args(argv: list[str]) -> Options:
+    p = argparse.ArgumentParser(prog="python -m llmos_init console",
+                                description="The llmos natural-language console.")
+    p.add_argument("--sandbox", metavar="DIR",
+                   help="run on this host against DIR (it plays /; created if missing)")
+    p.add_argument("--model", metavar="PATH", help="GGUF model file for the planner")
+    p.add_argument("--no-model", action="store_true",
+                   help="no language model: the deterministic planner only")
+    p.add_argument("--dumb", action="store_true", help="no ANSI sequences (also TERM=dumb)")
+    ns = p.parse_args(argv)
+    if ns.model and ns.no_model:
+        p.error("--model and --no-model exclude each other")
+    return Options(sandbox=ns.sandbox, model=ns.model, no_model=ns.no_model, dumb=ns.dumb)
+
+
+def is_llmos_guest() -> bool:
+    if os.path.isdir(RUN_DIR):
+        return True
+    try:
+        with open("/proc/1/cmdline", "rb") as f:
+            return b"llmos" in f.read()
+    except OSError:
+        return False
+
+
+# --- facts for the banner ----------------------------------------------------------------
+
+def boot_seconds(path: str = BOOT_JSON) -> float | None:
+    """Total of the boot sequence's timed steps, from the file boot.py writes."""
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):
+        return None
+    return _boot_total(data)
+
+
+def _number(d: dict, *keys: str, scale: float = 1.0) -> float | None:
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v) * scale
+    return None
+
+
+def _boot_total(data) -> float | None:
+    if isinstance(data, dict):
+        total = _number(data, "total_s", "total_seconds", "total")
+        if total is None:
+            total = _number(data, "total_ms", scale=0.001)
+        if total is not None:
+            return total
+        data = data.get("steps")
+    if not isinstance(data, list):
+        return None
+    total, seen = 0.0, False
+    for step in data:
+        if not isinstance(step, dict):
+            continue
+        v = _number(step, "seconds", "duration_s", "elapsed_s", "duration", "s")
+        if v is None:
+            v = _number(step, "ms", "duration_ms", "elapsed_ms", scale=0.001)
+        if v is not None:
+            total += v
+            seen = True
+    return total if seen else None
+
+
+def uptime_seconds() -> float | None:
+    try:
+        with open("/proc/uptime") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def memory() -> tuple[int | None, int | None]:
+    values = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                parts = rest.split()
+                if parts and parts[0].isdigit():
+                    values[key] = int(parts[0]) * 1024
+    except OSError:
+        return None, None
+    return values.get("MemTotal"), values.get("MemAvailable", values.get("MemFree"))
+
+
+def hostname() -> str:
+    return os.uname().nodename
+
+
+# --- collaborators (imported lazily: a missing or broken one costs its feature only) --------
+
+def make_planner(opts: Options):
+    try:
+        from ..planner import Planner
+        planner = Planner(model_path=None if opts.no_model else opts.model)
+        if not opts.no_model:
+            planner.start_loading()
+        return planner, None
+    except Exception as exc:  # noqa: BLE001 - the console still runs and says why
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def make_spawn():
+    """The console is the subreaper of what it starts; the Reaper owns the waiting."""
+    try:
+        from ..supervisor import Reaper
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        from ..sys import system as _sys
+        subreaper = getattr(_sys, "set_child_subreaper", None)
+        if subreaper is not None:
+            subreaper(True)
+    except Exception:  # noqa: BLE001 - without it orphans go to PID 1, which reaps them too
+        pass
+    return Reaper().spawn
+
+
+class Power:
+    """The console's side of power requests: ask PID 1 on the guest, just say so on a host."""
+
+    def __init__(self, sandbox: bool):
+        self.sandbox = sandbox
+        self.requested: str | None = None
+        self.session: Session | None = None
+
+    def __call__(self, action: str) -> str:
+        self.requested = action
+        if self.sandbox:
+            if action == "poweroff":
+                if self.session is not None:
+                    self.session.ended = True
+                return "(host console: the machine is not powered off; ending this session)"
+            return "(host console: the machine is not rebooted)"
+        from ..tools.context import pid1_power
+        message = pid1_power(action)
+        if self.session is not None:
+            self.session.ended = True
+        return message
+
+
+def make_executor(cwd: str, sandbox: str | None, power: Power):
+    try:
+        from ..journal import Journal
+        from ..tools.context import Context
+        from ..tools.executor import Executor
+        ctx = Context(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
+                      request_power=power)
+        return Executor(ctx, Journal(ctx.real_data_dir)), ctx, None
+    except Exception as exc:  # noqa: BLE001
+        return None, None, f"{type(exc).__name__}: {exc}"
+
+
+# --- running ----------------------------------------------------------------------------
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
+                executor=None, context=None) -> int:
+    """Build the session (collaborators may be injected) and run it on `term`."""
+    sandbox = os.path.realpath(opts.sandbox) if opts.sandbox else None
+    if sandbox:
+        os.makedirs(os.path.join(sandbox, GUEST_DATA.lstrip("/")), exist_ok=True)
+        real_data = os.path.join(sandbox, GUEST_DATA.lstrip("/"))
+        cwd = GUEST_DATA
+    else:
+        real_data = GUEST_DATA
+        cwd = GUEST_DATA if os.path.isdir(GUEST_DATA) else "/"
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+    term = term or Terminal(0, 1, dumb=True if opts.dumb else None)
+    power = Power(sandbox=bool(sandbox))
+    planner_error = executor_error = None
+    if planner is None:
+        planner, planner_error = make_planner(opts)
+    if executor is None:
+        executor, context, executor_error = make_executor(cwd, sandbox, power)
+    history = History(os.path.join(real_data, ".history"))
+    editor = LineEditor(term, history)
+    total, free = memory()
+    banner = Banner(hostname=hostname(), boot_seconds=None if sandbox else boot_seconds(),
+                    uptime_seconds=uptime_seconds(), memory_total=total, memory_free=free,
+                    sandbox=sandbox)
+    if history.error:
+        banner.extra.append(f"history not kept: {history.error}")
+    session = Session(term, editor, planner, executor, cwd=cwd, hostname=hostname,
+                      sandbox=sandbox, banner=banner, planner_error=planner_error,
+                      executor_error=executor_error, context=context)
+    power.session = session
+    term.enter_raw()
+    try:
+        code = session.run()
+        if power.requested and not sandbox:
+            # PID 1 is shutting the machine down and will stop us; do not exit early and
+            # get restarted as a service meanwhile.
+            deadline = time.monotonic() + SHUTDOWN_WAIT
+            while time.monotonic() < deadline:
+                time.sleep(0.5)
+        return code
+    finally:
+        term.restore()
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not opts.sandbox and not is_llmos_guest():
+        print("this machine is not running llmos (no /run/llmos, PID 1 is not llmos_init);\n"
+              "try the console against a directory: python -m llmos_init console --sandbox DIR",
+              file=sys.stderr)
+        return 2
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
+    try:
+        return run_console(opts)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,368 @@
+"""The console's session loop: read a request, plan it, show the plan, confirm, run, show.
+
+The session owns no policy of its own: the planner decides what a request means, the
+executor decides what is refused, what needs a confirmation and what happens; the session
+asks, shows and keeps the conversation (cwd and the planner's history). Only requests and
+plans go into that history; nothing read from a file or produced by a tool is ever given
+back to the planner.
+
+Everything slow (planning, an answer from the model) runs in a worker thread while this
+thread keeps reading the terminal, so Ctrl-C always gets through and a status line shows
+that the console is working.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import render
+from .lineedit import EndOfInput, InputClosed, Interrupted, LineEditor
+
+REPLY_TOOLS = ("answer", "clarify", "help")
+HISTORY_LIMIT = 20
+POLL_INTERVAL = 0.05
+STATUS_DELAY = 0.1
+CANCEL_GRACE = 2.0
+
+
+@dataclass
+class Banner:
+    hostname: str
+    boot_seconds: float | None = None     # the boot sequence's total, when known
+    uptime_seconds: float | None = None
+    memory_total: int | None = None       # bytes
+    memory_free: int | None = None
+    sandbox: str | None = None
+    extra: list[str] = field(default_factory=list)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, term, editor: LineEditor, planner: Any, executor: Any, *,
+                 cwd: str, hostname: Callable[[], str], sandbox: str | None = None,
+                 banner: Banner | None = None, planner_error: str | None = None,
+                 executor_error: str | None = None, context: Any = None,
+                 status_delay: float = STATUS_DELAY):
+        self.term = term
+        self.editor = editor
+        self.planner = planner
+        self.executor = executor
+        self.cwd = cwd
+        self.hostname = hostname
+        self.sandbox = sandbox
+        self.banner = banner
+        self.planner_error = planner_error
+        self.executor_error = executor_error
+        self.context = context
+        self.status_delay = status_delay
+        self.history: list[dict] = []
+        self.ended = False                 # set by a power request, or by exit on the host
+        self._model_status = None
+        self._pending_plan: threading.Thread | None = None
+
+    # --- output helpers ------------------------------------------------------------------
+
+    def say(self, text: str, style: str | None = None) -> None:
+        """Write console text (already sanitized where it holds untrusted parts)."""
+        if style:
+            text = render.style(text, style, self.term.ansi)
+        self.term.write(text + "\n")
+
+    def model_status(self) -> str:
+        if self.planner is None:
+            return f"unavailable: {self.planner_error or 'no planner'}"
+        try:
+            return str(self.planner.status)
+        except Exception as exc:  # noqa: BLE001 - a broken status is still a status
+            return f"unavailable: {exc}"
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.show_banner()
+        while not self.ended:
+            self._note_model_change()
+            prompt = render.format_prompt(self.hostname(), self.cwd, self.term.columns())
+            try:
+                line = self.editor.read_line(prompt)
+            except Interrupted:
+                continue
+            except EndOfInput:
+                self.on_end_key()
+                continue
+            except InputClosed:
+                break
+            if self.editor.history is not None and line.strip():
+                self.editor.history.add(line.strip())
+            try:
+                self.handle(line)
+            except InputClosed:
+                break
+            except Exception as exc:  # noqa: BLE001 - one request never ends the console
+                self.say(render.format_exception(exc), "red")
+        return 0
+
+    def show_banner(self) -> None:
+        b = self.banner
+        if b is None:
+            return
+        first = f"llmos on {render.sanitize(b.hostname, keep_newlines=False)}"
+        if b.boot_seconds is not None:
+            first += f", booted in {render.human_duration(b.boot_seconds)}"
+        if b.uptime_seconds is not None:
+            first += f", up {render.human_duration(b.uptime_seconds)}"
+        self.say(first, "bold")
+        self._model_status = self.model_status()
+        self.say(f"model: {render.sanitize(self._model_status)}")
+        if b.memory_total:
+            mem = f"memory: {render.human_size(b.memory_total)} total"
+            if b.memory_free is not None:
+                mem += f", {render.human_size(b.memory_free)} free"
+            self.say(mem)
+        if b.sandbox:
+            self.say(f"host console: sandbox {render.sanitize(b.sandbox)} plays /")
+        for line in b.extra:
+            self.say(render.sanitize(line))
+        exit_word = "exit" if self.sandbox else "power off"
+        self.say(f'Type a request in plain words; "help" shows examples; Ctrl-D to {exit_word}.', "dim")
+
+    def _note_model_change(self) -> None:
+        status = self.model_status()
+        if self._model_status is not None and status != self._model_status:
+            self.say(f"model: {render.sanitize(status)}", "dim")
+        self._model_status = status
+
+    def on_end_key(self) -> None:
+        """Ctrl-D on an empty line: ask, then exit (host) or power off (guest)."""
+        question = "exit? [y/N] " if self.sandbox else "Power off? [y/N] "
+        if not self.confirm(question):
+            return
+        if self.sandbox:
+            self.ended = True
+            return
+        if self.executor is not None:
+            self.run_action({"tool": "poweroff", "args": {}}, confirmed=True)
+        else:
+            self.say(render.format_error(f"cannot power off: {self.executor_error}"), "red")
+
+    # --- one request --------------------------------------------------------------------
+
+    def handle(self, line: str) -> None:
+        request = line.strip()
+        if not request:
+            return
+        if self.planner is None:
+            self.say(render.format_error(f"the planner is unavailable: {self.planner_error}"), "red")
+            return
+        try:
+            plan = self.plan(request)
+        except _Cancelled:
+            self.say("cancelled", "dim")
+            return
+        from ..tools.registry import PlanError, validate_plan
+        try:
+            plan = validate_plan(plan)
+        except PlanError as exc:
+            self.say(render.format_error(f"the planner gave an invalid plan: {exc}"), "red")
+            return
+        self.history.append({"request": request, "plan": plan})
+        del self.history[:-HISTORY_LIMIT]
+        for action in plan:
+            if action["tool"] not in REPLY_TOOLS:
+                self.say(render.format_action(action), "cyan")
+        for i, action in enumerate(plan):
+            if not self.run_action(action, request=request):
+                left = len(plan) - i - 1
+                if left:
+                    self.say(f"stopped: {left} more action(s) not run", "dim")
+                return
+            if self.ended:
+                return
+
+    def plan(self, request: str) -> list:
+        history = [dict(h) for h in self.history]
+        return self._in_background(lambda: self.planner.plan(request, self.cwd, history))
+
+    def run_action(self, action: dict, request: str = "", confirmed: bool = False) -> bool:
+        """Run one action; False when it was refused, declined or failed."""
+        tool = action["tool"]
+        if tool == "answer":
+            return self.answer(request, action)
+        if tool == "clarify":
+            question = action["args"].get("question") or "Could you say that more precisely?"
+            self.say(render.sanitize(question))
+            return True
+        ex = self.executor
+        if ex is None:
+            self.say(render.format_error(f"the executor is unavailable: {self.executor_error}"), "red")
+            return False
+        reason = ex.check(action)
+        if reason:
+            self.say(render.format_refusal(action, reason), "red")
+            return False
+        if not confirmed and ex.needs_confirmation(action):
+            self.say(render.sanitize(ex.preview(action)), "yellow")
+            if not self.confirm("Proceed? [y/N] "):
+                self.say("declined: nothing changed")
+                return False
+        result = ex.run(action)
+        text = getattr(result, "text", "") or ""
+        ok = bool(getattr(result, "ok", False))
+        if text:
+            self.say(render.sanitize(text.rstrip("\n")), None if ok else "red")
+        new_cwd = getattr(result, "changed_cwd", None)
+        if new_cwd:
+            self.cwd = new_cwd
+            if self.context is not None:
+                self.context.cwd = new_cwd
+        return ok
+
+    def confirm(self, question: str) -> bool:
+        """Only "y" or "yes" typed after the question counts; anything else is no."""
+        self.editor.discard_typeahead()
+        try:
+            reply = self.editor.read_line(question, use_history=False)
+        except (Interrupted, EndOfInput):
+            return False
+        return reply.strip().lower() in ("y", "yes")
+
+    def answer(self, request: str, action: dict) -> bool:
+        text = action["args"].get("text")
+        if text:
+            self.say(render.sanitize(text))
+            return True
+        stream = getattr(self.planner, "stream_answer", None)
+        if stream is None:
+            self.say(render.format_error("no answer available (the planner cannot answer)"), "red")
+            return False
+        cancel = threading.Event()
+        tokens: queue.Queue = queue.Queue()
+        done = object()
+
+        def produce():
+            try:
+                for tok in stream(request, cancel=cancel):
+                    tokens.put(tok)
+                    if cancel.is_set():
+                        break
+            except BaseException as exc:  # noqa: BLE001 - shown by the main thread
+                tokens.put(exc)
+            tokens.put(done)
+
+        worker = threading.Thread(target=produce, name="answer", daemon=True)
+        worker.start()
+        started = time.monotonic()
+        status = _StatusLine(self)
+        wrote = False
+        ended_with_newline = True
+        while True:
+            try:
+                item = tokens.get(timeout=0 if not tokens.empty() else POLL_INTERVAL)
+            except queue.Empty:
+                item = None
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                status.clear()
+                if wrote and not ended_with_newline:
+                    self.term.write("\n")
+                self.say(render.format_exception(item), "red")
+                return False
+            if item is not None:
+                status.clear()
+                piece = render.sanitize(item)
+                if not wrote:
+                    piece = piece.lstrip()
+                if piece:
+                    self.term.write(piece)
+                    wrote = True
+                    ended_with_newline = piece.endswith("\n")
+                continue
+            if self.editor.poll_interrupt(0):
+                cancel.set()
+                status.clear()
+                self.term.write((" " if wrote and not ended_with_newline else "") + "^C\n")
+                self.say("(answer cancelled)", "dim")
+                worker.join(CANCEL_GRACE)
+                return True
+            if not wrote:
+                status.show(time.monotonic() - started)
+        status.clear()
+        if wrote and not ended_with_newline:
+            self.term.write("\n")
+        return True
+
+    def _in_background(self, work: Callable[[], Any]) -> Any:
+        """Run `work` in a thread; show a status line after a moment; Ctrl-C abandons it."""
+        if self._pending_plan is not None and self._pending_plan.is_alive():
+            # A cancelled plan is still running: let it finish first (the planner is one
+            # model; two requests at once would only compete for it).
+            status = _StatusLine(self, text="… finishing the cancelled request")
+            while self._pending_plan.is_alive():
+                status.show(0)
+                if self.editor.poll_interrupt(POLL_INTERVAL):
+                    status.clear()
+                    raise _Cancelled()
+            status.clear()
+        box: dict = {}
+
+        def target():
+            try:
+                box["value"] = work()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=target, name="plan", daemon=True)
+        worker.start()
+        started = time.monotonic()
+        status = _StatusLine(self)
+        try:
+            while True:
+                worker.join(0.01)
+                if not worker.is_alive():
+                    break
+                if self.editor.poll_interrupt(POLL_INTERVAL):
+                    self._pending_plan = worker
+                    raise _Cancelled()
+                status.show(time.monotonic() - started)
+        finally:
+            status.clear()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+class _StatusLine:
+    """`… thinking` on its own line while the console works, erased when it is done.
+
+    On an ANSI terminal the line is rewritten in place (once a second at most) and erased;
+    on a dumb terminal it is printed once as a plain line and left there."""
+
+    def __init__(self, session: Session, text: str | None = None):
+        self.s = session
+        self.text = text
+        self.shown: str | None = None
+
+    def show(self, elapsed: float) -> None:
+        if elapsed < self.s.status_delay:
+            return
+        text = self.text or render.status_text(elapsed, self.s.model_status())
+        if text == self.shown:
+            return
+        term = self.s.term
+        if term.ansi:
+            term.write("\r" + render.style(text, "dim", True) + "\x1b[K")
+        elif self.shown is None:
+            term.write(text + "\n")
+        self.shown = text
+
+    def clear(self) -> None:
+        if self.shown is not None and self.s.term.ansi:
+            self.s.term.write("\r\x1b[K")
+        self.shown = None
