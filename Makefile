@@ -1,0 +1,59 @@
+# llmos: build, boot and test.  `make run` and `make test` are all a fresh machine needs.
+#
+#   make / make image   build images/$(TARGET)/ (kernel, root, model, data, run-qemu.sh)
+#   make run            build what is missing, then boot it in QEMU (serial console here)
+#   make test           host tests + QEMU integration tests (builds the image first)
+#   make deps           host tools (apt-get, only what is missing) + the Python venv
+#   make eval           score the planner on tests/eval (accuracy, unsafe plans, latency)
+#   make bench          benchmarks (not tests): boot, inference, latency, footprint
+#   make clean          remove images/ (the data image included: asks first)
+#
+# Variables: TARGET=x86_64, MODEL=/path/to/model.gguf, ACCEL=tcg|kvm (run),
+# LLMOS_CACHE=~/.cache/llmos (heavy build steps), PYTEST_ARGS=..., LLMOS_TIMEOUT_MULT=1
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+TARGET ?= x86_64
+MODEL ?=
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
+
+.PHONY: all image run test deps host-deps venv eval bench clean
+
+all: image
+
+image: deps
+	$(PY) -m mkimage image --target $(TARGET) $(if $(MODEL),--model $(MODEL))
+
+run: image
+	images/$(TARGET)/run-qemu.sh
+
+test: image
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+deps: host-deps venv
+
+host-deps:
+	@ci/host-deps.sh $(TARGET)
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): ci/requirements.txt mkimage/pins.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "llmos needs Python 3.11 on the host (the image runs 3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r ci/requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check "$$($(PY) -m mkimage wheel --target $(shell uname -m))"
+	rm -f $(VENV)/.llmos-* && touch $@
+
+eval: deps
+	$(PY) -m tests.eval.score $(EVAL_ARGS)
+
+bench: image
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	@if [ -e images/$(TARGET)/data.ext4 ]; then \
+	  read -p "remove images/ including the data image with your files? [y/N] " a; \
+	  [ "$$a" = y ] || exit 1; fi
+	rm -rf images

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the host tools the build and the tests need, with apt-get, only when missing.
+# Usage: ci/host-deps.sh [TARGET]   (TARGET=x86_64 by default)
+set -euo pipefail
+target="${1:-x86_64}"
+
+# Debian package -> a file that shows it is installed
+declare -A need=(
+  [qemu-system-x86]=/usr/bin/qemu-system-x86_64
+  [qemu-utils]=/usr/bin/qemu-img
+  [squashfs-tools]=/usr/bin/mksquashfs
+  [e2fsprogs]=/sbin/mkfs.ext4
+  [build-essential]=/usr/bin/g++
+  [cmake]=/usr/bin/cmake
+  [bc]=/usr/bin/bc
+  [bison]=/usr/bin/bison
+  [flex]=/usr/bin/flex
+  [libelf-dev]=/usr/include/libelf.h
+  [libssl-dev]=/usr/include/openssl/ssl.h
+  [python3-venv]=/usr/lib/python3.11/ensurepip/__init__.py
+  [zstd]=/usr/bin/zstd
+  [cpio]=/usr/bin/cpio
+  [kmod]=/usr/bin/kmod
+)
+
+missing=()
+for pkg in "${!need[@]}"; do
+  [ -e "${need[$pkg]}" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "host-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,139 @@
+"""Puts the pieces together into images/<target>/.
+
+  <kernel>          bzImage / Image (kernel.py)
+  rootfs.squashfs   the read-only root, zstd (rootfs.py)
+  model.squashfs    the model on its own read-only partition, uncompressed: llama.cpp
+                    mmaps it straight from the page cache, without the zstd
+                    decompression that costs seconds under TCG, and MODEL= swaps it
+                    without rebuilding the root
+  data.ext4         the writable data partition; created only when missing, never
+                    overwritten (it holds the user's files)
+  run-qemu.sh       the QEMU command line
+  manifest.json     sizes, versions, cache keys
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import cache, kernel, model, rootfs, wheel
+from .targets import REPO, Target
+
+DATA_SIZE_MB = 256
+QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc")}
+
+
+def source_files() -> list[Path]:
+    """Every repository file that ends up in the root image (its cache key)."""
+    files = [REPO / "init/llmos-init"]
+    for top in ("llmos_init", "rootfs", "mkimage"):
+        files += sorted(p for p in (REPO / top).rglob("*")
+                        if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("_llmos_sys"))
+    return files
+
+
+def build_rootfs(target: Target, whl: Path) -> Path:
+    files = source_files()
+    k = cache.key(target.name, whl.name, cache.file_digest(whl),
+                  rootfs.pool_for(target).name, [str(p.relative_to(REPO)) for p in files], files)
+    out = cache.entry("rootfs", f"{target.name}-{k}")
+    if not cache.is_done(out):
+        with cache.building("rootfs", f"{target.name}-{k}") as tmp:
+            root = tmp / "root"
+            cache.log("assembling the root filesystem")
+            libs = rootfs.assemble(target, whl, root)
+            (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
+            cache.log("making rootfs.squashfs (zstd)")
+            subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"), "-comp", "zstd",
+                            "-noappend", "-all-root", "-no-xattrs", "-quiet", "-no-progress",
+                            "-processors", str(os.cpu_count() or 2)], check=True)
+            shutil.rmtree(root)
+    return out / "rootfs.squashfs"
+
+
+def build_model_image(gguf: Path) -> Path:
+    k = cache.key(gguf.name, cache.file_digest(gguf))
+    out = cache.entry("model-image", k)
+    if not cache.is_done(out):
+        with cache.building("model-image", k) as tmp:
+            cache.log(f"making model.squashfs from {gguf.name} (uncompressed)")
+            src = tmp / "src"
+            src.mkdir()
+            os.link(gguf, src / gguf.name) if gguf.stat().st_dev == src.stat().st_dev \
+                else shutil.copy2(gguf, src / gguf.name)
+            subprocess.run(["mksquashfs", str(src), str(tmp / "model.squashfs"), "-noI", "-noD",
+                            "-noF", "-noX", "-noappend", "-all-root", "-no-xattrs", "-quiet",
+                            "-no-progress"], check=True)
+            shutil.rmtree(src)
+    return out / "model.squashfs"
+
+
+def make_data_image(path: Path, size_mb: int = DATA_SIZE_MB) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        for sub in ("log", "etc", "trash"):
+            os.mkdir(os.path.join(d, sub))
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            f.truncate(size_mb << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "llmos-data", "-E", "root_owner=0:0",
+                        "-d", d, str(tmp)], check=True)
+        tmp.replace(path)
+
+
+def write_run_script(target: Target, dest: Path) -> None:
+    qemu, machine = QEMU[target.arch]
+    text = (Path(__file__).with_name("templates") / "run-qemu.sh").read_text()
+    for k, v in {"@TARGET@": target.name, "@KERNEL@": target.kernel_image, "@QEMU@": qemu,
+                 "@MACHINE@": machine, "@CONSOLE@": target.console, "@DISK@": target.disk_prefix}.items():
+        text = text.replace(k, v)
+    dest.write_text(text)
+    dest.chmod(0o755)
+
+
+def _install(src: Path, dest: Path) -> None:
+    """Copy src to dest unless dest is already that file (same size and mtime)."""
+    if dest.exists() and dest.stat().st_size == src.stat().st_size and \
+            int(dest.stat().st_mtime) == int(src.stat().st_mtime):
+        return
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.copy2(src, tmp)
+    tmp.replace(dest)
+
+
+def build(target: Target, model_path: str | None = None, out: str | None = None) -> Path:
+    t0 = time.monotonic()
+    dest = Path(out) if out else REPO / "images" / target.name
+    dest.mkdir(parents=True, exist_ok=True)
+    kdir = kernel.build(target)
+    whl = wheel.build(target.arch)
+    gguf = model.resolve(model_path)
+    root_img = build_rootfs(target, whl)
+    model_img = build_model_image(gguf)
+    _install(kdir / target.kernel_image, dest / target.kernel_image)
+    _install(root_img, dest / "rootfs.squashfs")
+    _install(model_img, dest / "model.squashfs")
+    if not (dest / "data.ext4").exists():
+        cache.log("making data.ext4 (new, empty)")
+        make_data_image(dest / "data.ext4")
+    write_run_script(target, dest / "run-qemu.sh")
+    manifest = {
+        "target": target.name,
+        "kernel": {"file": target.kernel_image, "bytes": (dest / target.kernel_image).stat().st_size,
+                   "build_seconds": float((kdir / "build-seconds").read_text() or 0),
+                   "cache": kdir.name},
+        "rootfs": {"bytes": (dest / "rootfs.squashfs").stat().st_size, "cache": root_img.parent.name},
+        "model": {"file": gguf.name, "sha256": cache.file_digest(gguf),
+                  "bytes": (dest / "model.squashfs").stat().st_size},
+        "data": {"bytes": (dest / "data.ext4").stat().st_size},
+        "wheel": whl.name,
+    }
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    cache.log(f"images/{target.name} ready in {time.monotonic() - t0:.1f}s: " + ", ".join(
+        f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in manifest.items() if isinstance(v, dict)))
+    return dest

@@ -1,0 +1,111 @@
+"""Builds the kernel from Debian's linux-source-6.1 package: tinyconfig + our fragments.
+
+The result is cached under <cache>/kernel/<target>-<key>, keyed on the source package,
+the fragments' contents and the toolchain, so an unchanged kernel is never rebuilt.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+from . import cache, debian
+from .targets import Target
+
+SOURCE_PKG = "linux-source-6.1"
+_OPT = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
+
+
+def requested_options(fragments: list[Path]) -> dict[str, str]:
+    """CONFIG_X=value lines of the fragments (later fragments win)."""
+    opts: dict[str, str] = {}
+    for frag in fragments:
+        for line in frag.read_text().splitlines():
+            m = _OPT.match(line.strip())
+            if m:
+                opts[m.group(1)] = m.group(2)
+            elif line.startswith("# CONFIG_") and line.rstrip().endswith(" is not set"):
+                opts[line.split()[1]] = "n"
+    return opts
+
+
+def missing_options(config_text: str, wanted: dict[str, str]) -> list[str]:
+    """Options the fragments ask for that the final .config does not have."""
+    have: dict[str, str] = {}
+    for line in config_text.splitlines():
+        m = _OPT.match(line)
+        if m:
+            have[m.group(1)] = m.group(2)
+    bad = []
+    for name, value in wanted.items():
+        got = have.get(name, "n")
+        if got != value:
+            bad.append(f"{name}: wanted {value}, got {got}")
+    return bad
+
+
+def source_tree(deb: Path) -> Path:
+    """The unpacked kernel source of one linux-source .deb (cached)."""
+    k = cache.key(deb.name, cache.file_digest(deb))
+    out = cache.entry("kernel-src", k)
+    if not cache.is_done(out):
+        with cache.building("kernel-src", k) as tmp:
+            cache.log(f"unpacking {deb.name}")
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp / "deb")], check=True)
+            tarball = next((tmp / "deb/usr/src").glob("linux-source-*.tar.*"))
+            with tarfile.open(tarball) as tf:
+                tf.extractall(tmp, filter="fully_trusted")
+            shutil.rmtree(tmp / "deb")
+    return next(p for p in out.iterdir() if p.is_dir() and p.name.startswith("linux-source"))
+
+
+def build(target: Target) -> Path:
+    """Return the directory holding the kernel image (and .config, build.log)."""
+    deb = debian.download([SOURCE_PKG], "all")[SOURCE_PKG]
+    k = cache.key(deb.name, [p for p in target.fragment_paths], target.kernel_arch,
+                  target.kernel_image, target.cross_compile, Path(__file__))
+    out = cache.entry("kernel", f"{target.name}-{k}")
+    if cache.is_done(out):
+        return out
+    src = source_tree(deb)
+    with cache.building("kernel", f"{target.name}-{k}") as tmp:
+        obj = tmp / "obj"
+        obj.mkdir()
+        mk = ["make", "-C", str(src), f"O={obj}", f"ARCH={target.kernel_arch}"]
+        if target.cross_compile:
+            mk.append(f"CROSS_COMPILE={target.cross_compile}")
+        t0 = time.monotonic()
+        cache.log(f"configuring kernel for {target.name}: tinyconfig + {', '.join(target.fragments)}")
+        subprocess.run(mk + ["-s", "tinyconfig"], check=True)
+        env = dict(os.environ, ARCH=target.kernel_arch)
+        subprocess.run([str(src / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(obj),
+                        str(obj / ".config"), *map(str, target.fragment_paths)],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(mk + ["-s", "olddefconfig"], check=True)
+        config = (obj / ".config").read_text()
+        bad = missing_options(config, requested_options(target.fragment_paths))
+        if bad:
+            raise SystemExit("mkimage: kernel options asked for but not set (a dependency is "
+                             "missing from the fragments):\n  " + "\n  ".join(bad))
+        jobs = str(os.cpu_count() or 2)
+        cache.log(f"building kernel {target.kernel_image} with -j{jobs} (a few minutes)")
+        targets = [target.kernel_image] + (["dtbs"] if target.kernel_arch == "arm64" else [])
+        with open(tmp / "build.log", "w") as logf:
+            r = subprocess.run(mk + [f"-j{jobs}", *targets], stdout=logf, stderr=subprocess.STDOUT)
+        if r.returncode:
+            tail = (tmp / "build.log").read_text().splitlines()[-30:]
+            raise SystemExit("mkimage: kernel build failed:\n" + "\n".join(tail))
+        boot = obj / "arch" / target.kernel_arch / "boot"
+        shutil.copy2(boot / target.kernel_image, tmp / target.kernel_image)
+        if (boot / "dts").is_dir():
+            shutil.copytree(boot / "dts", tmp / "dts",
+                            ignore=lambda d, names: [n for n in names if not (
+                                n.endswith(".dtb") or (Path(d) / n).is_dir())])
+        shutil.copy2(obj / ".config", tmp / "config")
+        (tmp / "build-seconds").write_text(f"{time.monotonic() - t0:.0f}\n")
+        shutil.rmtree(obj)
+    return out

@@ -1,0 +1,63 @@
+"""Fixtures for QEMU integration tests: a built image, a fresh data disk, a booted guest."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mkimage.image import make_data_image
+from tests.qemu.harness import Guest, image_dir
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/qemu/" in str(item.fspath):
+            item.add_marker(pytest.mark.qemu)
+
+
+@pytest.fixture(scope="session")
+def image() -> Path:
+    d = image_dir()
+    missing = [f for f in ("bzImage", "rootfs.squashfs", "model.squashfs", "run-qemu.sh")
+               if not (d / f).exists()]
+    if missing:
+        pytest.fail(f"image not built ({', '.join(missing)} missing in {d}): run `make image`")
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.fail("qemu-system-x86_64 missing: run `make deps`")
+    return d
+
+
+@pytest.fixture
+def data_disk(tmp_path) -> Path:
+    p = tmp_path / "data.ext4"
+    make_data_image(p, 64)
+    return p
+
+
+@pytest.fixture
+def guest_factory(image, tmp_path):
+    guests: list[Guest] = []
+
+    def make(data: Path, **kw) -> Guest:
+        wd = tmp_path / f"guest{len(guests)}"
+        wd.mkdir()
+        g = Guest(wd, data, **kw)
+        guests.append(g)
+        return g
+
+    yield make
+    for g in guests:
+        g.kill()
+
+
+@pytest.fixture(scope="module")
+def booted(image, tmp_path_factory):
+    """One guest booted for a whole test module (booting under TCG takes a while)."""
+    wd = tmp_path_factory.mktemp("guest")
+    data = wd / "data.ext4"
+    make_data_image(data, 64)
+    g = Guest(wd, data)
+    g.boot_seconds = g.boot()
+    yield g
+    g.kill()

@@ -1,0 +1,132 @@
+"""Boots an llmos image in QEMU and drives its serial console with pexpect.
+
+Like Buildroot's support/testing/infra/emulator.py: one class that starts QEMU, waits
+for the console prompt and types requests; every timeout is scaled by one multiplier,
+LLMOS_TIMEOUT_MULT (default 1), for slow machines.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pexpect
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_MULT = float(os.environ.get("LLMOS_TIMEOUT_MULT", "1"))
+# The console prompt: "<hostname>:<cwd>> "
+PROMPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*:/[^\r\n]*> ")
+CONFIRM = re.compile(r"\[y/N\]")
+BOOT_TIMEOUT = 240
+
+
+def scaled(seconds: float) -> float:
+    return seconds * TIMEOUT_MULT
+
+
+def image_dir(target: str = "x86_64") -> Path:
+    return REPO / "images" / target
+
+
+class Guest:
+    """One QEMU run of an image, with its own data disk and a monitor socket."""
+
+    def __init__(self, workdir: Path, data_image: Path, target: str = "x86_64",
+                 mem_mb: int = 512, extra_args: tuple[str, ...] = (), append: str = ""):
+        self.workdir = workdir
+        self.data_image = data_image
+        self.target = target
+        self.mem_mb = mem_mb
+        self.extra_args = list(extra_args)
+        self.append = append
+        self.monitor_path = workdir / "monitor.sock"
+        self.log_path = workdir / "serial.log"
+        self.proc: pexpect.spawn | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        script = image_dir(self.target) / "run-qemu.sh"
+        env = dict(os.environ, SERIAL_MUX="off", DATA=str(self.data_image), MEM=str(self.mem_mb),
+                   APPEND=self.append, NET="user")
+        args = ["-monitor", f"unix:{self.monitor_path},server=on,wait=off", *self.extra_args]
+        self._log = open(self.log_path, "a", encoding="utf-8", errors="replace")
+        self.proc = pexpect.spawn(str(script), args, env=env, encoding="utf-8",
+                                  codec_errors="replace", timeout=scaled(60), maxread=65536,
+                                  dimensions=(50, 200))
+        self.proc.logfile_read = self._log
+
+    def boot(self, timeout: float = BOOT_TIMEOUT) -> float:
+        """Start QEMU and wait for the console prompt; return seconds it took."""
+        t0 = time.monotonic()
+        self.start()
+        self.expect(PROMPT, timeout)
+        return time.monotonic() - t0
+
+    def expect(self, pattern, timeout: float = 60) -> int:
+        assert self.proc is not None
+        try:
+            return self.proc.expect(pattern, timeout=scaled(timeout))
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise AssertionError(f"waiting for {pattern!r}: {type(e).__name__}\n"
+                                 f"--- serial log tail ---\n{self.log_tail()}") from None
+
+    def log_text(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    # -- console -----------------------------------------------------------------
+    def ask(self, request: str, timeout: float = 90, confirm: str | None = None) -> str:
+        """Type a request, answer a confirmation if asked, return the output up to the prompt."""
+        assert self.proc is not None
+        self.proc.send(request + "\r")
+        out = ""
+        while True:
+            i = self.expect([PROMPT, CONFIRM], timeout)
+            out += self.proc.before + self.proc.after
+            if i == 0:
+                return out
+            if confirm is None:
+                raise AssertionError(f"unexpected confirmation for {request!r}:\n{out}")
+            self.proc.send(confirm + "\r")
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.proc is not None
+        os.write(self.proc.child_fd, data)
+
+    def monitor(self, command: str) -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(str(self.monitor_path))
+            time.sleep(0.2)
+            s.recv(65536)  # banner
+            s.sendall(command.encode() + b"\n")
+            time.sleep(0.5)
+            try:
+                return s.recv(65536).decode(errors="replace")
+            except socket.timeout:
+                return ""
+
+    def wait_exit(self, timeout: float = 120) -> int:
+        """Wait for QEMU to exit by itself; return its exit status."""
+        assert self.proc is not None
+        self.expect(pexpect.EOF, timeout)
+        self.proc.close()
+        return self.proc.exitstatus if self.proc.exitstatus is not None else 128 + (self.proc.signalstatus or 0)
+
+    def poweroff(self, timeout: float = 120) -> int:
+        assert self.proc is not None
+        self.proc.send("power off\r")
+        self.expect(CONFIRM, 60)
+        self.proc.send("y\r")
+        return self.wait_exit(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.isalive():
+            self.proc.terminate(force=True)
+        if getattr(self, "_log", None):
+            self._log.close()
