@@ -122,11 +122,11 @@ def style(text: str, name: str, ansi: bool) -> str:
 ARG_TEXT_LIMIT = 60
 
 
-def _format_arg(value: object) -> str:
+def _format_arg(value: object, quote: bool = False) -> str:
     if isinstance(value, list):
         return " ".join(_format_arg(v) for v in value)
     text = sanitize(value, keep_newlines=False)
-    if isinstance(value, str) and (text == "" or any(c.isspace() for c in text) or '"' in text):
+    if isinstance(value, str) and (quote or text == "" or any(c.isspace() for c in text) or '"' in text):
         return '"' + shorten(text.replace('"', '\\"'), ARG_TEXT_LIMIT) + '"'
     return shorten(text, ARG_TEXT_LIMIT)
 
@@ -151,7 +151,7 @@ def format_action(action: dict) -> str:
         kind = None
         if tool:
             kind = next((a.type for a in tool.args if a.name == key), None)
-        value = _format_arg(args[key])
+        value = _format_arg(args[key], quote=kind == "text")
         if kind in ("path", "text") or (tool and len(tool.args) == 1 and kind != "int"):
             parts.append(value)
         else:

@@ -1,0 +1,266 @@
+"""The line editor fed raw byte streams through a scripted terminal."""
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import pytest
+
+from llmos_init.console.history import History
+from llmos_init.console.lineedit import (EndOfInput, InputClosed, Interrupted, KeyDecoder,
+                                         LineEditor)
+
+from .fakes import FakeTerm
+
+P = "h:/data> "
+
+
+def read(chunks, ansi=True, history=None, limit=4096, columns=80):
+    term = FakeTerm(chunks, ansi=ansi, columns=columns)
+    ed = LineEditor(term, history, limit=limit)
+    return ed, term
+
+
+def lines(chunks, n, **kw):
+    ed, term = read(chunks, **kw)
+    return [ed.read_line(P) for _ in range(n)], term
+
+
+def test_plain_line_and_echo():
+    (line,), term = lines([b"list files\r"], 1)
+    assert line == "list files"
+    assert term.output == P + "list files\n"
+
+
+def test_crlf_is_one_enter_and_lf_alone_works():
+    ed, term = read([b"a\r\nb\nc\r"])
+    assert [ed.read_line(P) for _ in range(3)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("bs", [b"\x7f", b"\x08"])
+def test_backspace(bs):
+    (line,), term = lines([b"abx" + bs + b"c\r"], 1)
+    assert line == "abc"
+
+
+def test_arrows_home_end_delete_edit_the_middle():
+    # "acd", left left, insert b -> "abcd"; Home, Delete -> "bcd"; End, "e" -> "bcde";
+    # ESC O D (SS3 left) then "X" -> "bcdXe"; ESC [ C right then backspace: removes e.
+    seq = b"acd\x1b[D\x1b[Db\x1b[H\x1b[3~\x1b[Fe\x1bODX\x1b[C\x7f\r"
+    (line,), term = lines([seq], 1)
+    assert line == "bcdX"
+
+
+def test_home_end_variants():
+    seq = b"bc\x1b[1~a\x1b[4~d\x1bOHz\x1b[7~y\r"
+    (line,), _ = lines([seq], 1)
+    assert line == "yzabcd"
+
+
+def test_ctrl_keys_emacs_style():
+    # ^A home, ^E end, ^B left, ^F right, ^K kill to end, ^W kill word
+    (line,), _ = lines([b"two words\x01X\x05Y\x02\x02\x0b\x17Z\r"], 1)
+    assert line == "Xtwo Z"
+
+
+def test_ctrl_u_kills_the_line():
+    (line,), _ = lines([b"rm everything\x15ls\r"], 1)
+    assert line == "ls"
+
+
+def test_ctrl_c_cancels_the_line():
+    ed, term = read([b"rm -rf\x03ls\r"])
+    with pytest.raises(Interrupted):
+        ed.read_line(P)
+    assert term.output.endswith("^C\n")
+    assert ed.read_line(P) == "ls"  # the keys after ^C are kept for the next line
+
+
+def test_ctrl_d_on_empty_line_and_in_a_line():
+    ed, _ = read([b"\x04"])
+    with pytest.raises(EndOfInput):
+        ed.read_line(P)
+    ed, _ = read([b"ab\x1b[D\x04\r"])  # in a line it deletes under the cursor
+    assert ed.read_line(P) == "a"
+
+
+def test_end_of_input():
+    ed, _ = read([b"abc"])
+    with pytest.raises(InputClosed):
+        ed.read_line(P)
+
+
+def test_ctrl_l_clears_and_redraws():
+    (line,), term = lines([b"ab\x0cc\r"], 1)
+    assert line == "abc"
+    out = term.output
+    assert "\x1b[2J" in out
+    after = out.split("\x1b[2J", 1)[1]
+    assert after.startswith(P) and "ab" in after
+
+
+def test_history_up_down(tmp_path):
+    h = History(str(tmp_path / ".history"))
+    h.add("first")
+    h.add("second")
+    ed, _ = read([b"\x1b[A\x1b[A\r", b"dra\x1b[A\x1b[B\r", b"\x1b[A\x1b[A\x1b[B\r"], history=h)
+    assert ed.read_line(P) == "first"
+    assert ed.read_line(P) == "dra"            # down past the newest returns the draft
+    assert ed.read_line(P) == "second"
+    ed2, _ = read([b"x\x1b[A\r"], history=h)
+    assert ed2.read_line(P, use_history=False) == "x"
+
+
+def test_invalid_utf8_and_nul_make_the_line_noise_and_next_line_works():
+    ed, term = read([b"ls \xff\xfe\x00\xc3\r", b"ls\r"])
+    assert ed.read_line(P) == "ls"
+    assert "ignored: the line contained" in term.output
+
+
+def test_valid_utf8_split_across_reads():
+    data = "café 日本".encode()
+    ed, _ = read([data[:4], data[4:6], data[6:], b"\r"])
+    assert ed.read_line(P) == "café 日本"
+
+
+@pytest.mark.parametrize("seq", [
+    b"\x1b[12;34X", b"\x1b[?25h", b"\x1b[>0c", b"\x1b]0;evil title\x07", b"\x1b]52;c;Zm9v\x1b\\",
+    b"\x1bP1$qm\x1b\\", b"\x1b_apc\x1b\\", b"\x1b[200~", b"\x1b[24;80R", b"\x1bOP", b"\x1b[15~",
+    b"\x1bx", "\u009b2J".encode(), b"\x1b[1;5D",
+])
+def test_unknown_escape_sequences_are_consumed(seq):
+    ed, term = read([b"ab" + seq + b"c\r"])
+    line = ed.read_line(P)
+    # ESC [ 1;5 D is ctrl-left: a cursor move, so c lands before b
+    assert line == ("acb" if seq == b"\x1b[1;5D" else "abc")
+
+
+def test_unterminated_osc_ends_at_newline_and_csi_is_bounded():
+    ed, _ = read([b"\x1b]0;never ends\r", b"ls\r"])
+    assert ed.read_line(P) == ""
+    assert ed.read_line(P) == "ls"
+    ed, term = read([b"\x1b[" + b"1;" * 100 + b"\r", b"ls\r"])
+    # the over-long CSI is cut off as noise, so that line is not a request
+    assert ed.read_line(P) == "ls"
+    assert "ignored: the line contained" in term.output
+
+
+def test_lone_escape_key_times_out_and_next_key_is_kept():
+    ed, _ = read([b"a\x1b", None, b"b\r"])
+    assert ed.read_line(P) == "ab"
+
+
+def test_one_megabyte_line_is_refused_then_prompt_works():
+    big = b"x" * (1 << 20)
+    chunks = [big[i:i + 4096] for i in range(0, len(big), 4096)] + [b"\r", b"ls\r"]
+    ed, term = read(chunks)
+    t = time.monotonic()
+    line = ed.read_line(P)
+    elapsed = time.monotonic() - t
+    assert line == "ls"
+    assert "line too long (limit 4096), discarded" in term.output
+    assert elapsed < 2.0
+    assert len(term.output) < 20000      # no quadratic redraw, no echo of the discarded part
+    assert term.output.rstrip().endswith(P + "ls")
+
+
+def test_long_line_within_limit_scrolls_in_one_row():
+    text = b"y" * 300
+    (line,), term = lines([text + b"\r"], 1, columns=40)
+    assert line == "y" * 300
+    assert "\n" not in term.output[:-1]
+    ed, term = read([text + b"\x1b[H" + b"\r"], columns=40)  # Home scrolls back to the start
+    assert ed.read_line(P) == "y" * 300
+
+
+def test_paste_is_one_redraw():
+    (line,), term = lines([b"hello world, this is pasted\r"], 1)
+    assert len(term.out) <= 4
+
+
+def test_wide_characters_move_by_two_columns():
+    (line,), term = lines(["日本".encode(), b"\x1b[D", b"\x7f", b"\r"], 1)
+    assert line == "本"
+    assert "\x1b[2D" in term.output   # left over one wide character
+
+
+def test_dumb_mode_writes_no_escape_bytes():
+    chunks = [b"ab", b"\x1b[D", b"c", b"\x7f", b"\x08x", b"\x0c", b"\x1b[A", b"\x1b[3~", b"y\r",
+              b"\x03", b"z\r"]
+    h = History(None)
+    h.add("older")
+    ed, term = read(chunks, ansi=False, history=h)
+    assert ed.read_line(P) == "oldery"
+    with pytest.raises(Interrupted):
+        ed.read_line(P)
+    assert ed.read_line(P) == "z"
+    assert "\x1b" not in term.output
+    assert "\b \b" in term.output
+
+
+def test_random_bytes_never_crash_and_a_prompt_follows():
+    rng = random.Random(5)
+    garbage = bytes(rng.getrandbits(8) for _ in range(100_000))
+    chunks = [garbage[i:i + 997] for i in range(0, len(garbage), 997)] + [b"\x15\r", b"list files\r"]
+    ed, term = read(chunks)
+    got = []
+    t = time.monotonic()
+    while True:
+        try:
+            got.append(ed.read_line(P))
+        except (Interrupted, EndOfInput):
+            continue
+        if got[-1] == "list files":
+            break
+    assert time.monotonic() - t < 5
+    for line in got:
+        assert all(c.isprintable() for c in line)
+
+
+def test_discard_typeahead_and_poll_interrupt():
+    ed, _ = read([b"y\r"])
+    ed.discard_typeahead()
+    with pytest.raises(InputClosed):
+        ed.read_line(P)
+    ed, _ = read([b"ab\x03cd"])
+    assert ed.poll_interrupt(0) is True
+    ed.term.feed(b"\r")
+    assert ed.read_line(P) == "abcd"
+    ed, _ = read([])
+    assert ed.poll_interrupt(0) is False
+
+
+def test_decoder_keeps_state_across_chunks():
+    d = KeyDecoder()
+    assert d.feed(b"\x1b") == []
+    assert d.feed(b"[") == []
+    assert d.feed(b"A") == ["<up>"]
+    assert d.feed(b"\x1b]0;t") == []
+    assert d.feed(b"itle\x1b") == []
+    assert d.feed(b"\\z") == ["z"]
+
+
+def test_through_a_real_pipe(tmp_path):
+    from llmos_init.console.term import Terminal
+    r, w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        os.write(w, b"l\xffs\r" + b"ls\x1b[Dx\r")
+        os.close(w)
+        term = Terminal(r, out_w)
+        assert term.dumb  # not a tty
+        ed = LineEditor(term)
+        # the first line holds invalid UTF-8 and is skipped; arrows do nothing when dumb
+        assert ed.read_line(P) == "lsx"
+        with pytest.raises(InputClosed):
+            ed.read_line(P)
+        os.close(out_w)
+        out_w = -1
+        out = os.read(out_r, 65536)
+        assert b"ignored" in out and b"\x1b" not in out
+    finally:
+        os.close(r)
+        if out_w >= 0:
+            os.close(out_w)
+        os.close(out_r)
