@@ -1,0 +1,113 @@
+"""Where the executors act: current directory, data dir, sandbox, and injectable roots.
+
+Paths the user (and the planner) sees are *console paths*: absolute, rooted at "/". On the
+guest they are the real paths. On a host, the console runs against a sandbox directory
+that plays the part of "/": the console path /data/a.txt is <sandbox>/data/a.txt, ".."
+cannot climb above the sandbox, and a symlink that resolves outside it is refused.
+`Context.real()` maps a console path to the host path; `Context.display()` maps back.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PROTECTED = ("/", "/proc", "/sys", "/dev")
+WRITABLE = ("/data", "/tmp", "/run")
+
+
+def report_power(action: str) -> str:
+    """Host console: nothing is powered off; say so."""
+    return f"(host console: the machine does not {'reboot' if action == 'reboot' else 'power off'})"
+
+
+def pid1_power(action: str) -> str:
+    """Guest: ask PID 1 (the llmos supervisor) for an orderly reboot or power-off."""
+    os.kill(1, signal.SIGTERM if action == "reboot" else signal.SIGUSR2)
+    return "rebooting…" if action == "reboot" else "powering off…"
+
+
+def default_power(action: str) -> str:
+    """pid1_power when PID 1 is llmos_init, report_power anywhere else (a host)."""
+    try:
+        with open("/proc/1/cmdline", "rb") as f:
+            is_llmos = b"llmos" in f.read()
+    except OSError:
+        is_llmos = False
+    return (pid1_power if is_llmos else report_power)(action)
+
+
+@dataclass
+class Context:
+    cwd: str = "/"
+    data_dir: str = "/data"             # console path of the data partition
+    sandbox: str | None = None          # host directory playing "/" (host console)
+    protected: tuple[str, ...] = PROTECTED
+    writable: tuple[str, ...] = WRITABLE  # outside these the root is read-only (squashfs)
+    spawn: Callable[..., Any] | None = None          # spawn(argv, stdout=, stderr=, cwd=) -> Child
+    request_power: Callable[[str], Any] = default_power
+    sysfs: str = "/sys"
+    procfs: str = "/proc"
+    dev_kmsg: str = "/dev/kmsg"
+    rtc_dev: str = "/dev/rtc0"
+    tmp_dir: str = "/tmp"               # console path where program output is captured
+    own_pids: set[int] = field(default_factory=lambda: {os.getpid()})
+    read_lines: int = 40                # read_file shows this many lines at a time
+    list_limit: int = 200               # list_dir / find_files show at most this many
+    start_wait: float = 1.0             # start_program waits this long for output
+    # state kept across actions of one console session
+    started: dict[int, str] = field(default_factory=dict)  # pid -> program started here
+    last_read: tuple | None = None      # (real path, next line, mtime_ns, size) for "show more"
+
+    def __post_init__(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox = os.path.realpath(self.sandbox)
+            if not os.path.isdir(self.sandbox):
+                raise ValueError(f"sandbox {self.sandbox} is not a directory")
+        self.cwd = self.normalize(self.cwd)
+
+    @property
+    def host(self) -> bool:
+        """True on a host (sandboxed) console: host-wide changes are refused."""
+        return self.sandbox is not None
+
+    def normalize(self, path: str, cwd: str | None = None) -> str:
+        """A console path made absolute and normalised ("..", ".", "//"); no symlinks resolved."""
+        if not isinstance(path, str) or not path:
+            raise ValueError("empty path")
+        if "\0" in path:
+            raise ValueError("a path cannot contain a NUL byte")
+        if path == "~":
+            path = self.data_dir
+        elif path.startswith("~/"):
+            path = self.data_dir + path[1:]
+        p = os.path.normpath(os.path.join(cwd or self.cwd, path))
+        if p.startswith("//"):
+            p = "/" + p.lstrip("/")
+        return p
+
+    def real(self, path: str) -> str:
+        """Host path for a console path (no symlink resolution)."""
+        p = self.normalize(path)
+        if self.sandbox is None:
+            return p
+        return self.sandbox if p == "/" else self.sandbox + p
+
+    def display(self, real: str) -> str:
+        """Console path for a host path inside the sandbox (real path unchanged on a guest)."""
+        if self.sandbox is None:
+            return real
+        if real == self.sandbox:
+            return "/"
+        if real.startswith(self.sandbox + "/"):
+            return real[len(self.sandbox):]
+        return real
+
+    @property
+    def real_data_dir(self) -> str:
+        return self.real(self.data_dir)
+
+    @property
+    def real_cwd(self) -> str:
+        return self.real(self.cwd)

@@ -1,0 +1,351 @@
+"""Executors for devices and filesystems: list devices (from /sys), disk usage, mount,
+unmount, network links up/down. Kernel interfaces go through llmos_init.sys (imported
+lazily: the console must start even where the syscall layer cannot load)."""
+from __future__ import annotations
+
+import importlib
+import os
+
+from ..safety import SafetyError, _under, checked
+from .result import Result, ToolError
+from .text import clean, human_size, plural, table
+
+PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
+             "bpf", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs",
+             "binfmt_misc", "autofs", "efivarfs", "nsfs", "rpc_pipefs", "selinuxfs"}
+
+
+def _sys(name: str):
+    try:
+        return importlib.import_module(f"llmos_init.sys.{name}")
+    except Exception as e:  # ImportError, or the cffi extension failing to load
+        raise ToolError(f"the syscall layer ({name}) is not available here: {e}") from None
+
+
+def _attr(path: str, default: str = "") -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4096).decode("utf-8", "replace").strip()
+    except OSError:
+        return default
+
+
+def _mountinfo(ctx) -> list:
+    mounts = _sys("mounts")
+    try:
+        with open(os.path.join(ctx.procfs, "self", "mountinfo"), encoding="utf-8",
+                  errors="surrogateescape") as f:
+            return mounts.parse_mountinfo(f.read())
+    except OSError as e:
+        raise ToolError(f"cannot read the mount table: {e.strerror}") from None
+
+
+# ---- list_devices ---------------------------------------------------------------------
+def _block(ctx) -> tuple[str, list]:
+    base = os.path.join(ctx.sysfs, "class", "block")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        names = []
+    try:
+        where = {m.source: m.target for m in _mountinfo(ctx)}
+    except ToolError:
+        where = {}
+    rows, data = [], []
+    for n in names:
+        d = os.path.join(base, n)
+        if n.startswith(("loop", "ram")) and _attr(os.path.join(d, "size"), "0") == "0":
+            continue  # unused loop/ram devices
+        size = int(_attr(os.path.join(d, "size"), "0") or 0) * 512
+        kind = "part" if os.path.exists(os.path.join(d, "partition")) else "disk"
+        ro = _attr(os.path.join(d, "ro"), "0") == "1"
+        removable = _attr(os.path.join(d, "removable"), "0") == "1"
+        model = _attr(os.path.join(d, "device", "model"))
+        mnt = where.get("/dev/" + n, "")
+        data.append({"name": n, "size": size, "type": kind, "ro": ro, "removable": removable,
+                     "model": model, "mountpoint": mnt})
+        rows.append([n, kind, human_size(size), "ro" if ro else "rw", "yes" if removable else "no",
+                     mnt or "-", model])
+    if not rows:
+        return "block devices: none", data
+    return "block devices:\n" + table(["NAME", "TYPE", "SIZE", "RO", "REMOVABLE", "MOUNTED ON", "MODEL"],
+                                      rows, right={2}), data
+
+
+def _ipv6(ctx) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    try:
+        with open(os.path.join(ctx.procfs, "net", "if_inet6")) as f:
+            for line in f:
+                fld = line.split()
+                if len(fld) >= 6:
+                    h = fld[0]
+                    addr = ":".join(h[i:i + 4] for i in range(0, 32, 4))
+                    import ipaddress
+                    out.setdefault(fld[5], []).append(f"{ipaddress.IPv6Address(addr)}/{int(fld[2], 16)}")
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _net(ctx) -> tuple[str, list]:
+    base = os.path.join(ctx.sysfs, "class", "net")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        names = []
+    v6 = _ipv6(ctx)
+    try:
+        netif = importlib.import_module("llmos_init.sys.netif")
+    except Exception:
+        netif = None
+    rows, data = [], []
+    for n in names:
+        d = os.path.join(base, n)
+        state = _attr(os.path.join(d, "operstate"), "unknown")
+        flags = _attr(os.path.join(d, "flags"), "0x0")
+        try:
+            up = bool(int(flags, 16) & 1)
+        except ValueError:
+            up = False
+        mac = _attr(os.path.join(d, "address"))
+        addrs = []
+        if netif is not None:
+            try:
+                got = netif.get_ipv4(n)
+                if got:
+                    import ipaddress
+                    addrs.append(f"{got[0]}/{ipaddress.IPv4Network('0.0.0.0/' + got[1]).prefixlen}")
+            except (OSError, ValueError):
+                pass
+        addrs += v6.get(n, [])
+        data.append({"name": n, "up": up, "state": state, "mac": mac, "addresses": addrs})
+        rows.append([n, "up" if up else "down", state, mac or "-", ", ".join(addrs) or "-"])
+    if not rows:
+        return "network interfaces: none", data
+    return "network interfaces:\n" + table(["NAME", "LINK", "STATE", "MAC", "ADDRESSES"], rows), data
+
+
+def _serial(ctx) -> tuple[str, list]:
+    base = os.path.join(ctx.sysfs, "class", "tty")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        names = []
+    rows, data, unused = [], [], 0
+    for n in names:
+        d = os.path.join(base, n)
+        if not os.path.exists(os.path.join(d, "device")):
+            continue  # virtual terminals, ptys, console aliases
+        utype = _attr(os.path.join(d, "type"))
+        if utype == "0":
+            unused += 1  # a legacy port slot with no UART behind it
+            continue
+        try:
+            driver = os.path.basename(os.readlink(os.path.join(d, "device", "driver")))
+        except OSError:
+            driver = ""
+        data.append({"name": n, "driver": driver})
+        rows.append([n, "/dev/" + n, driver or "-"])
+    note = f" ({unused} empty port slots not shown)" if unused else ""
+    if not rows:
+        return "serial ports: none" + note, data
+    return f"serial ports{note}:\n" + table(["NAME", "DEVICE", "DRIVER"], rows), data
+
+
+def list_devices(ex, a) -> Result:
+    kind = (a.get("kind") or "all").lower()
+    parts = {"block": [_block], "network": [_net], "serial": [_serial],
+             "all": [_block, _net, _serial]}.get(kind)
+    if parts is None:
+        raise ToolError(f"unknown device kind {clean(kind)!r}; use block, network, serial or all")
+    texts, data = [], {}
+    for fn in parts:
+        t, d = fn(ex.ctx)
+        texts.append(t)
+        data[fn.__name__.strip("_")] = d
+    return Result(True, "\n\n".join(texts), data=data)
+
+
+# ---- disk_usage -----------------------------------------------------------------------
+def _usage_row(label: str, where: str, real: str) -> list | None:
+    try:
+        s = os.statvfs(real)
+    except OSError:
+        return None
+    total = s.f_blocks * s.f_frsize
+    if total == 0:
+        return None
+    free = s.f_bavail * s.f_frsize
+    used = (s.f_blocks - s.f_bfree) * s.f_frsize
+    pct = 100.0 * used / max(used + free, 1)
+    return [label, human_size(total), human_size(used), human_size(free), f"{pct:.0f}%", where,
+            {"size": total, "used": used, "free": free, "percent": pct}]
+
+
+def disk_usage(ex, a) -> Result:
+    ctx = ex.ctx
+    heads = ["FILESYSTEM", "SIZE", "USED", "FREE", "USE%", "MOUNTED ON"]
+    if a.get("path"):
+        r = checked(ctx, a["path"])
+        if not os.path.exists(r.real):
+            raise ToolError(f"{r.console} does not exist")
+        fs = "-"
+        try:
+            best = ""
+            for m in _mountinfo(ctx):
+                if _under(r.real, m.target) and len(m.target) >= len(best):
+                    best, fs = m.target, f"{m.source} ({m.fstype})"
+        except ToolError:
+            pass
+        row = _usage_row(fs, r.console, r.real)
+        if row is None:
+            raise ToolError(f"cannot get the size of the filesystem holding {r.console}")
+        return Result(True, table(heads[:5] + ["PATH"], [row[:6]], right={1, 2, 3, 4}), data=row[6])
+    rows, top = [], {}
+    for m in _mountinfo(ctx):
+        top[m.target] = m  # the last mount on a path is the visible one
+    seen = set()
+    for m in top.values():
+        if m.fstype in PSEUDO_FS or (m.device, m.root) in seen:
+            continue
+        seen.add((m.device, m.root))
+        row = _usage_row(f"{m.source} ({m.fstype})", m.target, m.target)
+        if row:
+            rows.append(row)
+    if not rows:
+        return Result(True, "no mounted filesystems with a size", data=[])
+    return Result(True, table(heads, [r[:6] for r in rows], right={1, 2, 3, 4}),
+                  data=[dict(r[6], mount=r[5]) for r in rows])
+
+
+# ---- mount / unmount ------------------------------------------------------------------
+def _no_host(ex, what: str) -> None:
+    if ex.ctx.host:
+        raise SafetyError(f"{what} would change the host system; not done from a host console")
+
+
+def _mount_target(ex, a):
+    _no_host(ex, "mount")
+    t = checked(ex.ctx, a["target"])
+    for q in ex.ctx.protected:
+        if _under(t.console, q) and (q != "/" or t.console == "/"):
+            raise SafetyError(f"{t.console} is a protected system path; choose another mount point")
+    if not os.path.isdir(t.real):
+        raise ToolError(f"mount point {t.console} is not a directory")
+    return t
+
+
+def check_mount(ex, a) -> None:
+    _mount_target(ex, a)
+
+
+def _fstypes(ctx) -> list[str]:
+    try:
+        with open(os.path.join(ctx.procfs, "filesystems")) as f:
+            return [ln.split()[-1] for ln in f if ln.strip() and not ln.startswith("nodev")]
+    except OSError:
+        return ["ext4", "vfat", "iso9660", "squashfs", "btrfs", "xfs"]
+
+
+def mount(ex, a) -> Result:
+    t = _mount_target(ex, a)
+    dev = str(a["device"])
+    fstype = a.get("fstype")
+    mounts = _sys("mounts")
+    if fstype:
+        mounts.mount(dev, t.real, fstype, 0, None)
+        used = fstype
+    else:
+        errors = []
+        for fs in _fstypes(ex.ctx):
+            try:
+                mounts.mount(dev, t.real, fs, mounts.MS_SILENT, None)
+                used = fs
+                break
+            except OSError as e:
+                errors.append(f"{fs}: {e.strerror or e}")
+        else:
+            raise ToolError(f"could not mount {clean(dev)}: no filesystem type worked "
+                            f"({'; '.join(errors[:4]) or 'none to try'})")
+    return Result(True, f"mounted {clean(dev)} ({used}) at {t.console}")
+
+
+def _unmount_target(ex, a):
+    _no_host(ex, "unmount")
+    t = checked(ex.ctx, a["target"])
+    if t.console in ("/",) or any(_under(t.console, q) for q in ex.ctx.protected if q != "/"):
+        raise SafetyError(f"{t.console} is a protected system path; it stays mounted")
+    if _under(ex.ctx.real_data_dir, t.real):
+        raise SafetyError(f"{t.console} holds the console's data (trash and audit log); it stays mounted")
+    entry = None
+    for m in _mountinfo(ex.ctx):
+        if m.target == t.real:
+            entry = m
+    if entry is None:
+        raise ToolError(f"nothing is mounted at {t.console}")
+    return t, entry
+
+
+def preview_unmount(ex, a) -> str:
+    t, m = _unmount_target(ex, a)
+    return f"unmount {t.console} ({clean(m.source)}, {m.fstype})"
+
+
+def unmount(ex, a) -> Result:
+    t, m = _unmount_target(ex, a)
+    mounts = _sys("mounts")
+    try:
+        mounts.umount(t.real, 0)
+    except OSError as e:
+        import errno
+        if e.errno == errno.EBUSY:
+            raise ToolError(f"{t.console} is busy (a program or the console's current directory "
+                            "is using it)") from None
+        raise
+    if _under(ex.ctx.real_cwd, t.real):
+        ex.ctx.cwd = t.console
+    return Result(True, f"unmounted {t.console} ({clean(m.source)})")
+
+
+# ---- network links --------------------------------------------------------------------
+def _iface(ex, a) -> str:
+    name = str(a.get("interface", "")).strip()
+    if not name or "/" in name or name in (".", "..") or len(name) > 15:
+        raise SafetyError(f"bad interface name {clean(name)!r}")
+    if not os.path.exists(os.path.join(ex.ctx.sysfs, "class", "net", name)):
+        have = sorted(os.listdir(os.path.join(ex.ctx.sysfs, "class", "net"))) \
+            if os.path.isdir(os.path.join(ex.ctx.sysfs, "class", "net")) else []
+        raise ToolError(f"no network interface {clean(name)}"
+                        + (f" (there are: {', '.join(have)})" if have else ""))
+    return name
+
+
+def check_link(ex, a) -> None:
+    _no_host(ex, "changing a network link")
+    _iface(ex, a)
+
+
+def link_up(ex, a) -> Result:
+    check_link(ex, a)
+    name = _iface(ex, a)
+    _sys("netif").link_up(name)
+    return Result(True, f"{name} is up")
+
+
+def preview_link_down(ex, a) -> str:
+    check_link(ex, a)
+    return f"bring network interface {_iface(ex, a)} down"
+
+
+def link_down(ex, a) -> Result:
+    check_link(ex, a)
+    name = _iface(ex, a)
+    _sys("netif").link_down(name)
+    return Result(True, f"{name} is down")
+
+
+EXECUTORS = {"list_devices": list_devices, "disk_usage": disk_usage, "mount": mount,
+             "unmount": unmount, "link_up": link_up, "link_down": link_down}
+PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down}
+CHECKS = {"mount": check_mount, "link_up": check_link}

@@ -1,0 +1,143 @@
+"""The executor: checks, previews and runs actions of the registry's vocabulary.
+
+The console's flow for each action of a plan:
+
+    reason = ex.check(action)            # refusal reason or None (rails, missing files, ...)
+    if ex.needs_confirmation(action):    # every destructive tool, per the registry
+        show(ex.preview(action)); ask y/N
+    result = ex.run(action)              # checks again, acts, appends to the audit log
+
+run() never raises for a bad action or a failing system call: it returns
+Result(ok=False, text=<reason>). Nothing it returns holds raw bytes from a file.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from .. import safety
+from ..journal import Journal
+from ..safety import SafetyError
+from . import devices, files, processes, system
+from .context import Context
+from .registry import TOOLS, PlanError, validate_action
+from .result import Result, ToolError
+from .text import clean
+
+_MODULES = (files, processes, devices, system)
+EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
+PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
+CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
+
+__all__ = ["Executor", "Result", "Context", "EXECUTORS"]
+
+
+class Executor:
+    def __init__(self, ctx: Context, journal: Journal | None = None):
+        self.ctx = ctx
+        self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
+
+    # ---- before running ---------------------------------------------------------------
+    def check(self, action, request: str | None = None, history: tuple[str, ...] = ()) -> str | None:
+        """Why this action is refused, or None. With `request`, the optional grounding
+        check applies too (a destructive action must act on something the user named)."""
+        try:
+            a = validate_action(action)
+        except PlanError as e:
+            return str(e)
+        tool, args = a["tool"], a["args"]
+        try:
+            for name in safety.path_args(tool):
+                v = args.get(name)
+                if v is None:
+                    continue
+                if not isinstance(v, str):
+                    raise SafetyError(f"{tool}: {name} must be a path, not {v!r}")
+                safety.resolve(self.ctx, v)
+            for name, follow in safety.CHANGES.get(tool, ()):
+                safety.checked(self.ctx, args[name], follow=follow, change=True)
+            if tool == "kill_process":
+                safety.signal_name(args.get("signal"))
+            if tool in PREVIEWS:
+                PREVIEWS[tool](self, args)
+            if tool in CHECKS:
+                CHECKS[tool](self, args)
+            if request is not None:
+                why = safety.grounding_reason(a, request, history)
+                if why:
+                    return why
+        except (SafetyError, ToolError) as e:
+            return str(e)
+        except OSError as e:
+            return self._os_error(e)
+        return None
+
+    def needs_confirmation(self, action) -> bool:
+        return safety.needs_confirmation(action)
+
+    def preview(self, action) -> str:
+        """The exact action and target, e.g. 'remove /data/a.txt (file, 12 B) → moved to
+        the trash, undoable'."""
+        try:
+            a = validate_action(action)
+        except PlanError as e:
+            return f"invalid action: {e}"
+        tool, args = a["tool"], a["args"]
+        try:
+            if tool in PREVIEWS:
+                return PREVIEWS[tool](self, args)
+        except (SafetyError, ToolError) as e:
+            return f"{tool}: {e}"
+        except OSError as e:
+            return f"{tool}: {self._os_error(e)}"
+        shown = ", ".join(f"{k}={clean(str(v))}" for k, v in args.items())
+        return f"{tool} {shown}".strip()
+
+    # ---- running ----------------------------------------------------------------------
+    def run(self, action) -> Result:
+        try:
+            a = validate_action(action)
+        except PlanError as e:
+            res, refused = Result(False, str(e)), True
+            a = action
+        else:
+            reason = self.check(a)
+            if reason:
+                res, refused = Result(False, reason), True
+            else:
+                res, refused = self._dispatch(a), False
+        outcome = {"ok": res.ok, "message": res.text}
+        if refused:
+            outcome["refused"] = True
+        if res.changed_cwd:
+            outcome["cwd"] = res.changed_cwd
+        if not self.journal.record(a, outcome):
+            res.text += f"\n(warning: not written to the audit log: {self.journal.last_error})"
+        return res
+
+    def _dispatch(self, a: dict) -> Result:
+        fn = EXECUTORS[a["tool"]]
+        try:
+            res = fn(self, a["args"])
+        except (SafetyError, ToolError) as e:
+            return Result(False, str(e))
+        except OSError as e:
+            return Result(False, self._os_error(e))
+        except Exception as e:  # a bug must not take the console down; say what happened
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            return Result(False, f"{a['tool']} failed: {type(e).__name__}: {clean(str(e))} "
+                                 f"({os.path.basename(tb.filename)}:{tb.lineno})")
+        if res.changed_cwd:
+            self.ctx.cwd = res.changed_cwd
+        return res
+
+    def _os_error(self, e: OSError) -> str:
+        what = e.strerror or str(e)
+        if e.filename:
+            what = f"{clean(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
+        return what
+
+
+def missing_executors() -> list[str]:
+    """Registry tools without an executor (must be empty)."""
+    return [t for t in TOOLS if t not in EXECUTORS]

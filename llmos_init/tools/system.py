@@ -1,0 +1,290 @@
+"""Executors for the system and the console itself: system_info, time, hostname, kernel
+log, reboot/poweroff, undo, answer, clarify, help."""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import errno
+import os
+import re
+import textwrap
+
+from ..journal import UndoError
+from ..safety import SafetyError
+from .devices import _no_host, _sys
+from .fsio import atomic_write, makedirs_durable
+from .registry import TOOLS
+from .result import Result, ToolError
+from .text import clean, human_duration, human_size
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def _meminfo(procfs: str) -> dict[str, int]:
+    out = {}
+    try:
+        for line in _read(os.path.join(procfs, "meminfo")).splitlines():
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if parts and parts[0].isdigit():
+                out[key] = int(parts[0]) * (1024 if parts[1:2] == ["kB"] else 1)
+    except OSError:
+        pass
+    return out
+
+
+def hostname(ctx) -> str:
+    return os.uname().nodename
+
+
+def system_info(ex, a) -> Result:
+    ctx = ex.ctx
+    u = os.uname()
+    info: dict = {"hostname": u.nodename, "kernel": f"{u.sysname} {u.release}", "machine": u.machine}
+    try:
+        info["uptime"] = float(_read(os.path.join(ctx.procfs, "uptime")).split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        info["load"] = tuple(float(x) for x in _read(os.path.join(ctx.procfs, "loadavg")).split()[:3])
+    except (OSError, ValueError):
+        pass
+    try:
+        cpus = sum(1 for ln in _read(os.path.join(ctx.procfs, "cpuinfo")).splitlines()
+                   if ln.startswith("processor"))
+    except OSError:
+        cpus = 0
+    info["cpus"] = cpus or os.cpu_count() or 1
+    mem = _meminfo(ctx.procfs)
+    rows = [["hostname", info["hostname"]], ["kernel", f"{info['kernel']} ({u.machine})"]]
+    if "uptime" in info:
+        rows.append(["uptime", human_duration(info["uptime"])])
+    if "load" in info:
+        rows.append(["load", " ".join(f"{x:.2f}" for x in info["load"]) + " (1, 5, 15 min)"])
+    rows.append(["CPUs", str(info["cpus"])])
+    if "MemTotal" in mem:
+        total = mem["MemTotal"]
+        avail = mem.get("MemAvailable", mem.get("MemFree", 0))
+        info["memory"] = {"total": total, "available": avail}
+        rows.append(["memory", f"{human_size(total)} total, {human_size(total - avail)} used, "
+                               f"{human_size(avail)} available"])
+        if mem.get("SwapTotal"):
+            rows.append(["swap", f"{human_size(mem['SwapTotal'])} total, "
+                                 f"{human_size(mem['SwapTotal'] - mem.get('SwapFree', 0))} used"])
+    w = max(len(k) for k, _ in rows)
+    return Result(True, "\n".join(f"{k.ljust(w)}  {clean(v)}" for k, v in rows), data=info)
+
+
+# ---- time -----------------------------------------------------------------------------
+def _fmt_now(now: dt.datetime) -> str:
+    return now.strftime("%Y-%m-%d %H:%M:%S %Z (%A)").replace("  ", " ")
+
+
+def get_time(ex, a) -> Result:
+    now = dt.datetime.now().astimezone()
+    return Result(True, _fmt_now(now), data=now.isoformat())
+
+
+_TIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+def parse_time(s) -> dt.datetime:
+    m = _TIME.match(str(s))
+    if not m:
+        raise SafetyError(f"time must look like YYYY-MM-DD HH:MM[:SS], not {clean(str(s))!r}")
+    y, mo, d, h, mi, sec = (int(x) if x else 0 for x in m.groups())
+    try:
+        t = dt.datetime(y, mo, d, h, mi, sec)
+    except ValueError as e:
+        raise SafetyError(f"not a valid time: {e}") from None
+    if not 2000 <= y <= 2099:
+        raise SafetyError(f"year {y} is out of range (2000–2099)")
+    return t
+
+
+def _check_set_time(ex, a) -> dt.datetime:
+    _no_host(ex, "setting the clock")
+    return parse_time(a.get("time"))
+
+
+def preview_set_time(ex, a) -> str:
+    t = _check_set_time(ex, a)
+    rtc = " and the hardware clock" if os.path.exists(ex.ctx.rtc_dev) else ""
+    return (f"set the system clock{rtc} to {t:%Y-%m-%d %H:%M:%S} UTC "
+            f"(now {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S})")
+
+
+def set_time(ex, a) -> Result:
+    t = _check_set_time(ex, a)
+    rtc = _sys("rtc")
+    rtc.set_system_time(t)
+    msg = f"the clock is now {t:%Y-%m-%d %H:%M:%S} UTC"
+    if os.path.exists(ex.ctx.rtc_dev):
+        try:
+            rtc.set_rtc(t, ex.ctx.rtc_dev)
+            msg += " (hardware clock set too)"
+        except OSError as e:
+            msg += f" (the hardware clock could not be set: {e.strerror or e})"
+    return Result(True, msg)
+
+
+# ---- hostname -------------------------------------------------------------------------
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
+
+
+def _check_hostname(ex, a) -> str:
+    name = str(a.get("name", "")).strip()
+    if not _HOST.match(name):
+        raise SafetyError(f"{clean(name)!r} is not a valid hostname (letters, digits and '-', "
+                          "up to 64, not starting or ending with '-')")
+    return name
+
+
+def preview_set_hostname(ex, a) -> str:
+    name = _check_hostname(ex, a)
+    where = os.path.join(ex.ctx.data_dir, "etc", "hostname")
+    if ex.ctx.host:
+        return f"save hostname {name} in {where} (the host's own name is left alone)"
+    return f"set the hostname to {name} (now {hostname(ex.ctx)}), saved in {where}"
+
+
+def set_hostname(ex, a) -> Result:
+    name = _check_hostname(ex, a)
+    etc = os.path.join(ex.ctx.real_data_dir, "etc")
+    makedirs_durable(etc)
+    atomic_write(os.path.join(etc, "hostname"), (name + "\n").encode())
+    where = os.path.join(ex.ctx.data_dir, "etc", "hostname")
+    if ex.ctx.host:
+        return Result(True, f"saved hostname {name} in {where} (host console: the host keeps its name)")
+    _sys("system").sethostname(name)
+    return Result(True, f"the hostname is now {name} (saved in {where})")
+
+
+# ---- kernel log -----------------------------------------------------------------------
+def kmsg_records(path: str, last: int = 50) -> list[tuple[float, int, str]]:
+    """The last records of /dev/kmsg (read non-blocking): (seconds, level, message)."""
+    out: collections.deque = collections.deque(maxlen=last)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    buf = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, 8192)  # /dev/kmsg: one record per read
+            except BlockingIOError:
+                break
+            except OSError as e:
+                if e.errno == errno.EPIPE:  # records overwritten while reading: go on
+                    continue
+                raise
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                rec = _kmsg_line(line)
+                if rec:
+                    out.append(rec)
+    finally:
+        os.close(fd)
+    if buf:
+        rec = _kmsg_line(buf)
+        if rec:
+            out.append(rec)
+    return list(out)
+
+
+def _kmsg_line(line: bytes):
+    if not line or line[:1] == b" ":  # continuation lines carry KEY=value metadata
+        return None
+    head, sep, msg = line.partition(b";")
+    if not sep:
+        return None
+    f = head.split(b",")
+    try:
+        prio, usec = int(f[0]), int(f[2])
+    except (IndexError, ValueError):
+        return None
+    return usec / 1e6, prio & 7, msg.decode("utf-8", "replace")
+
+
+def kernel_log(ex, a) -> Result:
+    try:
+        recs = kmsg_records(ex.ctx.dev_kmsg, last=ex.ctx.read_lines)
+    except OSError as e:
+        raise ToolError(f"cannot read the kernel log ({ex.ctx.dev_kmsg}): {e.strerror or e}") from None
+    if not recs:
+        return Result(True, "the kernel log is empty", data=[])
+    text = "\n".join(f"[{t:10.3f}] {clean(m)}" for t, _, m in recs)
+    return Result(True, text, data=recs)
+
+
+# ---- power ----------------------------------------------------------------------------
+def preview_reboot(ex, a) -> str:
+    return "reboot the machine (services are stopped and filesystems synced first)"
+
+
+def preview_poweroff(ex, a) -> str:
+    return "power off the machine (services are stopped and filesystems synced first)"
+
+
+def _power(ex, action: str) -> Result:
+    said = ex.ctx.request_power(action)
+    return Result(True, str(said) if said else ("rebooting…" if action == "reboot" else "powering off…"))
+
+
+def reboot(ex, a) -> Result:
+    return _power(ex, "reboot")
+
+
+def poweroff(ex, a) -> Result:
+    return _power(ex, "poweroff")
+
+
+# ---- the console's own tools ----------------------------------------------------------
+def undo(ex, a) -> Result:
+    try:
+        msg = ex.journal.undo()
+    except UndoError as e:
+        return Result(False, str(e))
+    except OSError as e:
+        return Result(False, f"undo failed: {e.strerror or e}; nothing was lost")
+    ex.ctx.last_read = None
+    from .files import _fix_cwd
+    return Result(True, msg, changed_cwd=_fix_cwd(ex))
+
+
+def answer(ex, a) -> Result:
+    return Result(True, clean(str(a.get("text") or ""), keep_newlines=True))
+
+
+def clarify(ex, a) -> Result:
+    return Result(True, clean(str(a.get("question") or "what do you mean?"), keep_newlines=True))
+
+
+def help_text(width: int = 78) -> str:
+    lines = ["Say what you want in plain words, for example:", ""]
+    ex_w = max(len(t.example) for t in TOOLS.values()) + 5
+    for t in TOOLS.values():
+        ex = f"{'*' if t.destructive else ' '} {t.example}".ljust(ex_w)
+        body = textwrap.wrap(t.summary, max(20, width - ex_w - 2)) or [""]
+        lines.append(f" {ex} {body[0]}")
+        lines.extend(" " * (ex_w + 2) + more for more in body[1:])
+    lines += ["", "* shows exactly what it will do and asks for 'y' first.",
+              "Relative paths start from the current directory. 'undo' reverts the last",
+              "remove, move, write or append (removed things wait in the trash on /data)."]
+    return "\n".join(lines)
+
+
+def help(ex, a) -> Result:  # noqa: A001 - the tool's name
+    return Result(True, help_text())
+
+
+EXECUTORS = {"system_info": system_info, "get_time": get_time, "set_time": set_time,
+             "set_hostname": set_hostname, "kernel_log": kernel_log, "reboot": reboot,
+             "poweroff": poweroff, "undo": undo, "answer": answer, "clarify": clarify, "help": help}
+PREVIEWS = {"set_time": preview_set_time, "set_hostname": preview_set_hostname,
+            "reboot": preview_reboot, "poweroff": preview_poweroff}
+CHECKS = {}
