@@ -1,0 +1,610 @@
+"""PID 1: the boot sequence as named, timed steps, then the supervisor, forever.
+
+/sbin/init runs `python3.11 -I` and calls main(argv) as PID 1. main() never returns and
+never raises: the boot steps are each guarded (a failed step is logged and the boot goes
+on), the supervisor loop is restarted when it fails, and when nothing works PID 1 falls
+into the emergency console (llmos_init.emergency).
+
+Every step prints one console line, e.g. `[   0.412s] mount /data ... ok (35 ms)`, and is
+recorded in /run/llmos/boot.json (name, start, duration, status, error) for the console
+banner and the emergency console's `log` command.
+
+Kernel command line (/proc/cmdline):
+  llmos.data=/dev/vdc    data partition, mounted read-write at /data (llmos.datafs=, ext4)
+  llmos.model=/dev/vdb   model partition, read-only at /model (llmos.modelfs=, squashfs)
+When /data cannot be mounted, a tmpfs takes its place and the console shows a loud
+WARNING; the partition is never formatted or repaired. A missing model is a warning.
+
+All system calls go through a `sys` adapter (RealSys: llmos_init.sys, imported lazily);
+tests pass a fake and a scratch `root` directory that stands for "/".
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from .services import ServicesConfig, default_console, load_services, resolve_tty
+from .supervisor import POWER_SIGNALS, ConsoleLog, Supervisor
+
+BOOT_JSON = "/run/llmos/boot.json"
+LOG_DIR = "/data/log"
+KERNEL_LOG_MAX = 4 * 1024 * 1024      # kernel.log is rotated to kernel.log.1 beyond this
+DEFAULT_HOSTNAME = "llmos"
+_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
+
+
+# --------------------------------------------------------------------------- syscalls
+
+
+class RealSys:
+    """The boot steps' system calls, through llmos_init.sys (imported lazily).
+    Mount flags are given by name: ("nosuid", "nodev", "noexec", "rdonly")."""
+
+    def mount(self, source: str, target: str, fstype: str, flags: tuple[str, ...] = (),
+              data: str | None = None) -> None:
+        from .sys import mounts
+        bits = 0
+        for name in flags:
+            bits |= getattr(mounts, "MS_" + name.upper())
+        mounts.mount(source, target, fstype, bits, data)
+
+    def mounts(self) -> list[Any]:
+        from .sys.mounts import mounts
+        return mounts()
+
+    def sethostname(self, name: str) -> None:
+        from .sys.system import sethostname
+        sethostname(name)
+
+    def link_up(self, ifname: str) -> None:
+        from .sys.netif import link_up
+        link_up(ifname)
+
+    def set_ctrl_alt_del(self, enabled: bool) -> None:
+        from .sys.power import set_ctrl_alt_del
+        set_ctrl_alt_del(enabled)
+
+    def set_name(self, name: str) -> None:
+        from .sys.process import set_name
+        set_name(name)
+
+    def watchdog(self, path: str) -> Any:
+        from .sys.watchdog import Watchdog
+        return Watchdog(path)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class StepRecord:
+    name: str
+    start: float            # seconds (CLOCK_MONOTONIC: since kernel boot when PID 1)
+    duration_ms: float
+    status: str             # ok | warning | skipped | error
+    detail: str = ""
+    error: str = ""
+
+
+class StepWarning(Exception):
+    """A step finished in a degraded way (the message says how)."""
+
+
+class StepSkipped(Exception):
+    """A step had nothing to do (the message says why)."""
+
+
+def parse_cmdline(text: str) -> dict[str, str]:
+    """Kernel command line -> {key: value} ('flag' alone -> ''). Double quotes group."""
+    out: dict[str, str] = {}
+    token, quoted, tokens = [], False, []
+    for ch in text.strip():
+        if ch == '"':
+            quoted = not quoted
+        elif ch.isspace() and not quoted:
+            if token:
+                tokens.append("".join(token))
+                token = []
+        else:
+            token.append(ch)
+    if token:
+        tokens.append("".join(token))
+    for t in tokens:
+        key, _, value = t.partition("=")
+        out[key] = value
+    return out
+
+
+class KmsgForwarder:
+    """/dev/kmsg -> /data/log/kernel.log: the whole ring buffer at boot, then new records
+    whenever the supervisor sees the fd readable (pump())."""
+
+    def __init__(self, kmsg_path: str, out_path: str):
+        self.out_path = out_path
+        self.fd = os.open(kmsg_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self._out: Any = None
+        try:
+            self._open_out()
+        except OSError:
+            os.close(self.fd)
+            raise
+        self.records = 0
+
+    def _open_out(self) -> None:
+        self._out = open(self.out_path, "ab", buffering=0)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    @staticmethod
+    def format_record(rec: bytes) -> bytes | None:
+        """b'6,339,5140900,-;text\\n SUBSYSTEM=...' -> b'[    5.140900] text\\n'."""
+        head, sep, rest = rec.partition(b";")
+        if not sep:
+            return None
+        fields = head.split(b",")
+        try:
+            usec = int(fields[2])
+        except (IndexError, ValueError):
+            usec = 0
+        text = rest.split(b"\n", 1)[0]
+        return b"[%5d.%06d] %s\n" % (usec // 1_000_000, usec % 1_000_000, text)
+
+    def pump(self) -> int:
+        """Copy every available record (until EAGAIN); returns how many."""
+        if self.fd is None or self._out is None:
+            return 0
+        lines = []
+        while True:
+            try:
+                rec = os.read(self.fd, 8192)
+            except BlockingIOError:
+                break
+            except BrokenPipeError:        # records overwritten before we read them
+                lines.append(b"[kmsg: some kernel messages were lost]\n")
+                continue
+            except InterruptedError:
+                continue
+            if not rec:
+                break
+            line = self.format_record(rec)
+            if line is not None:
+                lines.append(line)
+        if lines:
+            self._out.write(b"".join(lines))
+            self.records += len(lines)
+            self._rotate_if_big()
+        return len(lines)
+
+    def _rotate_if_big(self) -> None:
+        try:
+            if os.fstat(self._out.fileno()).st_size > KERNEL_LOG_MAX:
+                self._out.close()
+                os.replace(self.out_path, self.out_path + ".1")
+                self._open_out()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self.fd is not None:
+            try:
+                self.pump()
+            finally:
+                os.close(self.fd)
+                self.fd = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+# --------------------------------------------------------------------------- boot
+
+
+class Boot:
+    """The boot steps. run() performs them all; each is timed, logged and recorded."""
+
+    API_MOUNTS = (
+        # target, fstype, source, flags, data
+        ("/proc", "proc", "proc", ("nosuid", "nodev", "noexec"), None),
+        ("/sys", "sysfs", "sysfs", ("nosuid", "nodev", "noexec"), None),
+        ("/dev", "devtmpfs", "devtmpfs", ("nosuid",), "mode=0755"),
+        ("/dev/pts", "devpts", "devpts", ("nosuid", "noexec"), "gid=5,mode=620,ptmxmode=0666"),
+        ("/dev/shm", "tmpfs", "tmpfs", ("nosuid", "nodev"), "mode=1777"),
+        ("/run", "tmpfs", "tmpfs", ("nosuid", "nodev"), "mode=0755"),
+        ("/tmp", "tmpfs", "tmpfs", ("nosuid", "nodev"), "mode=1777"),
+    )
+
+    def __init__(self, *, sys: Any = None, log: Callable[..., None] | None = None,
+                 root: str = "/", clock: Callable[[], float] = time.monotonic,
+                 device_wait_s: float = 3.0):
+        self.sys = sys if sys is not None else RealSys()
+        self.log = log or ConsoleLog(fd=1)
+        self.root = root
+        self.clock = clock
+        self.device_wait_s = device_wait_s
+        self.started = clock()
+        self.finished: float | None = None
+        self.steps: list[StepRecord] = []
+        self.mounted: list[tuple[str, str]] = []   # (target, role) in mount order
+        self.cmdline: dict[str, str] = {}
+        self.data_volatile = False
+        self.warnings: list[str] = []
+        self.kmsg: KmsgForwarder | None = None
+        self.watchdog: Any = None
+        self.config: ServicesConfig | None = None
+        self.hostname: str | None = None
+
+    def path(self, p: str) -> str:
+        """An absolute system path under this boot's root (identity when root is /)."""
+        return p if self.root == "/" else os.path.join(self.root, p.lstrip("/"))
+
+    # -- step machinery
+
+    def step(self, name: str, fn: Callable, *args: Any) -> Any:
+        t0 = self.clock()
+        status, detail, error, result = "ok", "", "", None
+        try:
+            result = fn(*args)
+            if isinstance(result, str):
+                detail = result
+        except StepWarning as e:
+            status, detail = "warning", str(e)
+        except StepSkipped as e:
+            status, detail = "skipped", str(e)
+        except Exception as e:  # a failed step never stops the boot
+            status, error = "error", f"{type(e).__name__}: {e}"
+        ms = (self.clock() - t0) * 1000
+        self.steps.append(StepRecord(name, round(t0, 6), round(ms, 3), status, detail, error))
+        word = {"ok": "ok", "warning": "WARNING", "skipped": "skipped", "error": "FAILED"}[status]
+        note = f": {error}" if error else (f": {detail}" if detail else "")
+        self.log(f"{name} ... {word}{note} ({ms:.0f} ms)", t=t0)
+        self._write_boot_json()
+        return result
+
+    def _write_boot_json(self) -> None:
+        """Best effort: only once /run is a writable tmpfs."""
+        if not any(t == "/run" for t, _ in self.mounted) and self.root == "/":
+            return
+        try:
+            path = self.path(BOOT_JSON)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(self.summary(), f, indent=1)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def summary(self) -> dict[str, Any]:
+        end = self.finished if self.finished is not None else self.clock()
+        return {"init_started": round(self.started, 6),
+                "finished": None if self.finished is None else round(self.finished, 6),
+                "total_s": round(end, 6),
+                "init_s": round(end - self.started, 6),
+                "data": "volatile tmpfs" if self.data_volatile else "persistent",
+                "hostname": self.hostname,
+                "warnings": self.warnings,
+                "steps": [asdict(s) for s in self.steps]}
+
+    def warn_loudly(self, lines: list[str]) -> None:
+        width = max(len(line) for line in lines) + 4
+        bar = "*" * width
+        self.log("\n".join([bar] + [f"* {line.ljust(width - 4)} *" for line in lines] + [bar]))
+        self.warnings.append(" ".join(lines))
+
+    # -- the sequence
+
+    def run(self) -> "Boot":
+        self.log(f"llmos init: boot (kernel took {self.started:.3f} s to start init)")
+        for target, fstype, source, flags, data in self.API_MOUNTS:
+            self.step(f"mount {target}", self.mount_api, target, fstype, source, flags, data)
+        self.step("console", self.setup_console)
+        self.step("process name", self.sys.set_name, "init")
+        self.step("ctrl-alt-del off", self.sys.set_ctrl_alt_del, False)
+        self.step("kernel command line", self.read_cmdline)
+        self.step("mount /model", self.mount_model)
+        self.step("mount /data", self.mount_data)
+        self.step("hostname", self.set_hostname)
+        self.step("loopback", self.sys.link_up, "lo")
+        self.step("log directory", self.setup_log_dir)
+        self.step("kernel log", self.start_kernel_log)
+        self.step("services.toml", self.load_config)
+        self.step("watchdog", self.start_watchdog)
+        self.finished = self.clock()
+        failed = [s.name for s in self.steps if s.status == "error"]
+        self.log(f"boot finished in {self.finished:.3f} s since kernel start "
+                 f"({(self.finished - self.started) * 1000:.0f} ms in init)"
+                 + (f"; failed steps: {', '.join(failed)}" if failed else ""))
+        self._write_boot_json()
+        return self
+
+    def _is_mounted(self, target: str) -> bool:
+        try:
+            return any(m.target == target for m in self.sys.mounts())
+        except Exception:
+            return False
+
+    def mount_api(self, target, fstype, source, flags, data) -> str | None:
+        path = self.path(target)
+        if fstype != "proc" and self._is_mounted(path):
+            raise StepSkipped("already mounted" + (" by the kernel" if fstype == "devtmpfs"
+                                                   else ""))
+        if not os.path.isdir(path):
+            os.makedirs(path, exist_ok=True)
+        try:
+            self.sys.mount(source, path, fstype, flags, data)
+        except OSError as e:
+            import errno
+            if e.errno == errno.EBUSY:
+                raise StepSkipped("already mounted") from None
+            raise
+        self.mounted.append((target, "api"))
+        return None
+
+    def setup_console(self) -> str:
+        """Make sure fds 0, 1, 2 are open (the kernel leaves them closed when the root
+        filesystem had no /dev/console at exec time)."""
+        missing = []
+        for fd in (0, 1, 2):
+            try:
+                os.fstat(fd)
+            except OSError:
+                missing.append(fd)
+        if not missing:
+            return "stdio on the kernel console"
+        fd = os.open(self.path("/dev/console"), os.O_RDWR | os.O_NOCTTY)
+        for target in missing:
+            if fd != target:
+                os.dup2(fd, target)
+        if fd not in (0, 1, 2):
+            os.close(fd)
+        return f"reopened fds {missing} on /dev/console"
+
+    def read_cmdline(self) -> str:
+        with open(self.path("/proc/cmdline")) as f:
+            self.cmdline = parse_cmdline(f.read())
+        keys = [k for k in self.cmdline if k.startswith("llmos.")]
+        return ", ".join(f"{k}={self.cmdline[k]}" for k in keys) or "no llmos.* parameters"
+
+    def _wait_for_device(self, dev: str) -> bool:
+        deadline = self.clock() + self.device_wait_s
+        while True:
+            if os.path.exists(self.path(dev)):
+                return True
+            if self.clock() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def mount_model(self) -> str:
+        dev = self.cmdline.get("llmos.model")
+        fstype = self.cmdline.get("llmos.modelfs") or "squashfs"
+        if not dev:
+            raise StepWarning("no llmos.model= on the kernel command line; no model")
+        if not self._wait_for_device(dev):
+            raise StepWarning(f"{dev} does not exist; no model")
+        os.makedirs(self.path("/model"), exist_ok=True)
+        try:
+            self.sys.mount(self.path(dev), self.path("/model"), fstype,
+                           ("rdonly", "nodev", "nosuid"), None)
+        except OSError as e:
+            raise StepWarning(f"cannot mount {dev} ({fstype}) on /model: {e}; no model") \
+                from None
+        self.mounted.append(("/model", "model"))
+        return f"{dev} ({fstype}, read-only)"
+
+    def mount_data(self) -> str:
+        dev = self.cmdline.get("llmos.data")
+        fstype = self.cmdline.get("llmos.datafs") or "ext4"
+        target = self.path("/data")
+        os.makedirs(target, exist_ok=True)
+        problem = None
+        if not dev:
+            problem = "no llmos.data= on the kernel command line"
+        elif not self._wait_for_device(dev):
+            problem = f"{dev} does not exist"
+        else:
+            try:
+                self.sys.mount(self.path(dev), target, fstype, ("nosuid", "nodev"), None)
+                self.mounted.append(("/data", "data"))
+                return f"{dev} ({fstype}, read-write)"
+            except OSError as e:
+                problem = f"mounting {dev} ({fstype}) failed: {e}"
+        self.sys.mount("tmpfs", target, "tmpfs", ("nosuid", "nodev"), "mode=0755")
+        self.mounted.append(("/data", "data"))
+        self.data_volatile = True
+        self.warn_loudly([
+            "WARNING: the data partition could not be mounted:",
+            f"  {problem}",
+            "/data is a temporary in-memory filesystem: NOTHING saved there",
+            "survives a reboot or power-off. The partition was NOT formatted",
+            "or changed in any way.",
+        ])
+        raise StepWarning(f"{problem}; /data is a volatile tmpfs")
+
+    def set_hostname(self) -> str:
+        name, source = None, None
+        for p in ("/data/etc/hostname", "/etc/hostname"):
+            try:
+                with open(self.path(p)) as f:
+                    text = f.read().strip()
+            except OSError:
+                continue
+            if text:
+                name, source = text, p
+                break
+        if name is None:
+            name, source = DEFAULT_HOSTNAME, "default"
+        elif not _HOSTNAME_RE.match(name) or len(name) > 64:
+            self.sys.sethostname(DEFAULT_HOSTNAME)
+            self.hostname = DEFAULT_HOSTNAME
+            raise StepWarning(f"invalid hostname {name!r} in {source}; using {DEFAULT_HOSTNAME}")
+        self.sys.sethostname(name)
+        self.hostname = name
+        return f"{name} (from {source})"
+
+    def setup_log_dir(self) -> str:
+        d = self.path(LOG_DIR)
+        os.makedirs(d, exist_ok=True)
+        attach = getattr(self.log, "attach_file", None)
+        if attach is not None:
+            attach(os.path.join(d, "pid1.log"))
+            self.log("=== boot ===", console=False)
+        return d
+
+    def start_kernel_log(self) -> str:
+        kmsg = self.path("/dev/kmsg")
+        if not os.path.exists(kmsg):
+            raise StepSkipped("no /dev/kmsg")
+        out = os.path.join(self.path(LOG_DIR), "kernel.log")
+        fwd = KmsgForwarder(kmsg, out)
+        fwd._out.write(b"=== boot ===\n")
+        n = fwd.pump()
+        self.kmsg = fwd
+        return f"{n} records to {LOG_DIR}/kernel.log"
+
+    def load_config(self) -> str:
+        self.config = load_services(self.path("/etc/llmos/services.toml"))
+        names = ", ".join(s.name for s in self.config.services)
+        if self.config.errors:   # the supervisor prints each one
+            raise StepWarning(f"{len(self.config.errors)} problem(s); services: {names}")
+        return f"services: {names}"
+
+    def start_watchdog(self) -> str:
+        path = self.path("/dev/watchdog")
+        if not os.path.exists(path):
+            raise StepSkipped("no /dev/watchdog")
+        timeout = self.config.watchdog_timeout_s if self.config else 30
+        wd = self.sys.watchdog(path)
+        actual = wd.set_timeout(timeout)
+        wd.keepalive()
+        self.watchdog = wd
+        return f"timeout {actual} s"
+
+    # -- hand-over to the supervisor
+
+    def unmount_targets(self) -> list[str]:
+        """What the supervisor unmounts at shutdown (disk-backed mounts, mount order)."""
+        return [t for t, role in self.mounted if role in ("model", "data")]
+
+    def attach(self, sup: Supervisor) -> None:
+        """Give the supervisor the kernel-log reader and the watchdog keepalive."""
+        if self.kmsg is not None:
+            sup.add_reader(self.kmsg.fileno(), self.kmsg.pump)
+            sup.add_closer("kernel log", self.kmsg.close)
+        if self.watchdog is not None:
+            interval = self.config.watchdog_interval_s if self.config else 5.0
+            sup.call_every(interval, self.watchdog.keepalive, "watchdog keepalive")
+
+
+# --------------------------------------------------------------------------- PID 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """PID 1. Never returns and never raises when running as PID 1."""
+    if os.getpid() != 1:
+        import sys
+        print("llmos_init pid1: not PID 1; refusing to boot this system "
+              "(tests drive Boot and Supervisor directly)", file=sys.stderr)
+        return 2
+    pending: deque[int] = deque()
+    try:
+        for sig in POWER_SIGNALS:     # before anything else: no KeyboardInterrupt, ever
+            signal.signal(sig, lambda s, f: pending.append(s))
+    except BaseException:
+        pass
+    log = None
+    try:
+        log = ConsoleLog(fd=1)
+        _pid1(log, pending)
+    except BaseException:
+        pass
+    while True:                      # the last resort, forever
+        try:
+            _emergency_blocking(log, None, None, "the supervisor could not run")
+        except BaseException:
+            _reap_all()
+            time.sleep(1)
+
+
+def _pid1(log: ConsoleLog, pending: deque) -> None:
+    boot = Boot(log=log)
+    try:
+        boot.run()
+    except BaseException:
+        log.exception("boot: unexpected failure (continuing)")
+    config = boot.config or ServicesConfig(services=[default_console()],
+                                           errors=["services.toml was not loaded"])
+    sup = None
+    failures: deque[float] = deque(maxlen=5)
+    while True:
+        try:
+            if sup is None:
+                sup = Supervisor(config, is_pid1=True, log=log,
+                                 mounts=boot.unmount_targets(), pending_signals=pending,
+                                 emergency_info={"log_dir": LOG_DIR, "boot_json": BOOT_JSON})
+                boot.attach(sup)
+            sup.run()
+        except BaseException:
+            try:
+                log.exception("supervisor: loop failed; restarting it")
+            except BaseException:
+                pass
+        failures.append(time.monotonic())
+        if len(failures) == failures.maxlen and failures[-1] - failures[0] < 10:
+            failures.clear()
+            try:
+                _emergency_blocking(log, sup, boot, "the supervisor loop keeps failing")
+            except BaseException:
+                pass
+        time.sleep(0.2)
+
+
+def _reap_all() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except OSError:
+        pass
+
+
+def _emergency_blocking(log: ConsoleLog | None, sup: Supervisor | None, boot: Boot | None,
+                        reason: str) -> None:
+    """Blocking emergency console on the console tty; performs reboot/poweroff."""
+    from .emergency import run_blocking
+    tty = resolve_tty("console")
+    fd = os.open(tty, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        idle = sup.reaper.reap if sup is not None else _reap_all
+        action = run_blocking(fd, reason=reason, idle=idle, log_dir=LOG_DIR, boot_json=BOOT_JSON)
+    finally:
+        os.close(fd)
+    if action == "retry":
+        return
+    if sup is not None:
+        sup.shutdown(action)
+    else:
+        from .supervisor import Pid1Platform
+        p = Pid1Platform()
+        try:
+            os.kill(-1, signal.SIGTERM)
+            time.sleep(1)
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        _reap_all()
+        p.sync()
+        for target in ("/model", "/data"):
+            try:
+                p.umount(target)
+            except OSError:
+                try:
+                    p.remount_ro(target)
+                except OSError:
+                    pass
+        p.power(action)
