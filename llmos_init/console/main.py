@@ -138,10 +138,13 @@ def hostname() -> str:
 
 def make_planner(opts: Options):
     try:
-        from ..planner import Planner
-        planner = Planner(model_path=None if opts.no_model else opts.model)
-        if not opts.no_model:
-            planner.start_loading()
+        try:
+            from ..planner import Planner
+        except ImportError:
+            from ..planner.planner import Planner
+        # model_path=None lets the planner find the image's model; --no-model forbids one.
+        planner = Planner(model_path=opts.model, use_model=not opts.no_model)
+        planner.start_loading()  # a background thread; plans work meanwhile (parser only)
         return planner, None
     except Exception as exc:  # noqa: BLE001 - the console still runs and says why
         return None, f"{type(exc).__name__}: {exc}"
@@ -151,16 +154,11 @@ def make_spawn():
     """The console is the subreaper of what it starts; the Reaper owns the waiting."""
     try:
         from ..supervisor import Reaper
-    except Exception:  # noqa: BLE001
+        reaper = Reaper(subreaper=True)
+        reaper.start_thread()
+    except Exception:  # noqa: BLE001 - start_program is then refused by the executor
         return None
-    try:
-        from ..sys import system as _sys
-        subreaper = getattr(_sys, "set_child_subreaper", None)
-        if subreaper is not None:
-            subreaper(True)
-    except Exception:  # noqa: BLE001 - without it orphans go to PID 1, which reaps them too
-        pass
-    return Reaper().spawn
+    return reaper.spawn
 
 
 class Power:

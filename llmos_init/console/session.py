@@ -228,7 +228,7 @@ class Session:
         self.editor.discard_typeahead()
         try:
             reply = self.editor.read_line(question, use_history=False)
-        except (Interrupted, EndOfInput):
+        except (Interrupted, EndOfInput, InputClosed):
             return False
         return reply.strip().lower() in ("y", "yes")
 
@@ -261,21 +261,22 @@ class Session:
         status = _StatusLine(self)
         wrote = False
         ended_with_newline = True
-        while True:
-            try:
-                item = tokens.get(timeout=0 if not tokens.empty() else POLL_INTERVAL)
-            except queue.Empty:
-                item = None
-            if item is done:
-                break
-            if isinstance(item, BaseException):
+        finished = False
+        while not finished:
+            while True:
+                try:
+                    item = tokens.get_nowait()
+                except queue.Empty:
+                    break
+                if item is done:
+                    finished = True
+                    break
                 status.clear()
-                if wrote and not ended_with_newline:
-                    self.term.write("\n")
-                self.say(render.format_exception(item), "red")
-                return False
-            if item is not None:
-                status.clear()
+                if isinstance(item, BaseException):
+                    if wrote and not ended_with_newline:
+                        self.term.write("\n")
+                    self.say(render.format_exception(item), "red")
+                    return False
                 piece = render.sanitize(item)
                 if not wrote:
                     piece = piece.lstrip()
@@ -283,8 +284,9 @@ class Session:
                     self.term.write(piece)
                     wrote = True
                     ended_with_newline = piece.endswith("\n")
-                continue
-            if self.editor.poll_interrupt(0):
+            if finished:
+                break
+            if self.editor.poll_interrupt(POLL_INTERVAL / 2):
                 cancel.set()
                 status.clear()
                 self.term.write((" " if wrote and not ended_with_newline else "") + "^C\n")

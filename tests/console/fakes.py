@@ -8,8 +8,24 @@ import time
 from dataclasses import dataclass
 
 
+class Typeahead(bytes):
+    """A chunk that arrives while the console is busy: reads with a timeout get it, after
+    `delay` seconds. Plain chunks only come to a blocking read (the user types at a prompt)."""
+    delay = 0.0
+
+
+def later(delay: float, data: bytes) -> Typeahead:
+    t = Typeahead(data)
+    t.delay = delay
+    return t
+
+
 class FakeTerm:
-    """Input from a list of byte chunks (None = a read that times out); output collected."""
+    """Input from a list of byte chunks; output collected.
+
+    A blocking read gets the next chunk; a read with a timeout gets only a Typeahead chunk.
+    None in the list is a read that times out (skipped by blocking reads). An empty list is
+    the end of input."""
 
     def __init__(self, chunks=(), ansi=True, columns=80):
         self.chunks = list(chunks)
@@ -28,16 +44,24 @@ class FakeTerm:
             if timeout is not None:
                 return None
             return b""
-        c = self.chunks.pop(0)
+        if timeout is not None and self.chunks[0] is not None and not isinstance(self.chunks[0], Typeahead):
+            return None
+        c = self.chunks[0]
+        if isinstance(c, Typeahead) and c.delay:
+            due = getattr(c, "due", None)
+            if due is None:
+                due = c.due = time.monotonic() + c.delay
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait if timeout is None else min(wait, timeout))
+                if time.monotonic() < due:
+                    return None
+        self.chunks.pop(0)
         if c is None:
             if timeout is None:
                 return self.read(None)
             return None
-        if callable(c):
-            c = c()
-            if c is None:
-                return None
-        return c
+        return bytes(c)
 
     def write(self, text):
         self.out.append(text)
@@ -100,6 +124,7 @@ class FakePlanner:
         return [{"tool": "answer", "args": {}}]
 
     def stream_answer(self, text, cancel=None):
+        self.cancel_event = cancel
         for tok in self.answer_tokens:
             if cancel is not None and cancel.is_set():
                 self.cancelled.set()

@@ -11,7 +11,7 @@ from llmos_init.console.history import History
 from llmos_init.console.lineedit import (EndOfInput, InputClosed, Interrupted, KeyDecoder,
                                          LineEditor)
 
-from .fakes import FakeTerm
+from .fakes import FakeTerm, Typeahead
 
 P = "h:/data> "
 
@@ -219,11 +219,11 @@ def test_random_bytes_never_crash_and_a_prompt_follows():
 
 
 def test_discard_typeahead_and_poll_interrupt():
-    ed, _ = read([b"y\r"])
+    ed, _ = read([Typeahead(b"y\r")])
     ed.discard_typeahead()
     with pytest.raises(InputClosed):
         ed.read_line(P)
-    ed, _ = read([b"ab\x03cd"])
+    ed, _ = read([Typeahead(b"ab\x03cd")])
     assert ed.poll_interrupt(0) is True
     ed.term.feed(b"\r")
     assert ed.read_line(P) == "abcd"
