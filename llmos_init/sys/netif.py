@@ -34,11 +34,15 @@ _SYS_CLASS_NET = "/sys/class/net"
 
 
 def interfaces() -> list[str]:
-    """Interface names, sorted (from /sys/class/net, else if_nameindex())."""
+    """Interface names of this process's network namespace, sorted.
+
+    socket.if_nameindex() (netlink) is asked first: /sys/class/net shows the
+    namespace that mounted sysfs, which differs after unshare(CLONE_NEWNET).
+    """
     try:
-        return sorted(os.listdir(_SYS_CLASS_NET))
-    except OSError:
         return sorted(name for _, name in socket.if_nameindex())
+    except OSError:
+        return sorted(os.listdir(_SYS_CLASS_NET))
 
 
 def _ifreq(ifname: str):
