@@ -1,0 +1,183 @@
+"""The planner: request -> validated plan, combining the parser, the model and the guard.
+
+Order of work for one request:
+1. normalise; questions about an action ("is it safe to delete X?") never act;
+2. negated clauses are removed and forbid destructive tools for the whole request;
+3. the request is split into steps; each step goes to the deterministic parser, first as
+   written, then with typos repaired; a step the parser does not recognise goes to the
+   model (tool chosen by likelihood among the tools the step may use, arguments grounded
+   in the request, grammar-constrained where a choice remains), or becomes `clarify`
+   when no model is ready;
+4. every plan passes the guard (destructive only when asked) and registry validation.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Iterator
+
+from ..tools.registry import PlanError, validate_plan
+from . import text as T
+from .guard import asks_for, guard_plan
+from .parser import Context, act, clarify, parse_english, parse_shell
+
+NO_MODEL_REPLY = ("I can only act on requests here (try 'help'); the language model is "
+                  "not available for free-form replies.")
+LOADING_REPLY = "The language model is still loading; ask again in a moment, or try 'help'."
+
+
+def context_from(cwd: str, history: list | None) -> Context:
+    ctx = Context(cwd=cwd or "/")
+    for turn in history or []:
+        plan = turn.get("plan") if isinstance(turn, dict) else None
+        if isinstance(plan, list):
+            ctx.remember([a for a in plan if isinstance(a, dict) and "tool" in a])
+    return ctx
+
+
+def parse_step(step: str, ctx: Context) -> list[dict] | None:
+    """The deterministic parser on one step: as written, then with typos repaired."""
+    for variant in (step, T.repair_typos(step)):
+        acts = parse_shell(variant, ctx)
+        if acts is None:
+            acts = parse_english(variant, ctx)
+        if acts is not None:
+            return acts
+    return None
+
+
+_SAFE_TO_REMOVE = re.compile(r"\b(?:safe|ok|okay)\b.*\b(?:delete|remove|erase|rm)\b|\b(?:delete|remove|erase)\b.*\bsafely\b", re.I)
+
+
+def question_plan(text: str, ctx: Context) -> list[dict]:
+    """A question about an action: information, never the action."""
+    from .grounding import extract, resolve
+    if _SAFE_TO_REMOVE.search(text):
+        ents = extract(text)
+        if ents.paths:
+            return [act("file_info", path=resolve(ents.paths[0], ctx.cwd))]
+    return [act("answer")]
+
+
+class Planner:
+    """Plans requests; owns the (optional) model runtime.
+
+    status: "none" (no model file found), "loading", "ready", "unavailable: <reason>".
+    """
+
+    def __init__(self, model_path: str | None = None, threads: int | None = None,
+                 use_model: bool = True):
+        from .models import find_model
+        self.threads = threads or len(os.sched_getaffinity(0))
+        self.model_path = model_path if model_path else (find_model() if use_model else None)
+        self._runtime = None
+        self._status = "none" if not self.model_path else "unavailable: not loaded yet"
+        self._lock = threading.Lock()
+        self._loaded = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- model lifecycle --------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def start_loading(self) -> None:
+        """Load the model in a background thread; plan() works meanwhile (parser only)."""
+        if not self.model_path or self._thread is not None:
+            if not self.model_path:
+                self._loaded.set()
+            return
+        self._status = "loading"
+        self._thread = threading.Thread(target=self._load, name="planner-model", daemon=True)
+        self._thread.start()
+
+    def load(self) -> str:
+        """Load synchronously (CLI, eval); returns the status."""
+        self.start_loading()
+        self._loaded.wait()
+        return self._status
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        self._loaded.wait(timeout)
+        return self._status == "ready"
+
+    def _load(self) -> None:
+        from .gguf import GGUFError, check_gguf
+        from .runtime import ModelRuntime
+        try:
+            check_gguf(self.model_path)
+            rt = ModelRuntime(self.model_path, threads=self.threads)
+            rt.load()
+            self._runtime = rt
+            self._status = "ready"
+        except GGUFError as e:
+            self._status = f"unavailable: {e}"
+        except ImportError as e:
+            self._status = f"unavailable: llama_cpp not importable ({e})"
+        except Exception as e:  # llama.cpp raises ValueError/RuntimeError on bad models
+            self._status = f"unavailable: {type(e).__name__}: {e}"
+        finally:
+            self._loaded.set()
+
+    @property
+    def runtime(self):
+        return self._runtime if self._status == "ready" else None
+
+    # ---- planning ---------------------------------------------------------------------
+    def plan(self, request: str, cwd: str, history: list | None = None) -> list[dict]:
+        try:
+            return validate_plan(self._plan(request, cwd, history))
+        except PlanError as e:  # never hand out an invalid plan
+            return [clarify(f"I could not form a valid plan ({e}); please rephrase.")]
+
+    def _plan(self, request: str, cwd: str, history: list | None) -> list[dict]:
+        ctx = context_from(cwd, history)
+        text = T.normalise(request or "")
+        if not text:
+            return [act("help")]
+        if T.is_question_about_action(text) and not re.search(r"\bhow do i use\b", text, re.I):
+            return question_plan(text, ctx)
+        text = T.strip_content(text) or text
+        for clause in T.negated_clauses(text):  # "don't delete old.txt, show it": it = old.txt
+            from .grounding import extract, resolve
+            for p in extract(clause).paths:
+                ctx.remember([{"tool": "mention", "args": {"path": resolve(p, ctx.cwd)}}])
+        rest, negated = T.strip_negations(text)
+        if negated and not rest:
+            return [act("answer", text="OK, I won't do anything.")]
+        steps = T.split_steps(rest) or [rest]
+        done: list[tuple[str, list[dict]]] = []
+        for step in steps:
+            acts = parse_step(step, ctx)
+            if acts is None:
+                acts = self._model_step(step, ctx, forbid_destructive=negated)
+            ctx.remember(acts)
+            done.append((step, acts))
+        plan = guard_plan(done, forbid_destructive=negated)
+        if len(plan) > 1:  # a step we could not resolve makes the whole request a question
+            clar = [a for a in plan if a["tool"] == "clarify"]
+            if clar:
+                return clar[:1]
+        return plan
+
+    def _model_step(self, step: str, ctx: Context, forbid_destructive: bool) -> list[dict]:
+        rt = self.runtime
+        if rt is None:
+            if self._status == "loading":
+                return [clarify("I didn't understand that yet (the language model is still loading). "
+                                "Try a command like 'ls /data', or 'help'.")]
+            return [clarify("I didn't understand that. Try a command like 'ls /data', "
+                            "'show notes.txt', 'delete old.log', or 'help'.")]
+        from .modelplan import model_step
+        with self._lock:
+            return model_step(rt, step, ctx, allow=lambda tool: not forbid_destructive and asks_for(tool, step))
+
+    # ---- replies ----------------------------------------------------------------------
+    def stream_answer(self, text: str, cancel: threading.Event | None = None) -> Iterator[str]:
+        rt = self.runtime
+        if rt is None:
+            yield LOADING_REPLY if self._status == "loading" else NO_MODEL_REPLY
+            return
+        with self._lock:
+            yield from rt.stream_reply(text, cancel=cancel)
