@@ -92,6 +92,10 @@ CHANGES: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 
 
+# path arguments that name a symlink itself rather than what it points to
+NOFOLLOW = frozenset({("remove", "path"), ("move", "src"), ("file_info", "path")})
+
+
 def path_args(tool: str) -> tuple[str, ...]:
     t = TOOLS[tool]
     return tuple(a.name for a in t.args if a.type == "path")

@@ -53,7 +53,7 @@ class Executor:
                     continue
                 if not isinstance(v, str):
                     raise SafetyError(f"{tool}: {name} must be a path, not {v!r}")
-                safety.resolve(self.ctx, v)
+                safety.resolve(self.ctx, v, follow=(tool, name) not in safety.NOFOLLOW)
             for name, follow in safety.CHANGES.get(tool, ()):
                 safety.checked(self.ctx, args[name], follow=follow, change=True)
             if tool == "kill_process":

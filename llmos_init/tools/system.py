@@ -264,14 +264,18 @@ def clarify(ex, a) -> Result:
     return Result(True, clean(str(a.get("question") or "what do you mean?"), keep_newlines=True))
 
 
-def help_text(width: int = 78) -> str:
+def help_text(width: int = 79, col: int = 28) -> str:
+    """Every tool of the registry with its example; '*' marks those that ask first."""
     lines = ["Say what you want in plain words, for example:", ""]
-    ex_w = max(len(t.example) for t in TOOLS.values()) + 5
     for t in TOOLS.values():
-        ex = f"{'*' if t.destructive else ' '} {t.example}".ljust(ex_w)
-        body = textwrap.wrap(t.summary, max(20, width - ex_w - 2)) or [""]
-        lines.append(f" {ex} {body[0]}")
-        lines.extend(" " * (ex_w + 2) + more for more in body[1:])
+        ex = f" {'*' if t.destructive else ' '} {t.example}"
+        body = textwrap.wrap(t.summary, max(20, width - col)) or [""]
+        if len(ex) >= col - 1:
+            lines.append(ex)
+            lines.extend(" " * col + b for b in body)
+        else:
+            lines.append(ex.ljust(col) + body[0])
+            lines.extend(" " * col + b for b in body[1:])
     lines += ["", "* shows exactly what it will do and asks for 'y' first.",
               "Relative paths start from the current directory. 'undo' reverts the last",
               "remove, move, write or append (removed things wait in the trash on /data)."]
