@@ -68,6 +68,8 @@ def _load_from(path: Path):
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     sys.modules[_MODULE] = module
+    # keep the package attribute in step (it may name a stale prebuilt module)
+    setattr(sys.modules[__package__], _MODULE.rpartition(".")[2], module)
     return module
 
 

@@ -37,6 +37,12 @@ def run_in_child(fn, *args, unshare: int = 0, timeout: float = 20.0):
     return value
 
 
+def fork_call(fn, *args, unshare: int = 0, timeout: float = 20.0):
+    """Like run_in_child but usable inside a child (nesting): a ``Skip`` is
+    passed up as a marker that the outermost run_in_child turns into a skip."""
+    return _fork_call(fn, args, unshare, timeout)
+
+
 class _Skipped:
     def __init__(self, reason: str):
         self.reason = reason

@@ -162,3 +162,46 @@ def test_cli_cross_compiles_for_aarch64(tmp_path):
     proc = _build_cli("--out", str(tmp_path), "--cc", cc, "--ext-suffix", suffix)
     assert proc.returncode == 0, proc.stderr
     assert _elf_machine(tmp_path / ("_llmos_sys" + suffix)) == EM_AARCH64
+
+
+# ---- prebuilt module (the image's path) -------------------------------------
+
+@pytest.fixture
+def package_copy(tmp_path):
+    """A copy of llmos_init/ with the extension prebuilt inside it, as in the image."""
+    root = tmp_path / "tree"
+    shutil.copytree(REPO / "llmos_init", root / "llmos_init",
+                    ignore=shutil.ignore_patterns("__pycache__", "_llmos_sys*"))
+    proc = _build_cli("--out", str(root / "llmos_init" / "sys"))
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def _import_in(root: Path, cache: Path, extra_env: dict | None = None):
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "import llmos_init.sys._ffi as f, llmos_init.sys._llmos_sys as m\n"
+            "print(m.__file__)\n")
+    env = dict(os.environ, PYTHONPATH=str(root), LLMOS_CACHE=str(cache), **(extra_env or {}))
+    return subprocess.run([PY, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_prebuilt_module_is_used_without_compiling(package_copy, tmp_path):
+    proc = _import_in(package_copy, tmp_path / "cache", {"LLMOS_FFI_NO_BUILD": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).parent == package_copy / "llmos_init" / "sys"
+    assert not (tmp_path / "cache").exists() and "Warning" not in proc.stderr
+
+
+def test_stale_prebuilt_module(package_copy, tmp_path):
+    build_script = package_copy / "llmos_init" / "sys" / "ffi_build.py"
+    build_script.write_text(build_script.read_text() + "\n# changed after the build\n")
+    # Image-like (no building allowed): the stale module is used, with a warning.
+    proc = _import_in(package_copy, tmp_path / "cache", {"LLMOS_FFI_NO_BUILD": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).parent == package_copy / "llmos_init" / "sys"
+    assert "RuntimeWarning" in proc.stderr and "another ffi_build.py" in proc.stderr
+    # Dev host: a fresh build goes to the cache and wins.
+    proc = _import_in(package_copy, tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).is_relative_to(tmp_path / "cache" / "ffi")
