@@ -125,9 +125,10 @@ class KmsgForwarder:
     """/dev/kmsg -> /data/log/kernel.log: the whole ring buffer at boot, then new records
     whenever the supervisor sees the fd readable (pump())."""
 
-    def __init__(self, kmsg_path: str, out_path: str):
+    def __init__(self, kmsg_path: str, out_path: str, *, fd: int | None = None):
         self.out_path = out_path
-        self.fd = os.open(kmsg_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self.fd = fd if fd is not None else os.open(
+            kmsg_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         self._out: Any = None
         try:
             self._open_out()

@@ -1089,6 +1089,8 @@ class Supervisor:
         return {"services": [s.info() for s in self.services.values()],
                 "orphans_reaped": self.reaper.orphans_reaped,
                 "reaped": self.reaper.reaped,
+                "first_orphan_at": self.reaper.first_orphan_at,
+                "last_orphan_at": self.reaper.last_orphan_at,
                 "handler_errors": self.handler_errors,
                 "power_request": self.power_request,
                 "emergency": self._emergency is not None}
