@@ -1,0 +1,195 @@
+"""Undo of every undoable action (also across a console restart), the audit log, and
+atomic writes under injected crashes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+from llmos_init.journal import Journal, UndoError
+from llmos_init.tools import fsio
+from llmos_init.tools.executor import Executor
+
+from .conftest import run, write
+
+
+def restart(ex):
+    """A new console: same context, a fresh Journal reading the state on /data."""
+    return Executor(ex.ctx, Journal(ex.ctx.real_data_dir))
+
+
+def test_undo_remove_file_and_dir_after_restart(ex, sandbox):
+    write(sandbox / "data/d/x.txt", "x")
+    write(sandbox / "data/a.txt", "a")
+    assert run(ex, "remove", path="d").ok
+    assert run(ex, "remove", path="a.txt").ok
+    ex2 = restart(ex)
+    r = run(ex2, "undo")
+    assert r.ok and r.text == "restored /data/a.txt from the trash"
+    assert (sandbox / "data/a.txt").read_text() == "a"
+    r = run(restart(ex2), "undo")
+    assert r.ok and (sandbox / "data/d/x.txt").read_text() == "x"
+    assert os.listdir(sandbox / "data/trash") == []  # restored slots are cleaned up
+    assert run(ex, "undo").text == "nothing to undo"
+
+
+def test_undo_remove_refuses_to_overwrite(ex, sandbox):
+    write(sandbox / "data/a.txt", "old")
+    run(ex, "remove", path="a.txt")
+    write(sandbox / "data/a.txt", "new")
+    r = run(ex, "undo")
+    assert not r.ok and "exists again" in r.text
+    assert (sandbox / "data/a.txt").read_text() == "new"
+    os.unlink(sandbox / "data/a.txt")
+    assert run(ex, "undo").ok  # the entry was kept: fixing the obstacle lets undo finish
+    assert (sandbox / "data/a.txt").read_text() == "old"
+
+
+def test_undo_move_and_replaced_file(ex, sandbox):
+    write(sandbox / "data/a.txt", "A")
+    write(sandbox / "data/b.txt", "B")
+    assert run(ex, "move", src="a.txt", dst="b.txt").ok
+    assert (sandbox / "data/b.txt").read_text() == "A"
+    r = run(restart(ex), "undo")
+    assert r.ok and "restored the previous /data/b.txt" in r.text
+    assert (sandbox / "data/a.txt").read_text() == "A" and (sandbox / "data/b.txt").read_text() == "B"
+
+
+def test_undo_move_refuses_when_source_occupied(ex, sandbox):
+    write(sandbox / "data/a.txt", "A")
+    run(ex, "move", src="a.txt", dst="c.txt")
+    write(sandbox / "data/a.txt", "someone else")
+    r = run(ex, "undo")
+    assert not r.ok and "occupied" in r.text
+    assert (sandbox / "data/a.txt").read_text() == "someone else"
+    assert (sandbox / "data/c.txt").read_text() == "A"
+
+
+def test_undo_move_when_destination_gone_is_dropped(ex, sandbox):
+    write(sandbox / "data/a.txt", "A")
+    run(ex, "move", src="a.txt", dst="c.txt")
+    os.unlink(sandbox / "data/c.txt")
+    r = run(ex, "undo")
+    assert not r.ok and "dropped" in r.text
+    assert run(ex, "undo").text == "nothing to undo"
+
+
+def test_undo_write_restores_previous_or_trashes_new(ex, sandbox):
+    write(sandbox / "data/a.txt", "v1\n")
+    run(ex, "write_file", path="a.txt", text="v2")
+    run(ex, "write_file", path="new.txt", text="fresh")
+    ex2 = restart(ex)
+    r = run(ex2, "undo")
+    assert r.ok and "did not exist before" in r.text and not (sandbox / "data/new.txt").exists()
+    r = run(ex2, "undo")
+    assert r.ok and (sandbox / "data/a.txt").read_text() == "v1\n"
+
+
+def test_undo_write_keeps_later_edits_in_trash(ex, sandbox):
+    write(sandbox / "data/a.txt", "v1\n")
+    run(ex, "write_file", path="a.txt", text="v2")
+    write(sandbox / "data/a.txt", "edited by hand\n")
+    r = run(ex, "undo")
+    assert r.ok and "changed since" in r.text
+    assert (sandbox / "data/a.txt").read_text() == "v1\n"
+    kept = [os.path.join(dp, f) for dp, _, fs in os.walk(sandbox / "data/trash") for f in fs if f == "a.txt"]
+    assert [open(k).read() for k in kept] == ["edited by hand\n"]
+
+
+def test_undo_append_truncates_back(ex, sandbox):
+    write(sandbox / "data/list.txt", "milk")
+    run(ex, "append_file", path="list.txt", text="eggs")
+    assert run(restart(ex), "undo").ok
+    assert (sandbox / "data/list.txt").read_bytes() == b"milk"
+
+
+def test_undo_append_refuses_after_changes(ex, sandbox):
+    write(sandbox / "data/list.txt", "milk\n")
+    run(ex, "append_file", path="list.txt", text="eggs")
+    write(sandbox / "data/list.txt", "milk\nEGGS\n")  # same size, different bytes
+    r = run(ex, "undo")
+    assert not r.ok and "changed since" in r.text
+    assert (sandbox / "data/list.txt").read_text() == "milk\nEGGS\n"
+
+
+def test_undo_append_of_new_file(ex, sandbox):
+    run(ex, "append_file", path="fresh.txt", text="one")
+    assert run(ex, "undo").ok and not (sandbox / "data/fresh.txt").exists()
+
+
+def test_journal_undo_api_directly(tmp_path):
+    j = Journal(str(tmp_path))
+    assert j.undo() == "nothing to undo"
+    j.push_undo({"kind": "bogus"})
+    with pytest.raises(UndoError):
+        j.undo()
+    assert j.peek_undo() is None
+
+
+def test_audit_log_one_line_per_action(ex, sandbox):
+    write(sandbox / "data/a.txt", "a")
+    actions = [{"tool": "list_dir", "args": {"path": "/data"}},
+               {"tool": "remove", "args": {"path": "/data/a.txt"}},
+               {"tool": "remove", "args": {"path": "/"}},
+               {"tool": "nonsense", "args": {}},
+               {"tool": "undo", "args": {}}]
+    results = [ex.run(a) for a in actions]
+    with open(sandbox / "data/log/actions.jsonl") as f:
+        lines = [json.loads(line) for line in f]
+    assert len(lines) == len(actions)
+    for entry, action, res in zip(lines, actions, results):
+        assert entry["action"] == action and entry["ok"] == res.ok
+        assert entry["message"] == res.text[:2000] and entry["time"].endswith("Z")
+    assert lines[2].get("refused") is True and lines[3].get("refused") is True
+    assert [e["ok"] for e in lines] == [True, True, False, False, True]
+
+
+def test_audit_log_failure_is_reported_not_fatal(ex, sandbox, monkeypatch):
+    def broken(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("llmos_init.journal.makedirs_durable", broken)
+    r = run(ex, "get_time")
+    assert r.ok and "not written to the audit log" in r.text
+
+
+def test_atomic_write_crash_before_rename_keeps_original(ex, sandbox, monkeypatch):
+    write(sandbox / "data/a.txt", "original\n")
+
+    def crash(src, dst):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(fsio.os, "replace", crash)
+    r = run(ex, "write_file", path="a.txt", text="new content")
+    assert not r.ok and "Input/output error" in r.text
+    assert (sandbox / "data/a.txt").read_text() == "original\n"
+    assert [n for n in os.listdir(sandbox / "data") if n != "log" and n != "trash"] == ["a.txt"]
+    r = run(ex, "append_file", path="a.txt", text="more")
+    assert not r.ok and (sandbox / "data/a.txt").read_text() == "original\n"
+
+
+def test_atomic_write_killed_between_write_and_rename(tmp_path):
+    """A process SIGKILLed after writing the temp file, before the rename (a power cut
+    at the worst moment): the final name still holds the old content, never a part."""
+    target = tmp_path / "f.txt"
+    target.write_text("old\n")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fsio.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+            fsio.atomic_write(str(target), b"new " * 100_000)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert target.read_text() == "old\n"
+    leftovers = [n for n in os.listdir(tmp_path) if n != "f.txt"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".f.txt.tmp-")  # only a hidden temp
+
+
+def test_atomic_write_fsyncs_file_and_dir(tmp_path, monkeypatch):
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(fsio.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)))
+    fsio.atomic_write(str(tmp_path / "g"), b"data")
+    assert synced[0].startswith(str(tmp_path / ".g.tmp-")) and synced[-1] == str(tmp_path)
