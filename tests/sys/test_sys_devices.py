@@ -18,7 +18,7 @@ import pytest
 
 from llmos_init.sys import blockdev, process, rtc, watchdog
 from llmos_init.sys.errors import SyscallError
-from tests.sys.child import Skip, run_in_child
+from tests.sys.child import run_in_child
 
 
 @pytest.fixture
