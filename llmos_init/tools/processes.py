@@ -236,6 +236,18 @@ def _tail(path: str, max_bytes: int = 16384, max_lines: int = 40) -> str:
     return ("…\n" if cut else "") + "\n".join(clean(x) for x in lines)
 
 
+def _params(fn) -> set[str] | None:
+    """Keyword names fn accepts (None: any, it takes **kwargs)."""
+    import inspect
+    try:
+        ps = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is p.VAR_KEYWORD for p in ps):
+        return None
+    return {p.name for p in ps}
+
+
 def start_program(ex, a) -> Result:
     ctx = ex.ctx
     if ctx.spawn is None:
@@ -245,10 +257,20 @@ def start_program(ex, a) -> Result:
     os.makedirs(out_dir, exist_ok=True)
     out = os.path.join(out_dir, f"{os.path.basename(r.real)}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.out")
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    kw = {"stdout": fd, "stderr": fd, "cwd": ctx.real_cwd}
+    # never let a program read the console's terminal, or get its Ctrl-C: stdin from
+    # /dev/null and a session of its own, where the spawner offers them
+    params = _params(ctx.spawn)
+    if params is None or "stdin" in params:
+        kw["stdin"] = null
+    if params is None or "new_session" in params:
+        kw["new_session"] = True
     try:
-        child = ctx.spawn(argv, stdout=fd, stderr=fd, cwd=ctx.real_cwd)
+        child = ctx.spawn(argv, **kw)
     finally:
         os.close(fd)
+        os.close(null)
     ctx.started[child.pid] = r.console
     try:
         code = child.wait(ctx.start_wait)

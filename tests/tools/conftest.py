@@ -47,12 +47,14 @@ class TestSpawner:
     def __init__(self):
         self.children: list[TestChild] = []
 
-    def __call__(self, argv, stdout=None, stderr=None, cwd=None):
+    def __call__(self, argv, stdin=None, stdout=None, stderr=None, cwd=None, new_session=False):
         pid = os.fork()
         if pid == 0:
             try:
-                fd = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(fd, 0)
+                if new_session:
+                    os.setsid()
+                if stdin is not None:
+                    os.dup2(stdin, 0)
                 if stdout is not None:
                     os.dup2(stdout, 1)
                 if stderr is not None:

@@ -48,12 +48,13 @@ def _start_sleeper(ex, sandbox, name="sleeper.py", seconds=30):
 
 def test_start_program_that_exits_shows_output(ex, sandbox):
     write(sandbox / "data/job.py", f"#!{sys.executable}\nimport os, sys\nprint('args', sys.argv[1:])\n"
-                                   "print('cwd', os.getcwd())\nsys.stdout.write('\\x1b[31mred\\n')\n")
+                                   "print('cwd', os.getcwd())\nprint('stdin', os.readlink('/proc/self/fd/0'), os.getsid(0) == os.getpid())\nsys.stdout.write('\\x1b[31mred\\n')\n")
     # not marked executable: run through its #! interpreter
     r = run(ex, "start_program", path="job.py", args=["a b", "c"])
     assert r.ok, r.text
     assert "exited with code 0" in r.text and "run with" in r.text
     assert "args ['a b', 'c']" in r.text and f"cwd {sandbox}/data" in r.text
+    assert "stdin /dev/null True" in r.text
     assert "^[[31mred" in r.text and "\x1b" not in r.text
 
 
@@ -107,3 +108,36 @@ def test_set_priority(ex, sandbox):
     assert r.ok and "nice 0 → 7" in r.text and os.getpriority(os.PRIO_PROCESS, pid) == 7
     assert "-20 (fastest) to 19" in run(ex, "set_priority", pid=pid, nice=40).text
     assert "only programs started here" in run(ex, "set_priority", pid=os.getppid(), nice=1).text
+
+
+def _with_real_reaper(tmp):
+    from llmos_init.journal import Journal
+    from llmos_init.supervisor import Reaper
+    from llmos_init.tools.context import Context
+    from llmos_init.tools.executor import Executor
+    reaper = Reaper()
+    reaper.start_thread()
+    data = os.path.join(tmp, "data")
+    ctx = Context(cwd=data, data_dir=data, writable=(tmp,), tmp_dir=tmp, spawn=reaper.spawn,
+                  start_wait=0.3)
+    ex = Executor(ctx, Journal(data))
+    prog = os.path.join(data, "job.py")
+    with open(prog, "w") as f:
+        f.write(f"#!{sys.executable}\nimport time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    os.chmod(prog, 0o755)
+    started = ex.run({"tool": "start_program", "args": {"path": prog}})
+    killed = ex.run({"tool": "kill_process", "args": {"pid": started.data["pid"]}})
+    done = ex.run({"tool": "start_program", "args": {"path": "/bin/true"}}) if os.path.exists("/bin/true") else None
+    return started.text, killed.text, None if done is None else done.text
+
+
+def test_start_and_kill_under_the_real_reaper(tmp_path):
+    """The supervisor's Reaper as ctx.spawn (in a forked child: its waitpid loop must not
+    take other tests' children)."""
+    from tests.sys.child import run_in_child
+    (tmp_path / "data").mkdir()
+    started, killed, done = run_in_child(_with_real_reaper, str(tmp_path))
+    assert "still running" in started and "started" in started, started
+    assert "it has exited" in killed, killed
+    if done is not None:
+        assert "exited with code 0" in done
