@@ -827,7 +827,7 @@ class Supervisor:
         svc.child = child
         svc.state = "running"
         self.log(f"service {svc.name}: started, pid {child.pid}" + (f" on {tty}" if tty else ""))
-        self._event("start", service=svc.name, pid=child.pid)
+        self._event("start", service=svc.name, pid=child.pid, argv=child.argv, tty=tty)
         return child
 
     def _service_exited(self, svc: Service, child: Child) -> None:

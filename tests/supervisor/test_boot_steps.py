@@ -1,0 +1,243 @@
+"""Boot steps with a fake system-call adapter and a scratch root directory."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from llmos_init.boot import Boot, KmsgForwarder, parse_cmdline
+from llmos_init.supervisor import ConsoleLog
+
+ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
+LINE = re.compile(r"^\[\s*\d+\.\d{3}s\] (.+) \.\.\. (ok|WARNING|skipped|FAILED)(: .*)? \(\d+ ms\)$")
+
+
+class FakeSys:
+    def __init__(self, root: Path, fail: dict | None = None, premounted=()):
+        self.root = root
+        self.calls: list[tuple] = []
+        self.fail = fail or {}           # target (relative, e.g. "/data") -> errno
+        self.table = [SimpleNamespace(target=str(root / t.lstrip("/")), fstype=f, source=f)
+                      for t, f in premounted]
+
+    def _rel(self, path: str) -> str:
+        return "/" + os.path.relpath(path, self.root)
+
+    def mount(self, source, target, fstype, flags=(), data=None):
+        rel = self._rel(target)
+        src = self._rel(source) if source.startswith(str(self.root)) else source
+        self.calls.append(("mount", src, rel, fstype, tuple(flags), data))
+        err = self.fail.get((rel, fstype))
+        if err:
+            raise OSError(err, os.strerror(err), target)
+        self.table.append(SimpleNamespace(target=target, fstype=fstype, source=source))
+
+    def mounts(self):
+        return list(self.table)
+
+    def sethostname(self, name):
+        self.calls.append(("sethostname", name))
+
+    def link_up(self, ifname):
+        self.calls.append(("link_up", ifname))
+
+    def set_ctrl_alt_del(self, enabled):
+        self.calls.append(("cad", enabled))
+
+    def set_name(self, name):
+        self.calls.append(("set_name", name))
+
+    def watchdog(self, path):
+        calls = self.calls
+
+        class WD:
+            def set_timeout(self, s):
+                calls.append(("wd_timeout", s))
+                return s
+
+            def keepalive(self):
+                calls.append(("wd_keepalive",))
+        return WD()
+
+
+def make_root(tmp_path: Path, cmdline: str, *, devices=("vdb", "vdc"), data_hostname=None):
+    root = tmp_path / "root"
+    (root / "proc").mkdir(parents=True)
+    (root / "proc/cmdline").write_text(cmdline + "\n")
+    (root / "dev").mkdir()
+    for d in devices:
+        (root / "dev" / d).write_text("")
+    (root / "etc/llmos").mkdir(parents=True)
+    shutil.copy(ROOTFS / "etc/hostname", root / "etc/hostname")
+    shutil.copy(ROOTFS / "etc/llmos/services.toml", root / "etc/llmos/services.toml")
+    if data_hostname is not None:
+        # what the data partition will hold once "mounted" (the fake mount is a no-op)
+        (root / "data/etc").mkdir(parents=True)
+        (root / "data/etc/hostname").write_text(data_hostname)
+    return root
+
+
+def run_boot(tmp_path, cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb",
+             **kw):
+    fail = kw.pop("fail", None)
+    premounted = kw.pop("premounted", ())
+    root = make_root(tmp_path, cmdline, **kw)
+    fake = FakeSys(root, fail, premounted)
+    out = tmp_path / "console.out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    log = ConsoleLog(fd=fd)
+    boot = Boot(sys=fake, log=log, root=str(root), device_wait_s=0).run()
+    log.detach_file()
+    if boot.kmsg:
+        boot.kmsg.close()
+    os.close(fd)
+    return boot, fake, out.read_text(), root
+
+
+def test_steps_are_timed_logged_and_recorded(tmp_path):
+    boot, fake, console, root = run_boot(tmp_path, data_hostname="mybox\n")
+    names = [s.name for s in boot.steps]
+    assert names == ["mount /proc", "mount /sys", "mount /dev", "mount /dev/pts",
+                     "mount /dev/shm", "mount /run", "mount /tmp", "console", "process name",
+                     "ctrl-alt-del off", "kernel command line", "mount /model", "mount /data",
+                     "hostname", "loopback", "log directory", "kernel log", "services.toml",
+                     "watchdog"]
+    by = {s.name: s for s in boot.steps}
+    assert all(s.duration_ms >= 0 and s.start > 0 for s in boot.steps)
+    assert [s.start for s in boot.steps] == sorted(s.start for s in boot.steps)
+    assert by["mount /data"].status == "ok" and by["mount /model"].status == "ok"
+    assert by["kernel log"].status == "skipped"          # no /dev/kmsg in the scratch root
+    assert by["watchdog"].status == "skipped"
+    assert not [s for s in boot.steps if s.status == "error"]
+    # one console line per step, in the documented format
+    step_lines = [m.groups() for m in map(LINE.match, console.splitlines()) if m]
+    assert [g[0] for g in step_lines] == names
+    assert re.search(r"\] mount /data \.\.\. ok: /dev/vdc \(ext4, read-write\) \(\d+ ms\)", console)
+    # boot.json on /run
+    rec = json.loads((root / "run/llmos/boot.json").read_text())
+    assert [s["name"] for s in rec["steps"]] == names
+    assert all({"name", "start", "duration_ms", "status", "error"} <= set(s) for s in rec["steps"])
+    assert rec["finished"] is not None and rec["data"] == "persistent"
+    # the calls themselves
+    mounts = [c for c in fake.calls if c[0] == "mount"]
+    assert ("mount", "/dev/vdb", "/model", "squashfs", ("rdonly", "nodev", "nosuid"), None) in mounts
+    assert ("mount", "/dev/vdc", "/data", "ext4", ("nosuid", "nodev"), None) in mounts
+    assert ("mount", "proc", "/proc", "proc", ("nosuid", "nodev", "noexec"), None) == mounts[0]
+    assert ("sethostname", "mybox") in fake.calls                 # /data/etc wins
+    assert ("cad", False) in fake.calls and ("link_up", "lo") in fake.calls
+    assert boot.unmount_targets() == ["/model", "/data"]
+    assert (root / "data/log/pid1.log").exists()
+    assert boot.config.service("console").tty == "console"
+
+
+def test_data_failure_falls_back_to_tmpfs_loudly(tmp_path):
+    boot, fake, console, root = run_boot(tmp_path, fail={("/data", "ext4"): errno.EINVAL})
+    data_calls = [c for c in fake.calls if c[0] == "mount" and c[2] == "/data"]
+    assert data_calls == [("mount", "/dev/vdc", "/data", "ext4", ("nosuid", "nodev"), None),
+                          ("mount", "tmpfs", "/data", "tmpfs", ("nosuid", "nodev"), "mode=0755")]
+    assert boot.data_volatile
+    step = [s for s in boot.steps if s.name == "mount /data"][0]
+    assert step.status == "warning" and "volatile tmpfs" in step.detail
+    assert "WARNING: the data partition could not be mounted" in console
+    assert "NOT formatted" in console
+    assert console.count("*" * 20) >= 2
+    # the boot went on
+    assert [s.name for s in boot.steps][-1] == "watchdog"
+    assert json.loads((root / "run/llmos/boot.json").read_text())["data"] == "volatile tmpfs"
+    assert ("sethostname", "llmos") in fake.calls
+
+
+def test_missing_model_is_only_a_warning(tmp_path):
+    boot, fake, console, root = run_boot(tmp_path, cmdline="llmos.data=/dev/vdc", devices=("vdc",))
+    by = {s.name: s for s in boot.steps}
+    assert by["mount /model"].status == "warning" and "no llmos.model=" in by["mount /model"].detail
+    assert by["mount /data"].status == "ok"
+    assert boot.unmount_targets() == ["/data"]
+
+
+def test_data_device_missing_and_datafs(tmp_path):
+    boot, fake, console, root = run_boot(
+        tmp_path, cmdline="llmos.data=/dev/vdz llmos.datafs=xfs llmos.model=/dev/vdb")
+    assert not [c for c in fake.calls if c[0] == "mount" and c[3] == "xfs"]
+    assert "/dev/vdz does not exist" in console and boot.data_volatile
+    boot2, fake2, _, _ = run_boot(tmp_path / "2", cmdline="llmos.data=/dev/vdc llmos.datafs=xfs")
+    assert ("mount", "/dev/vdc", "/data", "xfs", ("nosuid", "nodev"), None) in fake2.calls
+
+
+def test_devtmpfs_already_mounted_by_the_kernel(tmp_path):
+    boot, fake, console, root = run_boot(tmp_path, premounted=[("/dev", "devtmpfs")])
+    step = [s for s in boot.steps if s.name == "mount /dev"][0]
+    assert step.status == "skipped" and "by the kernel" in step.detail
+    assert not [c for c in fake.calls if c[0] == "mount" and c[3] == "devtmpfs"]
+
+
+def test_a_failing_step_does_not_stop_the_boot(tmp_path):
+    class Broken(FakeSys):
+        def link_up(self, ifname):
+            raise OSError(errno.ENODEV, "No such device", ifname)
+    root = make_root(tmp_path, "llmos.data=/dev/vdc")
+    out = tmp_path / "out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+    boot = Boot(sys=Broken(root), log=ConsoleLog(fd=fd), root=str(root), device_wait_s=0).run()
+    os.close(fd)
+    step = [s for s in boot.steps if s.name == "loopback"][0]
+    assert step.status == "error" and "No such device" in step.error
+    assert "loopback ... FAILED: OSError: [Errno 19] No such device" in out.read_text()
+    assert "failed steps: loopback" in out.read_text()
+    assert [s.name for s in boot.steps][-1] == "watchdog"
+
+
+def test_invalid_hostname_uses_default(tmp_path):
+    boot, fake, console, root = run_boot(tmp_path, data_hostname="bad name!\n")
+    assert ("sethostname", "llmos") in fake.calls
+    assert "invalid hostname 'bad name!'" in console
+
+
+def test_watchdog_started_when_present(tmp_path):
+    root = make_root(tmp_path, "llmos.data=/dev/vdc", devices=("vdc", "watchdog"))
+    fake = FakeSys(root)
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+    boot = Boot(sys=fake, log=ConsoleLog(fd=fd), root=str(root), device_wait_s=0).run()
+    os.close(fd)
+    assert ("wd_timeout", 30) in fake.calls and ("wd_keepalive",) in fake.calls
+    assert boot.watchdog is not None
+
+
+def test_parse_cmdline():
+    assert parse_cmdline('console=ttyS0 quiet llmos.data=/dev/vdc x="a b" \n') == {
+        "console": "ttyS0", "quiet": "", "llmos.data": "/dev/vdc", "x": "a b"}
+
+
+def test_kmsg_records_are_forwarded(tmp_path):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    b.setblocking(False)
+    out = tmp_path / "kernel.log"
+    fwd = KmsgForwarder("/unused", str(out), fd=os.dup(b.fileno()))
+    a.send(b"6,1,5140900,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n")
+    a.send(b"4,2,12000001,-;second\n")
+    assert fwd.pump() == 2
+    assert fwd.pump() == 0                       # EAGAIN: nothing more, no blocking
+    a.send(b"3,3,99,c;third\n")
+    assert fwd.pump() == 1
+    fwd.close()
+    assert out.read_text() == ("[    5.140900] NET: Registered protocol family 10\n"
+                               "[   12.000001] second\n[    0.000099] third\n")
+    a.close()
+    b.close()
+
+
+@pytest.mark.skipif(not os.access("/dev/kmsg", os.R_OK), reason="no readable /dev/kmsg")
+def test_real_kmsg_copy(tmp_path):
+    fwd = KmsgForwarder("/dev/kmsg", str(tmp_path / "kernel.log"))
+    n = fwd.pump()
+    fwd.close()
+    text = (tmp_path / "kernel.log").read_text()
+    assert n > 0 and len(text.splitlines()) == n
+    assert all(re.match(r"^\[\s*\d+\.\d{6}\] ", line) for line in text.splitlines())
