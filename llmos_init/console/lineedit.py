@@ -227,10 +227,13 @@ class LineEditor:
             return True
         return False
 
-    def discard_typeahead(self) -> None:
-        """Forget everything typed before now (used before asking for a confirmation)."""
+    def discard_typeahead(self, max_reads: int = 4) -> None:
+        """Forget what was typed before now (used before asking for a confirmation).
+
+        Only what is already waiting is dropped (at most `max_reads` chunks), so a line that
+        keeps sending cannot keep the console discarding."""
         self._events.clear()
-        while True:
+        for _ in range(max_reads):
             try:
                 if not self._fill(0):
                     break

@@ -34,6 +34,15 @@ class Terminal:
         self.dumb = bool(dumb)
         self._env = env
         self._saved: list | None = None
+        self._crlf = self.out_tty and not self._tty_adds_cr()
+
+    def _tty_adds_cr(self) -> bool:
+        """True when the tty's output processing already turns LF into CR LF."""
+        try:
+            oflag = termios.tcgetattr(self.out_fd)[1]
+        except termios.error:
+            return False
+        return bool(oflag & termios.OPOST) and bool(oflag & termios.ONLCR)
 
     @property
     def ansi(self) -> bool:
@@ -44,7 +53,8 @@ class Terminal:
     def enter_raw(self) -> None:
         """Raw input: no line buffering, no echo, no signals from ^C/^Z, no flow control.
 
-        Output processing is left as it was; `write` sends CR LF itself."""
+        Output processing is left as it was (programs started from the console may share
+        the tty); `write` sends CR LF itself when the tty does not add the CR."""
         if not self.in_tty or self._saved is not None:
             return
         saved = termios.tcgetattr(self.in_fd)
@@ -94,7 +104,7 @@ class Terminal:
     def write(self, text: str) -> None:
         if not text:
             return
-        if self.out_tty:
+        if self._crlf:
             text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         data = memoryview(text.encode("utf-8", "replace"))
         while data:

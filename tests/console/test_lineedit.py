@@ -264,3 +264,10 @@ def test_through_a_real_pipe(tmp_path):
         if out_w >= 0:
             os.close(out_w)
         os.close(out_r)
+
+
+def test_discard_typeahead_is_bounded():
+    ed, term = read([Typeahead(b"x" * 10)] * 10 + [b"ok\r"])
+    ed.discard_typeahead()
+    assert term.reads <= 5
+    assert ed.read_line(P) == "x" * 60 + "ok"  # 4 chunks dropped, the rest kept

@@ -1,0 +1,71 @@
+"""`python -m llmos_init console`: options, guest/host decision, banner facts."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from llmos_init.console import main as cm
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_parse_args():
+    o = cm.parse_args(["--sandbox", "/x", "--no-model", "--dumb"])
+    assert (o.sandbox, o.no_model, o.dumb, o.model) == ("/x", True, True, None)
+    with pytest.raises(SystemExit):
+        cm.parse_args(["--model", "m.gguf", "--no-model"])
+    with pytest.raises(SystemExit):
+        cm.parse_args(["--bogus"])
+
+
+@pytest.mark.skipif(cm.is_llmos_guest(), reason="this host looks like llmos")
+def test_refuses_the_real_system_on_a_host():
+    # The test runner itself uses subprocess; llmos_init never does.
+    r = subprocess.run([sys.executable, "-m", "llmos_init", "console", "--no-model"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2
+    assert "--sandbox DIR" in r.stderr
+
+
+def test_piped_session_creates_the_sandbox(tmp_path):
+    sb = tmp_path / "new" / "sb"
+    r = subprocess.run([sys.executable, "-m", "llmos_init", "console", "--sandbox", str(sb), "--no-model"],
+                       cwd=ROOT, input=b"help\n", capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (sb / "data").is_dir()
+    assert b"\x1b" not in r.stdout          # not a tty: dumb
+    assert b"help" in r.stdout and b":/data> " in r.stdout
+
+
+@pytest.mark.parametrize("doc,total", [
+    ({"total_s": 3.5}, 3.5),
+    ({"steps": [{"name": "mount", "seconds": 0.5}, {"name": "model", "duration_ms": 1500}]}, 2.0),
+    ([{"name": "a", "elapsed_s": 1}, {"name": "b", "elapsed_s": 2}], 3.0),
+    ({"steps": "nonsense"}, None),
+    ("text", None),
+])
+def test_boot_seconds(tmp_path, doc, total):
+    p = tmp_path / "boot.json"
+    p.write_text(json.dumps(doc))
+    assert cm.boot_seconds(str(p)) == total
+    assert cm.boot_seconds(str(tmp_path / "missing.json")) is None
+    p.write_bytes(b"\xff{not json")
+    assert cm.boot_seconds(str(p)) is None
+
+
+def test_memory_and_uptime_from_proc():
+    total, free = cm.memory()
+    assert total > 0 and 0 <= free <= total
+    assert cm.uptime_seconds() > 0
+
+
+def test_power_on_a_host_only_reports():
+    p = cm.Power(sandbox=True)
+
+    class S:
+        ended = False
+    p.session = S()
+    assert "not rebooted" in p("reboot") and not p.session.ended
+    assert "not powered off" in p("poweroff") and p.session.ended
