@@ -71,7 +71,7 @@ class Context:
 # ---- helpers --------------------------------------------------------------------------
 
 _REF = re.compile(r"\b(it|that|this one|that one|them|there|that file|that folder|the same)\b", re.I)
-_REFERENT_WORDS = frozenset({"it", "that", "this", "them", "there", "the", "a", "process", "file",
+_REFERENT_WORDS = frozenset({"it", "that", "this", "them", "there", "the", "process", "file",
                              "folder", "directory", "program", "everything", "all"})
 KNOWN_FILES = frozenset("""readme makefile license changelog dockerfile hostname fstab passwd
 shadow hosts group motd issue profile crontab resolv.conf os-release authorized_keys
@@ -439,6 +439,35 @@ def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None
     return None
 
 
+def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None:
+    cwd = ctx.cwd
+    if _has(low, r"^(create|make|new|write|overwrite|erstelle|cr[ée]e)\b.*\b(file|datei|fichier)\b|^(create|overwrite|write)\b") and \
+            not _has(low, r"\b(folder|directory|dir|dossier|verzeichnis|ordner)\b"):
+        text = _text_arg(seg, ents)
+        cand = [p for p in ents.paths if text is None or p not in text]
+        m = re.search(r"\b(?:file|datei|fichier)\s+(?:named\s+|called\s+)?([\w./+-]+)", seg, re.I)
+        if not cand and m and m.group(1).lower() not in ("with", "containing", "saying", "named", "called"):
+            cand = [m.group(1)]
+        m2 = re.search(r"^overwrite\s+(\S+)\s+with\s+(.+)$", seg, re.I)
+        if m2:
+            cand, text = [m2.group(1)], m2.group(2).strip().strip("'\"")
+        if not cand:
+            return [clarify("What should the file be called?")]
+        if text is None:
+            m3 = re.search(r"\b" + re.escape(cand[0]) + r"\s+(?:with\s+)?(?:saying|containing|with)\s+(.+)$", seg)
+            if m3:
+                text = m3.group(1)
+        if text is None and _has(low, r"\bempty\b"):
+            text = ""
+        if text is None:
+            if _has(low, r"\b(create|make|new)\b"):
+                text = ""
+            else:
+                return [clarify("What text should the file contain?")]
+        return [act("write_file", path=resolve(cand[0], cwd), text=text)]
+    return None
+
+
 def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     low = seg.lower().strip(" ?!.")
     ents = extract(seg)
@@ -446,6 +475,10 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
 
     if not low or low == "?":
         return [act("help")]
+    if _has(low, r"^(create|write|make|new|overwrite|erstelle|cr[ée]e)\b.*?\b(with (the )?(text|content|contents|line)|containing|saying|mit dem text|avec le texte)\b"):
+        written = _write(seg, low, ents, ctx)
+        if written is not None:
+            return written
     # -- conversation
     if _GREETING.match(low):
         return [act("answer")]
@@ -658,30 +691,9 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         path = ctx.last_path() if target.lower() in ("it", "that") else resolve(target, cwd)
         if path:
             return [act("write_file", path=path, text=text)]
-    if _has(low, r"^(create|make|new|write|overwrite|erstelle|cr[ée]e)\b.*\b(file|datei|fichier)\b|^(create|overwrite|write)\b") and \
-            not _has(low, r"\b(folder|directory|dir|dossier|verzeichnis|ordner)\b"):
-        text = _text_arg(seg, ents)
-        cand = [p for p in ents.paths if text is None or p not in text]
-        m = re.search(r"\b(?:file|datei|fichier)\s+(?:named\s+|called\s+)?([\w./+-]+)", seg, re.I)
-        if not cand and m and m.group(1).lower() not in ("with", "containing", "saying", "named", "called"):
-            cand = [m.group(1)]
-        m2 = re.search(r"^overwrite\s+(\S+)\s+with\s+(.+)$", seg, re.I)
-        if m2:
-            cand, text = [m2.group(1)], m2.group(2).strip().strip("'\"")
-        if not cand:
-            return [clarify("What should the file be called?")]
-        if text is None:
-            m3 = re.search(r"\b" + re.escape(cand[0]) + r"\s+(?:with\s+)?(?:saying|containing|with)\s+(.+)$", seg)
-            if m3:
-                text = m3.group(1)
-        if text is None and _has(low, r"\bempty\b"):
-            text = ""
-        if text is None:
-            if _has(low, r"\b(create|make|new)\b"):
-                text = ""
-            else:
-                return [clarify("What text should the file contain?")]
-        return [act("write_file", path=resolve(cand[0], cwd), text=text)]
+    written = _write(seg, low, ents, ctx)
+    if written is not None:
+        return written
 
     # -- directories
     if _has(low, r"\b(make|create|new|add|crée|cree|erstelle|need)\b.*\b(folder|directory|dir|dossier|ordner|verzeichnis)\b") or _has(low, r"^(mkdir|new dir)\b"):

