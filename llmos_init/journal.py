@@ -96,7 +96,7 @@ class Journal:
         """Move a file, link or directory into the trash; returns where it now is."""
         item = self._new_trash_slot(os.path.basename(real.rstrip("/")), shown or real, why)
         try:
-            _move(real, item)
+            move_path(real, item)
         except BaseException:
             shutil.rmtree(os.path.dirname(item), ignore_errors=True)
             raise
@@ -117,7 +117,7 @@ class Journal:
             raise
         return item
 
-    def _drop_slot(self, item: str) -> None:
+    def drop_trash(self, item: str) -> None:
         slot = os.path.dirname(item)
         if os.path.dirname(slot) == self.trash_dir:
             shutil.rmtree(slot, ignore_errors=True)
@@ -173,8 +173,8 @@ class Journal:
 
     def _restore(self, item: str, real: str) -> None:
         makedirs_durable(os.path.dirname(real))
-        _move(item, real)
-        self._drop_slot(item)
+        move_path(item, real)
+        self.drop_trash(item)
 
     def _undo_remove(self, e: dict) -> str:
         real, shown, item = e["path"], e.get("shown", e["path"]), e["trash"]
@@ -193,7 +193,7 @@ class Journal:
         if os.path.lexists(src):
             raise _Blocked(f"{ssrc} is occupied now; move or remove it first")
         makedirs_durable(os.path.dirname(src))
-        _move(dst, src)
+        move_path(dst, src)
         msg = f"moved {sdst} back to {ssrc}"
         replaced = e.get("replaced")
         if replaced and os.path.lexists(replaced) and not os.path.lexists(dst):
@@ -239,7 +239,7 @@ class _Blocked(Exception):
     pass
 
 
-def _move(src: str, dst: str) -> None:
+def move_path(src: str, dst: str) -> None:
     """Rename (fsync'ing both directories), or copy-then-delete across filesystems."""
     try:
         os.rename(src, dst)

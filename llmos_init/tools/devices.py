@@ -8,7 +8,7 @@ import os
 
 from ..safety import SafetyError, _under, checked
 from .result import Result, ToolError
-from .text import clean, human_size, plural, table
+from .text import clean, human_size, table
 
 PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
              "bpf", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs",

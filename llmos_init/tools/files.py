@@ -8,7 +8,7 @@ import os
 import shutil
 import stat
 
-from ..journal import _move as move_path
+from ..journal import move_path
 from ..safety import Resolved, SafetyError, _under, checked
 from .fsio import atomic_write, fsync_dir, makedirs_durable, temp_name
 from .result import Result, ToolError
@@ -274,7 +274,7 @@ def write_file(ex, a) -> Result:
         atomic_write(r.real, data, like=st)
     except BaseException:
         if prev:
-            ex.journal._drop_slot(prev)
+            ex.journal.drop_trash(prev)
         raise
     ex.journal.push_undo({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
                           "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
-import pytest
 
 from .conftest import fake_proc, run, write
 
