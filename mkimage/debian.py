@@ -70,27 +70,32 @@ def download(names: list[str], arch: str, components: str = "main") -> dict[str,
     """Fetch the packages into <cache>/debs (by file name, checked by hash); name -> .deb."""
     pool = cache.cache_root() / "debs"
     pool.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
+    opts = apt_options(arch, components)
     by_name = {i["file"].split("_", 1)[0]: i for i in resolve(names, arch, components)}
-    for name in names:
-        info = by_name[name.split(":", 1)[0]]
-        deb = pool / info["file"]
+
+    def good(info: dict, path: Path) -> bool:
         algo, _, digest = info["hash"].partition(":")
-        if not (deb.exists() and cache.file_digest(deb, algo.lower()) == digest):
-            cache.log(f"downloading {info['file']}")
-            tmp = pool / (info["file"] + ".part")
-            tmp.mkdir(exist_ok=True)
-            opts = apt_options(arch, components)
-            pkg = name if ":" in name or arch == "all" or not opts else f"{name}:{arch}"
-            subprocess.run(["apt-get", "download", "-q", *opts, pkg], cwd=tmp, check=True,
-                           stdout=subprocess.DEVNULL)
-            got = next(tmp.glob("*.deb"))
-            if cache.file_digest(got, algo.lower()) != digest:
+        return path.exists() and cache.file_digest(path, algo.lower()) == digest
+
+    todo = [n for n in names if not good(by_name[n.split(":", 1)[0]], pool / by_name[n.split(":", 1)[0]]["file"])]
+    if todo:
+        cache.log(f"downloading {len(todo)} Debian package(s): {' '.join(todo)}")
+        tmp = pool / ".part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        pkgs = [n if ":" in n or arch == "all" or not opts else f"{n}:{arch}" for n in todo]
+        subprocess.run(["apt-get", "download", "-q", "-o=APT::Sandbox::User=root", *opts, *pkgs],
+                       cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        for n in todo:
+            info = by_name[n.split(":", 1)[0]]
+            got = tmp / info["file"].replace("%3a", ":")
+            if not got.exists():
+                got = next(tmp.glob(info["file"].split("_", 1)[0] + "_*.deb"))
+            if not good(info, got):
                 raise SystemExit(f"mkimage: {got.name}: hash mismatch")
-            got.replace(deb)
-            shutil.rmtree(tmp)
-        out[name] = deb
-    return out
+            got.replace(pool / info["file"])
+        shutil.rmtree(tmp)
+    return {n: pool / by_name[n.split(":", 1)[0]]["file"] for n in names}
 
 
 def versions(names: list[str], arch: str, components: str = "main") -> list[str]:

@@ -1,0 +1,56 @@
+"""Cache keys change exactly when a step's inputs change; kernel fragments are checked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkimage import cache, kernel, targets
+
+
+def test_key_depends_on_file_content_not_mtime(tmp_path):
+    f = tmp_path / "frag.config"
+    f.write_text("CONFIG_A=y\n")
+    k1 = cache.key("x", f)
+    f.touch()
+    assert cache.key("x", f) == k1
+    f.write_text("CONFIG_A=n\n")
+    assert cache.key("x", f) != k1
+    assert cache.key("y", f) != cache.key("x", f)
+
+
+def test_building_is_atomic(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path))
+    try:
+        with cache.building("step", "k1") as d:
+            (d / "half").write_text("x")
+            raise RuntimeError("interrupted")
+    except RuntimeError:
+        pass
+    assert not cache.is_done(cache.entry("step", "k1"))
+    with cache.building("step", "k1") as d:
+        (d / "out").write_text("ok")
+    assert cache.is_done(cache.entry("step", "k1"))
+    assert (cache.entry("step", "k1") / "out").read_text() == "ok"
+
+
+def test_cache_root_honours_llmos_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path / "c"))
+    assert cache.cache_root() == tmp_path / "c"
+
+
+def test_missing_options_detects_dropped_dependencies():
+    wanted = {"CONFIG_SQUASHFS": "y", "CONFIG_EXT4_FS": "y", "CONFIG_FOO": "n"}
+    config = "CONFIG_EXT4_FS=y\n# CONFIG_SQUASHFS is not set\n"
+    assert kernel.missing_options(config, wanted) == ["CONFIG_SQUASHFS: wanted y, got n"]
+
+
+def test_fragments_ask_for_what_the_issue_names():
+    t = targets.get("x86_64")
+    opts = kernel.requested_options(t.fragment_paths)
+    for name in ["CONFIG_SERIAL_8250_CONSOLE", "CONFIG_VIRTIO_BLK", "CONFIG_VIRTIO_NET",
+                 "CONFIG_HW_RANDOM_VIRTIO", "CONFIG_VIRTIO_CONSOLE", "CONFIG_SQUASHFS_ZSTD",
+                 "CONFIG_EXT4_FS", "CONFIG_DEVTMPFS", "CONFIG_TMPFS", "CONFIG_ACPI",
+                 "CONFIG_RTC_CLASS", "CONFIG_I6300ESB_WDT", "CONFIG_UNIX", "CONFIG_INET",
+                 "CONFIG_FUTEX", "CONFIG_EPOLL", "CONFIG_EVENTFD", "CONFIG_SIGNALFD",
+                 "CONFIG_TIMERFD", "CONFIG_ADVISE_SYSCALLS", "CONFIG_BINFMT_SCRIPT"]:
+        assert opts.get(name) == "y", name
+    assert all(p.exists() for p in t.fragment_paths)
