@@ -67,11 +67,13 @@ class KeyDecoder:
     def __init__(self):
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, after_cr: bool = False) -> None:
+        """Forget all state; after_cr: the last byte seen was a CR (so an LF next is not
+        a second Enter)."""
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
         self._state = _NORMAL
         self._seq: list[str] = []
-        self._last_cr = False
+        self._last_cr = after_cr
 
     @property
     def pending_escape(self) -> bool:
@@ -208,7 +210,7 @@ class LineEditor:
         if data[i:i + 2] == b"\r\n":
             i += 1
         self._discarding = False
-        self.decoder.reset()
+        self.decoder.reset(after_cr=data[i:i + 1] == b"\r")
         self._events.append(ENTER)
         return data[i + 1:]
 
@@ -334,8 +336,12 @@ class _Line:
         self.term.write("\n")
 
     def discard(self) -> None:
+        """Drop the line: erased on an ANSI terminal, left as it is on a dumb one (erasing
+        thousands of characters one BS SP BS at a time would only cost serial time)."""
         self.chars, self.pos = [], 0
-        self.refresh()
+        if self.ansi:
+            self.refresh()
+        self._shown, self._col = "", 0
         self.term.write("\n")
 
     def set_text(self, text: str) -> None:

@@ -271,3 +271,13 @@ def test_discard_typeahead_is_bounded():
     ed.discard_typeahead()
     assert term.reads <= 5
     assert ed.read_line(P) == "x" * 60 + "ok"  # 4 chunks dropped, the rest kept
+
+
+def test_one_megabyte_line_on_a_dumb_terminal():
+    big = b"z" * (1 << 20)
+    chunks = [big[i:i + 4096] for i in range(0, len(big), 4096)] + [b"\r", b"\nok\r"]
+    ed, term = read(chunks, ansi=False)
+    assert ed.read_line(P) == "ok"
+    assert term.output.count(P) == 2       # CR, then LF in the next read: one Enter
+    assert "line too long (limit 4096), discarded" in term.output
+    assert len(term.output) < 4096 + 200 and "\x1b" not in term.output

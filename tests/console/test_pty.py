@@ -91,6 +91,8 @@ def test_banner_prompt_and_a_request(con, sandbox):
     (sandbox / "data" / "a.txt").write_text("x")
     out = con.request("list /data")
     assert b"list_dir /data" in out and b"a.txt" in out
+    # it never asks the terminal anything (no size or cursor query to wait for)
+    assert b"\x1b[6n" not in con.log and b"\x1b[18t" not in con.log and b"\x1b[c" not in con.log
 
 
 def test_confirmation_yes_no_enter_ctrl_c(con, sandbox):
