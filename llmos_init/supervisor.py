@@ -902,7 +902,6 @@ class Supervisor:
         reason = (f"the {svc.name} service failed to start {svc.failed_starts} times in a "
                   f"row (last exit: {svc.last_returncode})")
         self.log(f"service {svc.name}: cannot be started; emergency console on {tty}")
-        self._event("emergency", service=svc.name, tty=tty)
         try:
             fd = os.open(tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as e:
@@ -916,6 +915,7 @@ class Supervisor:
                                            **self.emergency_info)
         self.add_reader(fd, self._emergency.on_readable)
         self._emergency.start()
+        self._event("emergency", service=svc.name, tty=tty)
 
     def _close_emergency(self) -> None:
         if self._emergency is not None:

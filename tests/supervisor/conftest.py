@@ -179,6 +179,14 @@ class SupervisorProcess:
                 ev["_seen"] = True
                 return ev
 
+    def wait_count(self, kind: str, n: int, timeout: float = 10.0, **match) -> list[dict]:
+        """Wait until at least n events of `kind` matching `match` have arrived."""
+        deadline = time.monotonic() + timeout
+        while len(self.of(kind, **match)) < n:
+            assert time.monotonic() < deadline, f"fewer than {n} {kind} {match}\n{self.log()}"
+            self.drain(0.05)
+        return self.of(kind, **match)
+
     def drain(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:

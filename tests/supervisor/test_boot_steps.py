@@ -241,3 +241,9 @@ def test_real_kmsg_copy(tmp_path):
     text = (tmp_path / "kernel.log").read_text()
     assert n > 0 and len(text.splitlines()) == n
     assert all(re.match(r"^\[\s*\d+\.\d{6}\] ", line) for line in text.splitlines())
+
+
+def test_main_refuses_to_boot_unless_pid1(capsys):
+    from llmos_init.boot import main
+    assert main([]) == 2
+    assert "not PID 1" in capsys.readouterr().err

@@ -226,9 +226,7 @@ def test_exception_in_handlers_does_not_stop_the_loop(supervisor):
     sup.send("ping")
     sup.wait_for("pong")
     n = len(sup.of("start", service="crasher"))
-    sup.wait_for("start", service="crasher", timeout=5)
-    sup.drain(0.3)
-    assert len(sup.of("start", service="crasher")) > n      # restarts go on
+    sup.wait_count("start", n + 2, service="crasher")       # restarts go on
     st = sup.status()
     assert st["handler_errors"] >= 2, st                   # timer + reader
     log = sup.log()
@@ -261,7 +259,10 @@ def test_emergency_console_when_the_console_cannot_start(supervisor, tmp_path):
             assert time.monotonic() < deadline, buf
             import select
             if select.select([master], [], [], 0.1)[0]:
-                buf += os.read(master, 4096)
+                try:
+                    buf += os.read(master, 4096)
+                except OSError:      # EIO while no one has the slave side open
+                    time.sleep(0.02)
         return buf
 
     banner = read_until(b"emergency> ")
@@ -271,8 +272,8 @@ def test_emergency_console_when_the_console_cannot_start(supervisor, tmp_path):
     os.write(master, b"frobnicate\n")
     assert b"unknown command" in read_until(b"emergency> ")
     os.write(master, b"retry\n")
-    sup.wait_for("start_failed", service="console")      # it really tried again
-    sup.wait_for("emergency", service="console", timeout=10)
+    sup.wait_count("start_failed", 10, service="console")     # it really tried again
+    sup.wait_count("emergency", 2, service="console")
     read_until(b"emergency> ")
     os.write(master, b"poweroff\n")
     assert sup.wait_for("platform", op="power")["action"] == "poweroff"
