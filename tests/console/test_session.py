@@ -1,7 +1,6 @@
 """The session loop with a scripted terminal, a fake planner and an executor on a temp dir."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
