@@ -146,7 +146,7 @@ def strip_negations(text: str) -> tuple[str, bool]:
 
 
 _QUESTION_ABOUT_ACTION = re.compile(
-    r"^(?:is it (?:safe|ok|okay|a good idea|wise|dangerous)\b|should i\b|shall i\b|"
+    r"^(?:is it (?:safe|ok|okay|a good idea|wise|dangerous|risky|bad|fine|smart|harmful|wrong)\b|should i\b|shall i\b|"
     r"what (?:would|will|could) happen\b|what happens\b|can i\b.*\bsafely\b|would\b|"
     r"why (?:would|should|do|does)\b|how (?:do|can|could|would|should) (?:i|you|one|we)\b|"
     r"what (?:does|do|is the point of)\b[^/]*\b(?:do|does|mean)\b\??$|"
@@ -155,9 +155,20 @@ _QUESTION_ABOUT_ACTION = re.compile(
 )
 
 
+_AUX_QUESTION = re.compile(r"^(?:is|are|was|would|should|shall|do|does|did|what|why|how|when|isn'?t)\b.*\?\s*$", re.I)
+
+
 def is_question_about_action(text: str) -> bool:
-    """True for "is it safe to delete X?", "what would happen if I rebooted?", "how do I ...?"."""
-    return bool(_QUESTION_ABOUT_ACTION.search(text.strip()))
+    """True for "is it safe to delete X?", "what would happen if I rebooted?", "how do I ...?".
+
+    Any yes/no or wh- question (ending in "?") that mentions a destructive verb counts too:
+    it asks about the action, it does not ask for it ("can you"/"could you" requests do).
+    """
+    t = text.strip()
+    if _QUESTION_ABOUT_ACTION.search(t):
+        return True
+    return bool(_AUX_QUESTION.search(t)) and mentions_destructive_verb(t) and \
+        not re.search(r"\b(running|how long|uptime|what time)\b", t, re.I)
 
 
 def mentions_destructive_verb(text: str) -> bool:
