@@ -19,6 +19,11 @@ class Target:
     cross_compile: str   # CROSS_COMPILE= prefix ("" for native)
     console: str         # kernel console device
     disk_prefix: str     # block device prefix the guest sees for our images
+    # A board booted from an SD card: the card is assembled (sdcard.py) from the images
+    # of `base`, a QEMU target of the same architecture, so the kernel, root and model
+    # tested under QEMU are byte for byte the ones on the card.
+    base: str = ""
+    dtbs: tuple[str, ...] = ()   # device trees for the boot partition (kernel dts/ paths)
 
     @property
     def fragment_paths(self) -> list[Path]:
@@ -29,9 +34,19 @@ class Target:
         return f"{self.arch}-linux-gnu"
 
 
+ARM64_FRAGMENTS = ("common.config", "aarch64-virt.config", "rpi4.config")
+
 TARGETS = {t.name: t for t in [
     Target("x86_64", "x86_64", "amd64", "x86_64", "bzImage",
            ("common.config", "x86_64-qemu.config"), "", "ttyS0", "/dev/vd"),
+    # One arm64 kernel for QEMU virt and the Pi 4: both fragments, built once.
+    Target("aarch64-virt", "aarch64", "arm64", "arm64", "Image", ARM64_FRAGMENTS,
+           "aarch64-linux-gnu-", "ttyAMA0", "/dev/vd"),
+    # Pi 4 / Pi 400: console on the GPIO header's mini-UART (serial1 in the mainline
+    # device tree -> ttyS1); the SD card is the only MMC block device -> mmcblk0.
+    Target("rpi4", "aarch64", "arm64", "arm64", "Image", ARM64_FRAGMENTS,
+           "aarch64-linux-gnu-", "ttyS1", "/dev/mmcblk0p", base="aarch64-virt",
+           dtbs=("broadcom/bcm2711-rpi-4-b.dtb", "broadcom/bcm2711-rpi-400.dtb")),
 ]}
 
 
