@@ -22,6 +22,9 @@ def cmake_args(arch: str) -> list[str]:
 def build(arch: str = "x86_64", toolchain_env: dict | None = None) -> Path:
     p = pins()["llama_cpp_python"]
     args = cmake_args(arch)
+    if toolchain_env is None:
+        from . import cross
+        toolchain_env = cross.wheel_env(arch)  # {} on a host of that arch
     k = cache.key(p["version"], p["sdist_sha256"], args, arch, toolchain_env or {})
     out = cache.entry("wheel", f"{arch}-{k}")
     if not cache.is_done(out):
