@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Post-image script of llmos' QEMU defconfigs.
+#   post-image.sh BINARIES_DIR MKIMAGE_TARGET   (BR2_ROOTFS_POST_SCRIPT_ARGS)
+# MKIMAGE_TARGET names the offline build's target (mkimage/targets.py).
+# Leaves next to the kernel and rootfs.squashfs: data.ext4 and start-qemu.sh,
+# the offline build's run-qemu.sh for that target.
+set -euo pipefail
+BINARIES_DIR="${1:?usage: post-image.sh BINARIES_DIR MKIMAGE_TARGET}"
+target="${2:?usage: post-image.sh BINARIES_DIR MKIMAGE_TARGET}"
+export BINARIES_DIR
+# shellcheck source=SCRIPTDIR/../common/images.sh
+. "$(dirname "$0")/../common/images.sh"
+
+for f in rootfs.squashfs model.squashfs; do
+	[ -e "${BINARIES_DIR}/${f}" ] || { echo "llmos: ${BINARIES_DIR}/${f} is missing" >&2; exit 1; }
+done
+make_data_image
+"${LLMOS_OFFLINE[@]}" start-qemu "${target}" "${BINARIES_DIR}/start-qemu.sh"
+echo "llmos: boot it with ${BINARIES_DIR}/start-qemu.sh"
