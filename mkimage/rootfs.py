@@ -130,8 +130,11 @@ def install_llmos(root: Path, target: Target) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "_llmos_sys.*", "*.pyc"))
     cmd = [sys.executable, "-m", "llmos_init.sys.ffi_build", "--out", str(site / "llmos_init/sys")]
     if target.cross_compile:
+        from . import cross
         cmd += ["--cc", f"{target.cross_compile}gcc",
-                "--ext-suffix", f".cpython-311-{target.triplet}.so"]
+                "--ext-suffix", f".cpython-311-{target.triplet}.so", "--no-host-python-include"]
+        for inc in cross.python_includes(target.deb_arch):  # the target's Python.h/pyconfig.h
+            cmd += ["--include", str(inc)]
     subprocess.run(cmd, check=True, cwd=REPO)
     (root / "sbin").mkdir(exist_ok=True)
     shutil.copy2(REPO / "init/llmos-init", root / "sbin/init")
