@@ -26,7 +26,10 @@ from . import cache, kernel, model, rootfs, wheel
 from .targets import REPO, Target
 
 DATA_SIZE_MB = 256
-QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc")}
+# arch -> (QEMU binary, machine, CPU under TCG).  aarch64 emulates a Cortex-A72 (the
+# Raspberry Pi 4's core), so what passes under QEMU runs on the Pi; KVM uses -cpu host.
+QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc", "max"),
+        "aarch64": ("qemu-system-aarch64", "-M virt", "cortex-a72")}
 
 
 def source_files() -> list[Path]:
@@ -87,10 +90,11 @@ def make_data_image(path: Path, size_mb: int = DATA_SIZE_MB) -> None:
 
 
 def write_run_script(target: Target, dest: Path) -> None:
-    qemu, machine = QEMU[target.arch]
+    qemu, machine, tcg_cpu = QEMU[target.arch]
     text = (Path(__file__).with_name("templates") / "run-qemu.sh").read_text()
     for k, v in {"@TARGET@": target.name, "@KERNEL@": target.kernel_image, "@QEMU@": qemu,
-                 "@MACHINE@": machine, "@CONSOLE@": target.console, "@DISK@": target.disk_prefix}.items():
+                 "@MACHINE@": machine, "@TCG_CPU@": tcg_cpu,
+                 "@ARCH@": target.arch, "@CONSOLE@": target.console, "@DISK@": target.disk_prefix}.items():
         text = text.replace(k, v)
     dest.write_text(text)
     dest.chmod(0o755)
@@ -107,6 +111,11 @@ def _install(src: Path, dest: Path) -> None:
 
 
 def build(target: Target, model_path: str | None = None, out: str | None = None) -> Path:
+    if target.base:  # a board's SD card, assembled from its QEMU target's images
+        from . import sdcard
+        return sdcard.build(target, model_path=model_path, out=out)
+    from . import cross
+    cross.ensure(target.arch)
     t0 = time.monotonic()
     dest = Path(out) if out else REPO / "images" / target.name
     dest.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@
 #   ./run-qemu.sh [extra QEMU arguments...]
 #
 # Environment:
-#   ACCEL=tcg|kvm   accelerator (default tcg; KVM needs /dev/kvm)
+#   ACCEL=tcg|kvm   accelerator (default tcg; KVM needs /dev/kvm on a @ARCH@ host)
 #   MEM=512         guest RAM in MiB          SMP=2     guest CPUs
 #   DATA=file       the data partition image (default: data.ext4 next to this script)
 #   APPEND="..."    extra kernel command-line arguments
@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ACCEL="${ACCEL:-tcg}"
 case "$ACCEL" in
   kvm) cpu=host ;;
-  tcg) cpu=max ;;
+  tcg) cpu=@TCG_CPU@ ;;
   *) echo "run-qemu.sh: ACCEL must be tcg or kvm, not '$ACCEL'" >&2; exit 2 ;;
 esac
 DATA="${DATA:-$here/data.ext4}"
