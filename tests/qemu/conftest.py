@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mkimage.image import make_data_image
-from tests.qemu.harness import Guest, image_dir
+from mkimage import targets
+from mkimage.image import QEMU, make_data_image
+from tests.qemu.harness import TARGET, Guest, image_dir
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,12 +20,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def image() -> Path:
     d = image_dir()
-    missing = [f for f in ("bzImage", "rootfs.squashfs", "model.squashfs", "run-qemu.sh")
+    t = targets.get(TARGET)
+    missing = [f for f in (t.kernel_image, "rootfs.squashfs", "model.squashfs", "run-qemu.sh")
                if not (d / f).exists()]
     if missing:
-        pytest.fail(f"image not built ({', '.join(missing)} missing in {d}): run `make image`")
-    if not shutil.which("qemu-system-x86_64"):
-        pytest.fail("qemu-system-x86_64 missing: run `make deps`")
+        pytest.fail(f"image not built ({', '.join(missing)} missing in {d}): "
+                    f"run `make image TARGET={TARGET}`")
+    qemu = QEMU[t.arch][0]
+    if not shutil.which(qemu):
+        pytest.fail(f"{qemu} missing: run `make deps TARGET={TARGET}`")
     return d
 
 

@@ -3,6 +3,10 @@
 Like Buildroot's support/testing/infra/emulator.py: one class that starts QEMU, waits
 for the console prompt and types requests; every timeout is scaled by one multiplier,
 LLMOS_TIMEOUT_MULT (default 1), for slow machines.
+
+LLMOS_TARGET (default x86_64) selects the image: x86_64, aarch64-virt, or a board such
+as rpi4, whose QEMU base target (aarch64-virt) is booted: its kernel, root and model are
+the ones on the board's SD card.
 """
 from __future__ import annotations
 
@@ -26,14 +30,24 @@ def scaled(seconds: float) -> float:
     return seconds * TIMEOUT_MULT
 
 
-def image_dir(target: str = "x86_64") -> Path:
+def selected_target() -> str:
+    """The QEMU target the integration tests boot (LLMOS_TARGET, default x86_64)."""
+    from mkimage import targets
+    t = targets.get(os.environ.get("LLMOS_TARGET") or "x86_64")
+    return t.base or t.name
+
+
+TARGET = selected_target()
+
+
+def image_dir(target: str = TARGET) -> Path:
     return REPO / "images" / target
 
 
 class Guest:
     """One QEMU run of an image, with its own data disk and a monitor socket."""
 
-    def __init__(self, workdir: Path, data_image: Path, target: str = "x86_64",
+    def __init__(self, workdir: Path, data_image: Path, target: str = TARGET,
                  mem_mb: int = 512, extra_args: tuple[str, ...] = (), append: str = ""):
         self.workdir = workdir
         self.data_image = data_image
