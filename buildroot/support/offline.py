@@ -7,8 +7,10 @@ them.  This script runs on the build host with Buildroot's host-python3 (3.11+,
 stdlib only): mkimage/targets.py is imported (it only needs the stdlib);
 mkimage/image.py and mkimage/rootfs.py are *read* with ``ast`` and never
 imported, because importing them pulls pyelftools (closure.py), which a
-Buildroot host does not have.  A definition that is no longer a plain literal
-is an error, never a silent guess.
+Buildroot host does not have: constants are taken as literals, and
+image.write_run_script() is compiled from its own source, so start-qemu.sh is
+written by the offline build's code.  A definition that is no longer a plain
+literal is an error, never a silent guess.
 
   offline.py rootfs-dirs               directories of the read-only root (rootfs.DIRS)
   offline.py data-dirs                 directories a new data.ext4 starts with
@@ -21,6 +23,7 @@ is an error, never a silent guess.
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import hashlib
 import shutil
@@ -112,18 +115,26 @@ def target(name: str):
     return targets.TARGETS[name]
 
 
-def start_qemu_script(name: str) -> str:
-    """The text image.write_run_script() writes for target NAME."""
+def offline_function(module: str, name: str, namespace: dict):
+    """mkimage/<module>.py's function NAME itself, compiled from its source with the
+    given module-level names (an unknown name is a NameError when it runs)."""
+    fn = _function(module, name)
+    code = compile(ast.Module(body=[fn], type_ignores=[]), str(MKIMAGE / f"{module}.py"), "exec",
+                   flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    scope = {"__file__": str(MKIMAGE / f"{module}.py"), "__name__": f"mkimage.{module}", **namespace}
+    exec(code, scope)
+    return scope[name]
+
+
+def write_start_qemu(name: str, dest: Path) -> None:
+    """What image.write_run_script() writes for target NAME, by that very function
+    (its module-level names: Path and the QEMU table, read as a literal)."""
     t = target(name)
     qemu_table = module_constant("image", "QEMU")
     if t.arch not in qemu_table:
         raise OfflineError(f"mkimage/image.py: QEMU has no entry for {t.arch!r}")
-    qemu, machine = qemu_table[t.arch]
-    text = (MKIMAGE / "templates" / "run-qemu.sh").read_text()
-    for k, v in {"@TARGET@": t.name, "@KERNEL@": t.kernel_image, "@QEMU@": qemu,
-                 "@MACHINE@": machine, "@CONSOLE@": t.console, "@DISK@": t.disk_prefix}.items():
-        text = text.replace(k, v)
-    return text
+    write = offline_function("image", "write_run_script", {"Path": Path, "QEMU": qemu_table})
+    write(t, dest)
 
 
 def model_squashfs_args() -> list[str]:
@@ -178,9 +189,7 @@ def main(argv: list[str]) -> int:
         elif cmd == "cmake-args" and len(args) == 1:
             print(" ".join(cmake_args(args[0])))
         elif cmd == "start-qemu" and len(args) == 2:
-            out = Path(args[1])
-            out.write_text(start_qemu_script(args[0]))
-            out.chmod(0o755)
+            write_start_qemu(args[0], Path(args[1]))
         elif cmd == "model-squashfs-args" and not args:
             print(" ".join(model_squashfs_args()))
         elif cmd == "extract-model" and len(args) == 2:
@@ -190,7 +199,7 @@ def main(argv: list[str]) -> int:
         else:
             print(__doc__, file=sys.stderr)
             return 2
-    except (OfflineError, KeyError, OSError, zipfile.BadZipFile) as e:
+    except (OfflineError, KeyError, NameError, OSError, zipfile.BadZipFile) as e:
         print(f"offline.py: {e}", file=sys.stderr)
         return 1
     return 0
