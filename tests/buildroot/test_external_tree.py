@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.buildroot import brtree as br
-
-# Kernel fragments another change adds to kernel-config/ (with their targets in
-# mkimage/targets.py). Until a file exists its references are expected failures;
-# from then on they are checked like every other path.
-PENDING_FRAGMENTS = {"aarch64-virt.config", "rpi4.config"}
 
 DEFCONFIGS = br.defconfigs()
 PACKAGES = {p.name: p for p in br.packages()}
@@ -22,9 +19,6 @@ PACKAGES = {p.name: p for p in br.packages()}
 
 def _check_exists(path, where):
     if not path.exists():
-        if path.name in PENDING_FRAGMENTS and path.parent == br.REPO / "kernel-config":
-            pytest.xfail(f"kernel-config/{path.name} is not in the repository yet "
-                         f"(referenced by {where})")
         pytest.fail(f"{where} references {path}, which does not exist")
 
 
@@ -74,7 +68,7 @@ def test_mk_paths_exist(pkg):
             if str(br.EXTERNAL) in word:
                 path = re.sub(r"[)'\"]+$", "", word)
                 found += 1
-                assert __import__("pathlib").Path(path).resolve().exists(), \
+                assert Path(path).resolve().exists(), \
                     f"{pkg}.mk {name} names {path}, which does not exist"
     # recipes (define ... endef) name external files too
     for m in re.finditer(r"\$\(BR2_EXTERNAL_LLMOS_PATH\)(/[^\s\"')]+)", p.mk_text):
@@ -125,12 +119,10 @@ def test_local_package_copies_only_sources():
     """llmos-init's rsync filter: the package and /sbin/init, not images/ or .venv/."""
     if not shutil.which("rsync"):
         pytest.skip("rsync is not installed (Buildroot needs it on the build host)")
-    import tempfile
     p = PACKAGES["llmos-init"]
     excl = p.var("OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS").replace("'", "").split()
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["rsync", "-a", *excl, f"{br.REPO}/", d], check=True)
-        from pathlib import Path
         got = {str(x.relative_to(d)) for x in Path(d).rglob("*") if x.is_file()}
     want = {str(x.relative_to(br.REPO)) for x in (br.REPO / "llmos_init").rglob("*")
             if x.is_file() and "__pycache__" not in x.parts and not x.name.startswith("_llmos_sys")}
