@@ -7,7 +7,13 @@
 #   make eval           score the planner on tests/eval (accuracy, unsafe plans, latency)
 #   make bench          benchmarks (not tests): boot, inference, latency, footprint
 #   make clean          remove images/ (the data image included: asks first)
+#   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
+#   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
+#                       (checks it is removable and unmounted, asks, verifies)
 #
+# Targets (TARGET=, one row each in mkimage/targets.py): x86_64 (default), aarch64-virt
+# (QEMU -M virt, Cortex-A72; cross-built on x86_64 hosts), rpi4 (SD card from aarch64-virt).
+# `make test TARGET=aarch64-virt` boots the aarch64 image in the QEMU tests (LLMOS_TARGET).
 # Variables: TARGET=x86_64, MODEL=/path/to/model.gguf, ACCEL=tcg|kvm (run),
 # LLMOS_CACHE=~/.cache/llmos (heavy build steps), PYTEST_ARGS=..., LLMOS_TIMEOUT_MULT=1
 
@@ -19,7 +25,7 @@ MODEL ?=
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench clean
+.PHONY: all image run test deps host-deps venv eval bench clean rpi4 flash
 
 all: image
 
@@ -30,7 +36,15 @@ run: image
 	images/$(TARGET)/run-qemu.sh
 
 test: image
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	LLMOS_TARGET=$(TARGET) $(PY) -m pytest tests $(PYTEST_ARGS)
+
+rpi4:
+	$(MAKE) image TARGET=rpi4
+
+flash:
+	@[ -n "$(DEVICE)" ] || { echo "usage: make flash DEVICE=/dev/sdX (the whole SD card)" >&2; exit 2; }
+	@[ -e images/rpi4/sdcard.img ] || $(MAKE) rpi4
+	$(PY) -m mkimage.flash --device $(DEVICE) images/rpi4/sdcard.img
 
 deps: host-deps venv
 
