@@ -22,6 +22,19 @@ declare -A need=(
   [cpio]=/usr/bin/cpio
   [kmod]=/usr/bin/kmod
 )
+# aarch64 images (aarch64-virt, and rpi4 built from it): QEMU for arm, and the cross
+# compilers unless this host is arm64 itself; the SD card: FAT tools and sfdisk.
+case "$target" in
+  aarch64-virt|rpi4)
+    need[qemu-system-arm]=/usr/bin/qemu-system-aarch64
+    [ "$(uname -m)" = aarch64 ] || need[crossbuild-essential-arm64]=/usr/bin/aarch64-linux-gnu-g++
+    ;;
+esac
+if [ "$target" = rpi4 ]; then
+  need[mtools]=/usr/bin/mcopy
+  need[dosfstools]=/sbin/mkfs.vfat
+  need[fdisk]=/sbin/sfdisk
+fi
 
 missing=()
 for pkg in "${!need[@]}"; do
