@@ -33,6 +33,14 @@ PACKAGES = [
     "python3-typing-extensions", "python3-diskcache",
 ]
 
+# Packages that exist only on some Debian architectures (libquadmath: x86 and ppc64el).
+ARCH_ONLY = {"libquadmath0": {"amd64", "i386", "ppc64el"}}
+
+
+def packages_for(deb_arch: str) -> list[str]:
+    return [p for p in PACKAGES if deb_arch in ARCH_ONLY.get(p, {deb_arch})]
+
+
 # Parts of the stdlib an appliance never uses.
 STDLIB_DROP = {
     "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
@@ -53,11 +61,11 @@ DIRS = ["proc", "sys", "dev", "run", "tmp", "data", "model", "mnt", "etc", "root
 
 def pool_for(target: Target) -> Path:
     """All PACKAGES unpacked into one directory (cached by exact package versions)."""
-    files = debian.versions(PACKAGES, target.deb_arch)
+    files = debian.versions(packages_for(target.deb_arch), target.deb_arch)
     k = cache.key(files)
     out = cache.entry("pool", f"{target.deb_arch}-{k}")
     if not cache.is_done(out):
-        debs = debian.download(PACKAGES, target.deb_arch)
+        debs = debian.download(packages_for(target.deb_arch), target.deb_arch)
         with cache.building("pool", f"{target.deb_arch}-{k}") as tmp:
             cache.log(f"unpacking {len(debs)} Debian packages")
             debian.unpack(list(debs.values()), tmp)
