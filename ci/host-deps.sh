@@ -21,6 +21,8 @@ declare -A need=(
   [zstd]=/usr/bin/zstd
   [cpio]=/usr/bin/cpio
   [kmod]=/usr/bin/kmod
+  [shellcheck]=/usr/bin/shellcheck
+  [rsync]=/usr/bin/rsync
 )
 # aarch64 images (aarch64-virt, and rpi4 built from it): QEMU for arm, and the cross
 # compilers unless this host is arm64 itself; the SD card: FAT tools and sfdisk.

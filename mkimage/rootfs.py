@@ -184,7 +184,6 @@ def skeleton(root: Path) -> None:
     etc = root / "etc"
     (etc / "passwd").write_text("root:x:0:0:root:/root:/sbin/init\n")
     (etc / "group").write_text("root:x:0:\n")
-    (etc / "os-release").write_text('NAME="llmos"\nID=llmos\nPRETTY_NAME="llmos"\n')
 
 
 def precompile(root: Path) -> None:
