@@ -36,12 +36,18 @@ def file_digest(path: str | os.PathLike, algo: str = "sha256") -> str:
 
 def key(*parts: object) -> str:
     """A short stable key for a step's inputs: strings, numbers, dicts, lists, files."""
+    def encode(part: object) -> object:
+        if isinstance(part, Path):  # a file counts by its name and content
+            return f"file:{part.name}:{file_digest(part)}"
+        if isinstance(part, (list, tuple)):
+            return [encode(p) for p in part]
+        if isinstance(part, dict):
+            return {str(k): encode(v) for k, v in part.items()}
+        return part
+
     h = hashlib.sha256()
     for part in parts:
-        if isinstance(part, Path):
-            h.update(b"file:" + part.name.encode() + b":" + file_digest(part).encode())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(json.dumps(encode(part), sort_keys=True, default=str).encode())
         h.update(b"\0")
     return h.hexdigest()[:16]
 

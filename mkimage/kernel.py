@@ -17,6 +17,8 @@ from . import cache, debian
 from .targets import Target
 
 SOURCE_PKG = "linux-source-6.1"
+# Bump when the build recipe below changes what it produces (part of the cache key).
+RECIPE = 2
 _OPT = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 
 
@@ -63,11 +65,27 @@ def source_tree(deb: Path) -> Path:
     return next(p for p in out.iterdir() if p.is_dir() and p.name.startswith("linux-source"))
 
 
+def _run_with_progress(cmd: list[str], log_path: Path, what: str, every: float = 30.0) -> int:
+    """Run a build, its output to log_path, printing how far it got every `every` seconds."""
+    t0 = last = time.monotonic()
+    compiled = 0
+    with open(log_path, "w") as logf, subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace") as p:
+        for line in p.stdout:
+            logf.write(line)
+            if line.lstrip().startswith(("CC ", "AS ", "LD ")):
+                compiled += 1
+            if time.monotonic() - last >= every:
+                last = time.monotonic()
+                cache.log(f"{what}: {compiled} objects built, {last - t0:.0f}s")
+        return p.wait()
+
+
 def build(target: Target) -> Path:
     """Return the directory holding the kernel image (and .config, build.log)."""
     deb = debian.download([SOURCE_PKG], "all")[SOURCE_PKG]
-    k = cache.key(deb.name, [p for p in target.fragment_paths], target.kernel_arch,
-                  target.kernel_image, target.cross_compile, Path(__file__))
+    k = cache.key(deb.name, target.fragment_paths, target.kernel_arch,
+                  target.kernel_image, target.cross_compile, RECIPE)
     out = cache.entry("kernel", f"{target.name}-{k}")
     if cache.is_done(out):
         return out
@@ -94,9 +112,8 @@ def build(target: Target) -> Path:
         jobs = str(os.cpu_count() or 2)
         cache.log(f"building kernel {target.kernel_image} with -j{jobs} (a few minutes)")
         targets = [target.kernel_image] + (["dtbs"] if target.kernel_arch == "arm64" else [])
-        with open(tmp / "build.log", "w") as logf:
-            r = subprocess.run(mk + [f"-j{jobs}", *targets], stdout=logf, stderr=subprocess.STDOUT)
-        if r.returncode:
+        r = _run_with_progress(mk + [f"-j{jobs}", *targets], tmp / "build.log", "kernel")
+        if r:
             tail = (tmp / "build.log").read_text().splitlines()[-30:]
             raise SystemExit("mkimage: kernel build failed:\n" + "\n".join(tail))
         boot = obj / "arch" / target.kernel_arch / "boot"

@@ -54,3 +54,16 @@ def test_fragments_ask_for_what_the_issue_names():
                  "CONFIG_TIMERFD", "CONFIG_ADVISE_SYSCALLS", "CONFIG_BINFMT_SCRIPT"]:
         assert opts.get(name) == "y", name
     assert all(p.exists() for p in t.fragment_paths)
+
+
+def test_key_hashes_files_inside_lists(tmp_path):
+    """Fragments are passed as a list: their content, not their path, is in the key."""
+    a, b = tmp_path / "a.config", tmp_path / "b.config"
+    a.write_text("CONFIG_A=y\n")
+    b.write_text("CONFIG_B=y\n")
+    k1 = cache.key([a, b], {"x": a})
+    b.write_text("CONFIG_B=n\n")
+    k2 = cache.key([a, b], {"x": a})
+    assert k1 != k2
+    a.write_text("CONFIG_A=n\n")
+    assert cache.key([a, b], {"x": a}) != k2
