@@ -8,6 +8,7 @@ into place, so an interrupted build never leaves a half-filled entry behind.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -62,17 +63,28 @@ def is_done(path: Path) -> bool:
 
 @contextlib.contextmanager
 def building(step: str, k: str) -> Iterator[Path]:
-    """Yield a scratch directory; on success it becomes the cache entry for (step, k)."""
+    """Yield a scratch directory; on success it becomes the cache entry for (step, k).
+
+    Builds of the same entry are serialised by a lock file, so two builds running at
+    once (two checkouts sharing one cache) never write into each other's scratch
+    directory; if another build finished the entry meanwhile, its result is kept.
+    """
     final = entry(step, k)
-    tmp = final.with_name(final.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    yield tmp
-    (tmp / DONE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
-    if final.exists():
-        shutil.rmtree(final)
-    tmp.rename(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.with_name(final.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tmp = final.with_name(final.name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        yield tmp
+        if is_done(final):
+            shutil.rmtree(tmp)
+            return
+        (tmp / DONE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
 
 
 def log(msg: str) -> None:
