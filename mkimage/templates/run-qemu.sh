@@ -8,6 +8,7 @@
 #   ACCEL=tcg|kvm   accelerator (default tcg; KVM needs /dev/kvm on a @ARCH@ host)
 #   MEM=512         guest RAM in MiB          SMP=2     guest CPUs
 #   DATA=file       the data partition image (default: data.ext4 next to this script)
+#   MODEL_IMAGE=file  the model partition image (default: model.squashfs next to this script)
 #   APPEND="..."    extra kernel command-line arguments
 #   SERIAL_MUX=on   serial console and QEMU monitor share stdio (Ctrl-A x quits, Ctrl-A c
 #                   switches to the monitor); off: the serial line alone (what tests use)
@@ -22,7 +23,8 @@ case "$ACCEL" in
   *) echo "run-qemu.sh: ACCEL must be tcg or kvm, not '$ACCEL'" >&2; exit 2 ;;
 esac
 DATA="${DATA:-$here/data.ext4}"
-for f in "$here/@KERNEL@" "$here/rootfs.squashfs" "$here/model.squashfs" "$DATA"; do
+MODEL_IMAGE="${MODEL_IMAGE:-$here/model.squashfs}"
+for f in "$here/@KERNEL@" "$here/rootfs.squashfs" "$MODEL_IMAGE" "$DATA"; do
   [ -e "$f" ] || { echo "run-qemu.sh: missing $f (run 'make' first)" >&2; exit 1; }
 done
 if [ "${SERIAL_MUX:-on}" = on ]; then
@@ -41,7 +43,7 @@ exec @QEMU@ @MACHINE@ -accel "$ACCEL" -cpu "$cpu" -m "${MEM:-512}" -smp "${SMP:-
   -kernel "$here/@KERNEL@" \
   -append "console=@CONSOLE@,115200 root=@DISK@a rootfstype=squashfs ro rootwait panic=5 llmos.model=@DISK@b llmos.data=@DISK@c ${APPEND:-}" \
   -drive file="$here/rootfs.squashfs",if=virtio,format=raw,readonly=on \
-  -drive file="$here/model.squashfs",if=virtio,format=raw,readonly=on \
+  -drive file="$MODEL_IMAGE",if=virtio,format=raw,readonly=on \
   -drive file="$DATA",if=virtio,format=raw \
   -object rng-random,filename=/dev/urandom,id=rng0 -device virtio-rng-pci,rng=rng0 \
   -device i6300esb -action watchdog=reset \

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -48,8 +49,10 @@ class Guest:
     """One QEMU run of an image, with its own data disk and a monitor socket."""
 
     def __init__(self, workdir: Path, data_image: Path, target: str = TARGET,
-                 mem_mb: int = 512, extra_args: tuple[str, ...] = (), append: str = ""):
+                 mem_mb: int = 512, extra_args: tuple[str, ...] = (), append: str = "",
+                 env: dict[str, str] | None = None):
         self.workdir = workdir
+        self.env = dict(env or {})
         self.data_image = data_image
         self.target = target
         self.mem_mb = mem_mb
@@ -63,7 +66,7 @@ class Guest:
     def start(self) -> None:
         script = image_dir(self.target) / "run-qemu.sh"
         env = dict(os.environ, SERIAL_MUX="off", DATA=str(self.data_image), MEM=str(self.mem_mb),
-                   APPEND=self.append, NET="user")
+                   APPEND=self.append, NET="user", **self.env)
         args = ["-monitor", f"unix:{self.monitor_path},server=on,wait=off", *self.extra_args]
         self._log = open(self.log_path, "a", encoding="utf-8", errors="replace")
         self.proc = pexpect.spawn(str(script), args, env=env, encoding="utf-8",
@@ -108,9 +111,64 @@ class Guest:
                 raise AssertionError(f"unexpected confirmation for {request!r}:\n{out}")
             self.proc.send(confirm + "\r")
 
-    def send_raw(self, data: bytes) -> None:
+    def send_raw(self, data: bytes, chunk: int = 1024, timeout: float = 180) -> None:
+        """Write bytes to the serial line as they are. What the guest sends back meanwhile
+        (its echo) is read and logged, so neither direction's buffer fills up and stalls
+        the other; the output stays in the log, not in the expect buffer."""
         assert self.proc is not None
-        os.write(self.proc.child_fd, data)
+        fd = self.proc.child_fd
+        errors: list[BaseException] = []
+
+        def writer() -> None:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view[:chunk]):]
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                errors.append(e)
+
+        t = threading.Thread(target=writer, name="send_raw", daemon=True)
+        t.start()
+        deadline = time.monotonic() + scaled(timeout)
+        while t.is_alive():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"send_raw: {len(data)} bytes not taken within "
+                                     f"{scaled(timeout):.0f} s\n{self.log_tail()}")
+            self._read_some(0.1)
+        if errors:
+            raise errors[0]
+
+    def _read_some(self, timeout: float) -> str:
+        assert self.proc is not None
+        try:
+            return self.proc.read_nonblocking(65536, timeout)
+        except pexpect.TIMEOUT:
+            return ""
+
+    def drain(self, quiet: float = 1.0, timeout: float = 60) -> None:
+        """Read output until the guest has been quiet for `quiet` seconds, then forget it
+        (a later expect() sees only what comes after)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + scaled(timeout)
+        last = time.monotonic()
+        while time.monotonic() - last < quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the guest never went quiet\n{self.log_tail()}")
+            if self._read_some(0.2):
+                last = time.monotonic()
+        self.proc.buffer = ""
+
+    def write_lines(self, path: str, lines: list[str]) -> None:
+        """Create a text file in the guest through the console, one request per line
+        (echo > then echo >>; each is confirmed)."""
+        for i, line in enumerate(lines):
+            assert '"' not in line, f"write_lines: no double quotes in a line: {line!r}"
+            out = self.ask(f'echo "{line}" {">" if i == 0 else ">>"} {path}', confirm="y")
+            assert path in out and "error" not in out.lower(), out
+
+    def processes(self) -> list[dict]:
+        """`list processes` in the guest, parsed: [{pid, name, state, command}]."""
+        return parse_processes(self.ask("list processes"))
 
     def monitor(self, command: str) -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -144,3 +202,18 @@ class Guest:
             self.proc.terminate(force=True)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+_PROC_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(running|sleeping|disk wait|zombie|stopped|traced|"
+                       r"idle|dead|parked|paging|\S)\s+[\d.]+\s+\S+ \S+\s*(.*)$")
+
+
+def parse_processes(out: str) -> list[dict]:
+    """Rows of the console's process table (PID NAME STATE CPU% RSS COMMAND)."""
+    rows = []
+    for line in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out).splitlines():
+        m = _PROC_ROW.match(line)
+        if m:
+            rows.append({"pid": int(m.group(1)), "name": m.group(2), "state": m.group(3),
+                         "command": m.group(4).strip()})
+    return rows
