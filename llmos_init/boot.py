@@ -501,6 +501,23 @@ class Boot:
         if self.watchdog is not None:
             interval = self.config.watchdog_interval_s if self.config else 5.0
             sup.call_every(interval, self.watchdog.keepalive, "watchdog keepalive")
+        if self.cmdline.get(TEST_HANG_PID1) == "1":      # TEST ONLY, see hang_for_test()
+            sup.call_later(TEST_HANG_AFTER_S, lambda: hang_for_test(self.log), "test hang")
+
+
+# TEST ONLY. `llmos.test_hang_pid1=1` on the kernel command line (only the QEMU test of the
+# watchdog boots with it: tests/qemu/test_supervisor.py) makes PID 1 hang on purpose a
+# moment after the boot, so the watchdog is no longer petted and must reset the machine.
+# Nothing a console user can do sets the kernel command line; normal images never have it.
+TEST_HANG_PID1 = "llmos.test_hang_pid1"
+TEST_HANG_AFTER_S = 2.0
+
+
+def hang_for_test(log: Callable[..., None]) -> None:
+    log(f"{TEST_HANG_PID1}=1: PID 1 hangs now on purpose (test only); "
+        "the watchdog must reset the machine")
+    while True:
+        time.sleep(3600)
 
 
 # --------------------------------------------------------------------------- PID 1
