@@ -1,0 +1,268 @@
+"""`python -m bench [--quick] [--only SECTIONS] ...`: the llmos benchmarks (`make bench`).
+
+Runs boot, inference, latency and footprint measurements against baselines in the same
+session, then writes bench/results.json and bench/RESULTS.md. A section that cannot be
+measured (no image, no QEMU, a failed build) is reported as such; the command never fails
+on a number.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import machine, report
+from .stats import summary
+
+REPO = Path(__file__).resolve().parents[1]
+SECTIONS = ("boot", "inference", "latency", "footprint")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="small settings for development: 1 boot each, short inference, few requests")
+    p.add_argument("--only", default=",".join(SECTIONS),
+                   help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})")
+    p.add_argument("--target", default="x86_64", help="image under images/ (default x86_64)")
+    p.add_argument("--boots", type=int, help="boots of llmos and of the baseline (default 3, quick 1)")
+    p.add_argument("--ready-boots", type=int,
+                   help="llmos boots that also wait for the model to be ready (default 1)")
+    p.add_argument("--ready-timeout", type=float, default=2400.0,
+                   help="seconds to wait for the guest's model (TCG is slow; default 2400)")
+    p.add_argument("--mem", type=int, default=512, help="guest RAM (MiB) for the boot runs")
+    p.add_argument("--mem-candidates", default="128,160,192,256,320,384,512",
+                   help="guest RAM sizes (MiB) bisected for the smallest that boots and answers")
+    p.add_argument("--threads", type=int, help="inference threads (default: usable cores)")
+    p.add_argument("--reps", type=int, help="inference repetitions (default 5, quick 2)")
+    p.add_argument("--n-prompt", type=int, help="prompt tokens (default 512, quick 64)")
+    p.add_argument("--n-gen", type=int, help="generated tokens (default 128, quick 16)")
+    p.add_argument("--latency-reps", type=int, help="host rounds over the request lists (default 5, quick 1)")
+    p.add_argument("--out", type=Path, default=REPO / "bench",
+                   help="directory for results.json and RESULTS.md (default bench/)")
+    ns = p.parse_args(argv)
+    only = [s.strip() for s in ns.only.split(",") if s.strip()]
+    bad = [s for s in only if s not in SECTIONS]
+    if bad:
+        p.error(f"unknown section(s) {', '.join(bad)}; choose from {', '.join(SECTIONS)}")
+    ns.only = only
+    try:
+        ns.mem_candidates = sorted({int(x) for x in ns.mem_candidates.split(",") if x.strip()})
+    except ValueError:
+        p.error("--mem-candidates takes comma-separated MiB numbers, e.g. 128,256,512")
+    q = ns.quick
+    defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 5,
+                "n_prompt": 64 if q else 512, "n_gen": 16 if q else 128,
+                "latency_reps": 1 if q else 5,
+                "threads": len(os.sched_getaffinity(0))}
+    for k, v in defaults.items():
+        if getattr(ns, k) is None:
+            setattr(ns, k, v)
+    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps", "threads"):
+        if getattr(ns, k) < 1:
+            p.error(f"--{k.replace('_', '-')} must be at least 1")
+    if q and ns.mem_candidates == [128, 160, 192, 256, 320, 384, 512]:
+        ns.mem_candidates = [192, 512]
+    return ns
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, ns: argparse.Namespace, workdir: Path):
+        self.ns = ns
+        self.work = workdir
+        self.image_dir = REPO / "images" / ns.target
+        self.results: dict = {"errors": []}
+
+    def error(self, section: str, exc: BaseException) -> None:
+        msg = f"{section}: {type(exc).__name__}: {exc}"
+        log(msg)
+        traceback.print_exc(file=sys.stderr)
+        self.results["errors"].append(msg)
+
+    def model_path(self) -> Path:
+        from mkimage.model import resolve
+        return Path(resolve(None))
+
+    # -- guest work: boots, guest latency, RSS, smallest -m -----------------------------
+    def guest_runs(self) -> None:
+        from . import baseline, boot, latency
+        from .guest import rss_of
+        ns = self.ns
+        script = self.image_dir / "run-qemu.sh"
+        if not script.exists():
+            raise RuntimeError(f"no image in {self.image_dir}: run `make image`")
+        base_script = baseline.run_dir(self.image_dir, self.work / "baseline-run")
+        runs_l, runs_b = [], []
+        rss: dict = {}
+        guest_lat = {"deterministic": [], "model": []}
+        for i in range(ns.boots):
+            g = boot.new_guest(self.work / f"baseline{i}", base_script, ns.mem, prompt=baseline.PROMPT_RE)
+            try:
+                r = g.boot_to_prompt(120)
+                if r.ok and not boot.check_baseline_shell(g):
+                    r.ok, r.error = False, "the BusyBox shell did not answer"
+            finally:
+                g.close()
+            runs_b.append(r)
+            log(f"baseline boot {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s {r.error or ''}")
+
+            g = boot.new_guest(self.work / f"llmos{i}", script, ns.mem)
+            ready = i < ns.ready_boots
+            try:
+                def at_prompt(gg):
+                    if ready and "at_prompt" not in rss:
+                        rss["at_prompt"] = rss_of(gg.processes())
+
+                r = boot.boot_llmos(g, 300, ns.ready_timeout, wait_ready=ready,
+                                    before_ready=at_prompt if ready else None)
+                if r.ok and (not ready or r.model_ready is not None):
+                    if ready and "model_ready" not in rss:
+                        rss["model_ready"] = rss_of(g.processes())
+                    n_model = 1 if ns.quick else 2
+                    lat = latency.guest_latency(g, 1, deterministic=latency.DETERMINISTIC,
+                                                model=latency.MODEL[:n_model] if ready else [])
+                    for k, v in lat.items():
+                        guest_lat[k] += v
+            finally:
+                g.close()
+            runs_l.append(r)
+            log(f"llmos boot {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s, "
+                f"model ready {r.model_ready and round(r.model_ready, 1)} s {r.error or ''}")
+        if "boot" in ns.only:
+            bl, bb = boot.summarize(runs_l), boot.summarize(runs_b)
+            self.results["boot"] = {"mem_mb": ns.mem, "llmos": bl, "baseline": bb,
+                                    "ratio": boot.compare(bl, bb),
+                                    "runs": {"llmos": [r.to_dict() for r in runs_l],
+                                             "baseline": [r.to_dict() for r in runs_b]}}
+        if "latency" in ns.only:
+            self.results.setdefault("latency", {})["guest"] = {
+                k: summary(v) for k, v in guest_lat.items()}
+        if "footprint" in ns.only:
+            self.results.setdefault("footprint", {})["rss"] = rss
+
+    def min_mem(self) -> None:
+        from . import boot, footprint
+        script = self.image_dir / "run-qemu.sh"
+        details = {}
+
+        def passes(mb: int) -> bool:
+            g = boot.new_guest(self.work / f"mem{mb}", script, mb)
+            try:
+                r = g.boot_to_prompt(300)
+                ok = False
+                if r.ok:
+                    try:
+                        out = g.ask("ls", timeout=120)
+                        ok = "/data:" in out
+                    except AssertionError:
+                        ok = False
+                details[mb] = {"prompt": r.prompt, "answered": ok, "error": r.error,
+                               "model_status": r.model_status}
+            finally:
+                g.close()
+            log(f"-m {mb}: {'boots and answers' if ok else 'fails'}")
+            return ok
+
+        small, tried = footprint.smallest_passing(self.ns.mem_candidates, passes)
+        self.results.setdefault("footprint", {})["min_mem"] = {
+            "smallest_mb": small, "tried": {str(k): v for k, v in tried.items()},
+            "details": {str(k): v for k, v in details.items()},
+            "criterion": "prompt, then `ls` answered; model load not awaited"}
+
+    # -- host work -----------------------------------------------------------------------
+    def inference(self) -> None:
+        from . import inference
+        ns = self.ns
+        model = self.model_path()
+        host: dict = {"model_file": model.name, "model_bytes": model.stat().st_size, "errors": []}
+        bw1 = inference.copy_bandwidth(1)
+        bwn = inference.copy_bandwidth(ns.threads) if ns.threads > 1 else bw1
+        host["bandwidth"] = {"1": bw1, str(ns.threads): bwn, "best": max(bw1, bwn)}
+        log(f"copy bandwidth {max(bw1, bwn) / 1e9:.1f} GB/s")
+        try:
+            host["llama_bench"] = inference.llama_bench_speed(model, ns.threads, ns.n_prompt, ns.n_gen, ns.reps)
+            log(f"llama-bench: pp {host['llama_bench']['pp']['median']:.0f} t/s, "
+                f"tg {host['llama_bench']['tg']['median']:.1f} t/s")
+        except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
+            self.error("inference/llama-bench", exc)
+            host["errors"].append(f"llama-bench: {exc}")
+        host["ours"] = inference.runtime_speed(model, ns.threads, ns.n_prompt, ns.n_gen, ns.reps)
+        log(f"our runtime: pp {host['ours']['pp']['median']:.0f} t/s, tg {host['ours']['tg']['median']:.1f} t/s")
+        host["compare"] = inference.compare(host["ours"], host.get("llama_bench"),
+                                            host["model_bytes"], host["bandwidth"]["best"])
+        self.results["inference"] = {
+            "host": host,
+            "guest": {"skipped": "the image has no shell or benchmark entry point to run "
+                                 "llama-bench or the runtime alone; the guest's model path is "
+                                 "timed under command latency"}}
+
+    def host_latency(self) -> None:
+        from . import latency
+        ns = self.ns
+        res = latency.host_latency(str(self.model_path()), ns.latency_reps)
+        self.results.setdefault("latency", {})["host"] = res
+
+    def run(self) -> dict:
+        ns = self.ns
+        t0 = time.monotonic()
+        m = machine.describe()
+        m["command"] = "python -m bench " + " ".join(sys.argv[1:])
+        self.results["machine"] = m
+        self.results["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(ns).items()}
+        steps = []
+        if "inference" in ns.only:
+            steps.append(("inference", self.inference))
+        if "latency" in ns.only:
+            steps.append(("latency/host", self.host_latency))
+        if any(s in ns.only for s in ("boot", "latency", "footprint")):
+            steps.append(("guest", self.guest_runs))
+        if "footprint" in ns.only:
+            from . import footprint
+            self.results.setdefault("footprint", {})["sizes"] = footprint.sizes(self.image_dir)
+            steps.append(("footprint/min-mem", self.min_mem))
+        for name, fn in steps:
+            log(f"{name} ...")
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - one section never loses the others
+                self.error(name, exc)
+        m["load_end"] = machine.load()
+        m["elapsed_s"] = time.monotonic() - t0
+        return self.results
+
+
+def write(results: dict, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    js, md = out / "results.json", out / "RESULTS.md"
+    tmp = js.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    tmp.replace(js)
+    md.write_text(report.markdown(results))
+    return js, md
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parse_args(list(sys.argv[1:] if argv is None else argv))
+    work = Path(tempfile.mkdtemp(prefix="llmos-bench-"))
+    try:
+        results = Bench(ns, work).run()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    js, md = write(results, ns.out)
+    log(f"wrote {js} and {md}")
+    print(md.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

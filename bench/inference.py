@@ -1,0 +1,115 @@
+"""Inference speed on the host: prompt processing (pp) and generation (tg) tokens/s of the
+default model through our runtime (llmos_init.planner.runtime.ModelRuntime, i.e.
+llama-cpp-python with the planner's settings), against llama.cpp's own llama-bench built
+from the same vendored llama.cpp, with the same threads; and the share of the
+memory-bandwidth limit (model bytes read per generated token x tokens/s, against a
+measured copy bandwidth).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from .stats import ratio, summary
+
+COPY_BYTES = 256 << 20
+
+
+def copy_bandwidth(threads: int = 1, nbytes: int = COPY_BYTES, reps: int = 5) -> float:
+    """Bytes moved per second (read + write, as STREAM's "copy" counts them) by numpy
+    copies of a large array split over `threads` threads; the best of `reps`."""
+    import numpy as np
+    src = np.ones(nbytes // 8, dtype=np.float64)
+    dst = np.empty_like(src)
+    parts = np.array_split(np.arange(src.size), threads)
+    bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts if p.size]
+
+    def work(lo, hi):
+        np.copyto(dst[lo:hi], src[lo:hi])  # numpy releases the GIL for plain copies
+
+    best = 0.0
+    for _ in range(reps):
+        ts = [threading.Thread(target=work, args=b) for b in bounds]
+        t = time.perf_counter()
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join()
+        dt = time.perf_counter() - t
+        best = max(best, 2 * src.nbytes / dt)
+    return best
+
+
+def bandwidth_share(model_bytes: int, tokens_per_s: float | None, bandwidth: float | None) -> float | None:
+    """Fraction of the bandwidth limit reached: generating a token reads every weight once,
+    so the limit is bandwidth / model_bytes tokens/s."""
+    if tokens_per_s is None or not bandwidth:
+        return None
+    return model_bytes * tokens_per_s / bandwidth
+
+
+def _prompt_tokens(llm, n: int) -> list[int]:
+    text = ("The quick brown fox jumps over the lazy dog while the planner lists files, "
+            "shows processes and reads the kernel log. ")
+    toks = llm.tokenize(text.encode(), add_bos=False, special=False)
+    return [llm.token_bos()] + (toks * (n // len(toks) + 1))[: n - 1]
+
+
+def runtime_speed(model: Path, threads: int, n_prompt: int, n_gen: int, reps: int) -> dict:
+    """pp and tg tokens/s through ModelRuntime's Llama (its n_ctx, batch, threads)."""
+    from llmos_init.planner.runtime import ModelRuntime
+    rt = ModelRuntime(str(model), threads=threads)
+    t = time.perf_counter()
+    rt.load()
+    load_s = time.perf_counter() - t
+    llm = rt.llm
+    prompt = _prompt_tokens(llm, n_prompt)
+    pp, tg = [], []
+    for _ in range(reps + 1):  # the first repetition warms up and is dropped
+        llm.reset()
+        t = time.perf_counter()
+        llm.eval(prompt)
+        pp.append(n_prompt / (time.perf_counter() - t))
+        # generation: greedy, as the planner generates, from a one-token context (like
+        # llama-bench's tg, which starts from an empty context)
+        llm.reset()
+        llm.eval(prompt[:1])
+        n = 0
+        t = time.perf_counter()
+        for _tok in llm.generate([], temp=0.0, top_k=1, reset=False):
+            n += 1
+            if n >= n_gen:
+                break
+        tg.append(n / (time.perf_counter() - t))
+    pp, tg = pp[1:], tg[1:]
+    del rt
+    return {"load_s": load_s, "pp": summary(pp), "tg": summary(tg),
+            "n_prompt": n_prompt, "n_gen": n_gen, "threads": threads}
+
+
+def llama_bench_speed(model: Path, threads: int, n_prompt: int, n_gen: int, reps: int) -> dict:
+    from . import llamabench
+    exe = llamabench.build()
+    rows = llamabench.run(exe, model, threads, n_prompt, n_gen, reps)
+    out = {"binary": str(exe), "threads": threads, "n_prompt": n_prompt, "n_gen": n_gen,
+           "command": llamabench.command(exe, model, threads, n_prompt, n_gen, reps)}
+    for r in rows:
+        key = "pp" if r.n_gen == 0 else "tg" if r.n_prompt == 0 else r.test
+        out[key] = summary(r.samples_ts or [r.avg_ts])
+        out[key]["avg"] = r.avg_ts
+        out[key]["stddev"] = r.stddev_ts
+        out["model_size"] = r.model_size
+    return out
+
+
+def compare(ours: dict, ref: dict | None, model_bytes: int, bandwidth: float | None) -> dict:
+    def med(d, k):
+        return (d or {}).get(k, {}).get("median") if d else None
+
+    return {"pp_ratio": ratio(med(ours, "pp"), med(ref, "pp")),
+            "tg_ratio": ratio(med(ours, "tg"), med(ref, "tg")),
+            "tg_limit_tps": (bandwidth / model_bytes) if bandwidth else None,
+            "ours_bandwidth_share": bandwidth_share(model_bytes, med(ours, "tg"), bandwidth),
+            "llama_bench_bandwidth_share": bandwidth_share(model_bytes, med(ref, "tg"), bandwidth)}
+

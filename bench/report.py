@@ -1,0 +1,164 @@
+"""bench/RESULTS.md: the figures of results.json as markdown tables."""
+from __future__ import annotations
+
+MISSING = "—"
+
+
+def fmt_seconds(x: float | None) -> str:
+    if x is None:
+        return MISSING
+    if x < 1:
+        return f"{x * 1000:.0f} ms"
+    if x < 100:
+        return f"{x:.2f} s"
+    return f"{x:.0f} s"
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None:
+        return MISSING
+    if n < 1 << 20:
+        return f"{n / 1024:.0f} KiB"
+    if n < 1 << 30:
+        return f"{n / (1 << 20):.1f} MiB"
+    return f"{n / (1 << 30):.2f} GiB"
+
+
+def fmt_ratio(x: float | None) -> str:
+    return MISSING if x is None else f"{x:.2f}×"
+
+
+def fmt_share(x: float | None) -> str:
+    return MISSING if x is None else f"{x * 100:.0f} %"
+
+
+def fmt_rate(x: float | None, unit: str = "t/s") -> str:
+    if x is None:
+        return MISSING
+    return f"{x:.0f} {unit}" if x >= 100 else f"{x:.1f} {unit}"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured markdown table; the first column left-aligned, the rest right."""
+    align = [":---"] + ["---:"] * (len(headers) - 1)
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    for r in rows:
+        if len(r) != len(headers):
+            raise ValueError(f"row has {len(r)} cells, the table {len(headers)}: {r}")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+    return "\n".join(lines)
+
+
+def _get(d, *path):
+    for k in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+BOOT_ROWS = (("QEMU start → kernel start", "qemu_to_kernel"),
+             ("kernel start → PID 1 start", "kernel_to_pid1"),
+             ("PID 1 start → console prompt", "pid1_to_prompt"),
+             ("**QEMU start → console prompt**", "to_prompt"),
+             ("console prompt → model ready", "prompt_to_model_ready"),
+             ("**QEMU start → model ready**", "to_model_ready"))
+
+
+def boot_section(b: dict) -> str:
+    n_l = _get(b, "llmos", "to_prompt", "n") or 0
+    n_b = _get(b, "baseline", "to_prompt", "n") or 0
+    n_r = _get(b, "llmos", "to_model_ready", "n") or 0
+    rows = []
+    for label, key in BOOT_ROWS:
+        rows.append([label, fmt_seconds(_get(b, "llmos", key, "median")),
+                     fmt_seconds(_get(b, "baseline", key, "median")),
+                     fmt_ratio(_get(b, "ratio", key))])
+    head = (f"## Boot (QEMU TCG, -m {b.get('mem_mb', '?')}; medians of {n_l} llmos and {n_b} "
+            f"baseline boots, model ready: {n_r} boot(s))\n\n"
+            "Baseline: the same kernel and QEMU command line, root = static BusyBox shell as init.\n\n")
+    return head + table(["phase", "llmos", "BusyBox baseline", "llmos / baseline"], rows)
+
+
+def inference_section(inf: dict) -> str:
+    host = inf.get("host") or {}
+    ours, ref, cmp_ = host.get("ours") or {}, host.get("llama_bench") or {}, host.get("compare") or {}
+    rows = []
+    for key, label, n in (("pp", "prompt processing", "n_prompt"), ("tg", "generation", "n_gen")):
+        rows.append([f"{label} ({key}{ours.get(n, ref.get(n, '?'))})",
+                     fmt_rate(_get(ours, key, "median")), fmt_rate(_get(ref, key, "median")),
+                     fmt_ratio(cmp_.get(f"{key}_ratio")),
+                     fmt_share(cmp_.get("ours_bandwidth_share")) if key == "tg" else MISSING,
+                     fmt_share(cmp_.get("llama_bench_bandwidth_share")) if key == "tg" else MISSING])
+    bw = host.get("bandwidth") or {}
+    text = (f"## Inference (host, {ours.get('threads', ref.get('threads', '?'))} threads, "
+            f"{host.get('model_file', 'model')} {fmt_bytes(host.get('model_bytes'))})\n\n")
+    text += table(["test", "our runtime", "llama-bench", "ours / llama-bench",
+                   "ours: share of bandwidth limit", "llama-bench: share"], rows)
+    text += (f"\n\nCopy bandwidth (numpy, read + write): {fmt_bytes(bw.get('best'))}/s "
+             f"(1 thread {fmt_bytes(bw.get('1'))}/s); generation limit = bandwidth / model bytes "
+             f"= {fmt_rate(cmp_.get('tg_limit_tps'))}.")
+    if host.get("errors"):
+        text += "\n\nNot measured: " + "; ".join(host["errors"])
+    guest = inf.get("guest") or {}
+    if guest.get("skipped"):
+        text += f"\n\nIn the guest: not measured ({guest['skipped']})."
+    return text
+
+
+def latency_section(lat: dict) -> str:
+    rows = []
+    for path in ("deterministic", "model"):
+        h, g = _get(lat, "host", path) or {}, _get(lat, "guest", path) or {}
+        rows.append([f"{path} path", fmt_seconds(h.get("median")), fmt_seconds(h.get("p95")),
+                     fmt_seconds(g.get("median")), fmt_seconds(g.get("p95")),
+                     f"{h.get('n', 0)} / {g.get('n', 0)}"])
+    return ("## Command latency (request → executed result)\n\n"
+            + table(["path", "host p50", "host p95", "guest p50", "guest p95", "samples host / guest"], rows))
+
+
+def footprint_section(fp: dict) -> str:
+    s = fp.get("sizes") or {}
+    rows = [["kernel (" + _get(s, "files", "kernel") + ")" if _get(s, "files", "kernel") else "kernel",
+             fmt_bytes(s.get("kernel"))],
+            ["root image (rootfs.squashfs)", fmt_bytes(s.get("root"))],
+            ["model image (model.squashfs)", fmt_bytes(s.get("model"))],
+            ["**total image** (kernel + root + model)", fmt_bytes(s.get("total"))],
+            ["data partition (user's, not counted)", fmt_bytes(s.get("data"))]]
+    rss = fp.get("rss") or {}
+    for when, label in (("at_prompt", "at the prompt (model loading)"), ("model_ready", "model ready")):
+        rows.append([f"PID 1 (supervisor) RSS, {label}", fmt_bytes(_get(rss, when, "pid1"))])
+        rows.append([f"console (holds the model) RSS, {label}", fmt_bytes(_get(rss, when, "console"))])
+    mm = fp.get("min_mem") or {}
+    tried = ", ".join(f"{k}: {'ok' if v else 'fails'}" for k, v in sorted((mm.get("tried") or {}).items(),
+                                                                         key=lambda kv: int(kv[0])))
+    small = mm.get("smallest_mb")
+    rows.append([f"smallest guest -m that boots and answers ({mm.get('criterion', '?')})",
+                 f"{small} MiB" if small else MISSING])
+    text = "## Footprint\n\n" + table(["item", "size"], rows)
+    if tried:
+        text += f"\n\n-m tried (MiB): {tried}."
+    return text
+
+
+def machine_section(m: dict) -> str:
+    return ("## Machine\n\n"
+            f"- CPU: {m.get('cpu')}, {m.get('cores')} cores ({m.get('usable_cores')} usable), "
+            f"{fmt_bytes(m.get('mem_total'))} RAM\n"
+            f"- load average (1, 5, 15 min) at start {m.get('load_start')}, at end {m.get('load_end')}\n"
+            f"- {m.get('qemu')}; host kernel {m.get('kernel')}; Python {m.get('python')}\n"
+            f"- run {m.get('date')}, {m.get('elapsed_s', 0) / 60:.0f} min; command: `{m.get('command')}`")
+
+
+def markdown(results: dict) -> str:
+    parts = ["# llmos benchmarks\n\nGenerated by `make bench` (bench/); every figure a median "
+             "over the runs noted, measured in one session on one machine. Benchmarks report, "
+             "they never fail on a number. Raw data: bench/results.json."]
+    sections = (("machine", machine_section), ("boot", boot_section), ("inference", inference_section),
+                ("latency", latency_section), ("footprint", footprint_section))
+    for key, fn in sections:
+        if results.get(key):
+            parts.append(fn(results[key]))
+    if results.get("errors"):
+        parts.append("## Problems during the run\n\n" + "\n".join(f"- {e}" for e in results["errors"]))
+    return "\n\n".join(parts) + "\n"

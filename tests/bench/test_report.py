@@ -1,0 +1,51 @@
+import pytest
+
+from bench import report
+from bench.__main__ import parse_args
+
+
+def test_formatters():
+    assert report.fmt_seconds(None) == "—"
+    assert report.fmt_seconds(0.0423) == "42 ms"
+    assert report.fmt_seconds(7.7071) == "7.71 s"
+    assert report.fmt_seconds(612.4) == "612 s"
+    assert report.fmt_bytes(2855936) == "2.7 MiB"
+    assert report.fmt_bytes(3 << 30) == "3.00 GiB"
+    assert report.fmt_ratio(2.345) == "2.35×"
+    assert report.fmt_share(0.42) == "42 %"
+    assert report.fmt_rate(812.4) == "812 t/s" and report.fmt_rate(61.04) == "61.0 t/s"
+
+
+def test_table_shape_and_escaping():
+    t = report.table(["a", "b"], [["x|y", "1"]])
+    assert t.splitlines() == ["| a | b |", "| :--- | ---: |", "| x\\|y | 1 |"]
+    with pytest.raises(ValueError):
+        report.table(["a", "b"], [["only one"]])
+
+
+def test_markdown_of_partial_results():
+    results = {
+        "machine": {"cpu": "AMD EPYC", "cores": 2, "usable_cores": 2, "load_start": [1, 2, 3],
+                    "load_end": [2, 2, 2], "elapsed_s": 600, "command": "python -m bench"},
+        "boot": {"mem_mb": 512,
+                 "llmos": {"to_prompt": {"n": 3, "median": 20.0}, "to_model_ready": {"n": 1, "median": 600.0}},
+                 "baseline": {"to_prompt": {"n": 3, "median": 8.0}},
+                 "ratio": {"to_prompt": 2.5}},
+        "errors": ["inference: RuntimeError: boom"],
+    }
+    md = report.markdown(results)
+    assert "| **QEMU start → console prompt** | 20.00 s | 8.00 s | 2.50× |" in md
+    assert "| **QEMU start → model ready** | 600 s | — | — |" in md
+    assert "AMD EPYC" in md and "inference: RuntimeError: boom" in md
+    assert "## Inference" not in md  # a section that did not run is left out
+
+
+def test_args_quick_defaults_and_validation():
+    ns = parse_args(["--quick"])
+    assert ns.boots == 1 and ns.n_prompt == 64 and ns.mem_candidates == [192, 512]
+    ns = parse_args(["--only", "boot,footprint", "--mem-candidates", "256,128"])
+    assert ns.only == ["boot", "footprint"] and ns.mem_candidates == [128, 256] and ns.boots == 3
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "speed"])
+    with pytest.raises(SystemExit):
+        parse_args(["--boots", "0"])
