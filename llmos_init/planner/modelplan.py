@@ -11,7 +11,6 @@ from .parser import Context, act, clarify
 
 # Tools the model may never pick on its own: clarify/answer/help are chosen by the parser
 # or as fallbacks; the model decides among the tools that act or inform.
-CALIBRATE = bool(int(__import__("os").environ.get("LLMOS_PLANNER_CALIBRATE", "0")))
 NEVER_BY_MODEL = frozenset({"clarify", "undo"})
 
 
@@ -45,8 +44,7 @@ def fill_args(tool: str, c: dict[str, list]) -> dict | None:
 
 def model_step(rt, step: str, ctx: Context, allow) -> list[dict]:
     tools = [t for t in TOOLS if t not in NEVER_BY_MODEL and (t not in DESTRUCTIVE or allow(t))]
-    scores = rt.score_tools(step, tools, calibrate=CALIBRATE)
-    best = max(scores, key=scores.get)
+    best, _ = rt.best_tool(step, tools)
     t = TOOLS[best]
     if not t.args or best in ("answer",):
         return [act(best)]

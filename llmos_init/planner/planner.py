@@ -12,7 +12,6 @@ Order of work for one request:
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from typing import Iterator
@@ -69,7 +68,7 @@ class Planner:
     def __init__(self, model_path: str | None = None, threads: int | None = None,
                  use_model: bool = True):
         from .models import find_model
-        self.threads = threads or len(os.sched_getaffinity(0))
+        self.threads = threads  # None: runtime.default_threads() ($LLMOS_THREADS or the CPUs we may use)
         self.model_path = model_path if model_path else (find_model() if use_model else None)
         self._runtime = None
         self._status = "none" if not self.model_path else "unavailable: not loaded yet"

@@ -1,71 +1,265 @@
-"""The model runtime: llama.cpp loaded once, the system prompt's KV state computed once.
+"""The model runtime: llama.cpp loaded once, the prompt prefix's KV state reused for every request.
 
-The prefix (tool list and one example per tool, both generated from the registry) is
-evaluated at load time; a request then costs only its own tokens: the KV cache is rolled
-back to the end of the prefix (llama-cpp-python drops cache entries past `n_tokens` on the
-next eval), the request is evaluated, and the tools are scored by the model's own
-likelihood of their names, walking the token trie of the names so that each shared prefix
-is evaluated once. After a free-form reply (which overwrites the cache) the saved prefix
-state is restored. llama_cpp is imported only here, inside `load`.
+The prefix (a one-line instruction and the tool names, generated from the
+registry) only primes the scoring of tool names. Its KV state is either
+- read from a state file written at image build time next to the GGUF
+  (`build_prefix_state`, checked against the model, llama-cpp-python and the prefix tokens
+  before use), or
+- computed at load time when no valid state file exists (the host, a user's --model).
+
+A request then costs only its own tokens: the KV cache is rolled back to the end of the
+prefix, the request is evaluated once, and the tool is found by a best-first search over
+the token trie of the tool names. Log probabilities only fall along a path, so the first
+complete name taken off the queue is the exact argmax of the full trie walk; usually it
+costs no evaluation beyond the request's own tokens, or one or two single tokens.
+After a free-form reply (which overwrites the cache) the prefix state is restored from
+memory. llama_cpp is imported only here, inside `load` / `build_prefix_state`.
 """
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import heapq
+import json
 import math
+import os
 import threading
 from collections import defaultdict
 from typing import Iterator
 
 from ..tools.registry import TOOLS
 
-N_CTX = 2048
+# The KV cache holds the prefix, one request (or a short reply) and its tool name; the
+# chat reply path (system + user + up to 96 tokens) fits in the same context.
+N_CTX = 512
+N_BATCH = 256
+STATE_SUFFIX = ".prefix-state"
+META_SUFFIX = ".prefix-state.json"
+STATE_FORMAT = 1
+_FP_CHUNK = 4 << 20
 
 
-def prefix_text() -> str:
-    lines = ["You are the planner of a small operating system. For each request, name the "
-             "one tool that does it.", "Tools:"]
-    for t in TOOLS.values():
-        lines.append(f"- {t.name}: {t.summary}")
-    lines.append("")
-    for t in TOOLS.values():
-        if t.example:
-            lines.append(f"Request: {t.example}\nTool: {t.name}")
+def prefix_text(style: str = "names") -> str:
+    """The text before each request. `style` exists for measurement (tests/eval/bench_model.py).
+
+    Tool-choice accuracy of SmolLM2-135M on the dev sets (108 single-step cases, all tools
+    allowed) by style, measured 2025-11-28:
+      "names"     (default) instruction + bare tool names          170 tokens  31.5%
+      "summaries" instruction + tool names with their summaries    453 tokens  26.9%
+      "examples"  instruction + one example request per tool       462 tokens  19.4%
+      "full"      summaries + examples (the old prefix)            890 tokens  21.3%
+    """
+    head = "You are the planner of a small operating system. For each request, name the one tool that does it."
+    lines = [head]
+    if style in ("full", "names", "summaries"):
+        lines.append("Tools:")
+        for t in TOOLS.values():
+            lines.append(f"- {t.name}" if style == "names" else f"- {t.name}: {t.summary}")
+        lines.append("")
+    if style in ("full", "examples"):
+        for t in TOOLS.values():
+            if t.example:
+                lines.append(f"Request: {t.example}\nTool: {t.name}")
+    elif style not in ("names", "summaries"):
+        raise ValueError(f"unknown prefix style {style!r}")
     return "\n".join(lines) + "\nRequest:"
 
 
+def default_threads() -> int:
+    """$LLMOS_THREADS, else 1 on up to 2 usable CPUs, else the usable CPUs (at most 4).
+
+    ggml's worker threads spin at barriers: on 2 CPUs shared with anything else (the
+    host's builds, QEMU's other vCPU) 2 threads were measured 15x slower than 1 (a dev
+    run of 108 requests: 40 s with 1 thread, not done after 11 minutes with 2, load 12).
+    Single-token evaluation is memory-bound, so 1 thread loses little when idle.
+    """
+    env = os.environ.get("LLMOS_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    cpus = len(os.sched_getaffinity(0))
+    return 1 if cpus <= 2 else min(cpus, 4)
+
+
+# ---- the prefix state file -------------------------------------------------------------
+
+def state_paths(model_path: str) -> tuple[str, str]:
+    """(state file, metadata JSON) that belong next to `model_path`."""
+    return model_path + STATE_SUFFIX, model_path + META_SUFFIX
+
+
+def model_fingerprint(model_path: str) -> str:
+    """sha256 of the size, the first and the last 4 MiB: cheap enough for every boot."""
+    h = hashlib.sha256()
+    size = os.path.getsize(model_path)
+    h.update(str(size).encode())
+    with open(model_path, "rb") as f:
+        h.update(f.read(_FP_CHUNK))
+        if size > 2 * _FP_CHUNK:
+            f.seek(size - _FP_CHUNK)
+        h.update(f.read(_FP_CHUNK))
+    return h.hexdigest()
+
+
+def _file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _llama_version() -> str:
+    import llama_cpp
+    return llama_cpp.__version__
+
+
+def expected_meta(model_path: str, style: str = "names") -> dict:
+    """What a state file's metadata must say to be used with this model and this code."""
+    text = prefix_text(style)
+    return {"format": STATE_FORMAT, "llama_cpp_python": _llama_version(), "n_ctx": N_CTX,
+            "prefix_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "model_bytes": os.path.getsize(model_path),
+            "model_fingerprint": model_fingerprint(model_path)}
+
+
+def state_mismatch(model_path: str, meta: dict, style: str = "names") -> str | None:
+    """Why a state file's metadata does not fit (None when it fits)."""
+    want = expected_meta(model_path, style)
+    for k, v in want.items():
+        if meta.get(k) != v:
+            return f"{k} is {meta.get(k)!r}, expected {v!r}"
+    return None
+
+
+def build_prefix_state(model_path: str, out_dir: str) -> list[str]:
+    """Compute the prefix KV state of `model_path` and write it to `out_dir`.
+
+    Writes `<model file name>.prefix-state` (llama.cpp's session file: the prefix tokens and
+    their KV cache) and `<model file name>.prefix-state.json` (model sha256 and fingerprint,
+    llama-cpp-python version, prefix sha256, token count). Returns the paths written.
+    Raises RuntimeError when llama.cpp cannot save the state.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    rt = ModelRuntime(model_path, threads=default_threads())
+    rt.load(use_state_file=False)
+    base = os.path.join(out_dir, os.path.basename(model_path))
+    state, meta_path = state_paths(base)
+    tokens = (ctypes.c_int32 * rt.n_prefix)(*rt.prefix_tokens)
+    import llama_cpp
+    tmp = state + ".partial"
+    if not llama_cpp.llama_state_save_file(rt.llm._ctx.ctx, tmp.encode(), tokens, rt.n_prefix):
+        raise RuntimeError(f"llama.cpp could not save the prefix state to {tmp}")
+    os.replace(tmp, state)
+    meta = expected_meta(model_path)
+    meta.update({"n_prefix": rt.n_prefix, "model_file": os.path.basename(model_path),
+                 "model_sha256": _file_sha256(model_path),
+                 "state_sha256": _file_sha256(state)})
+    with open(meta_path + ".partial", "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(meta_path + ".partial", meta_path)
+    rt.close()
+    return [state, meta_path]
+
+
 class ModelRuntime:
-    def __init__(self, path: str, threads: int, n_ctx: int = N_CTX):
-        self.path, self.threads, self.n_ctx = path, threads, n_ctx
+    def __init__(self, path: str, threads: int | None = None, n_ctx: int = N_CTX,
+                 style: str = "names"):
+        self.path, self.n_ctx, self.style = path, n_ctx, style
+        self.threads = threads or default_threads()
         self.llm = None
         self.n_prefix = 0
-        self._state = None
+        self.prefix_tokens: list[int] = []
+        self.prefix_source = ""          # "state file" or "computed (<reason>)"
+        self.load_seconds: dict[str, float] = {}
+        self._state: bytes | None = None
         self._dirty = False
+        self._req_end = 0                # cache position after the last request evaluated
         self.tool_tokens: dict[str, list[int]] = {}
-        self.baseline: dict[str, float] = {}
+        self.evals = 0                   # decode calls (for measurement)
 
-    def load(self) -> None:
+    def load(self, use_state_file: bool = True) -> None:
+        import time
+        t0 = time.perf_counter()
         import llama_cpp  # noqa: F401  (pulls numpy; only in the loader thread)
         from llama_cpp import Llama
-        self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
-                         n_threads_batch=self.threads, n_batch=512, verbose=False,
-                         logits_all=False)
         self._np = __import__("numpy")
-        toks = self.llm.tokenize(prefix_text().encode(), add_bos=True, special=False)
-        self.llm.reset()
-        self.llm.eval(toks)
+        t1 = time.perf_counter()
+        self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
+                         n_threads_batch=self.threads, n_batch=N_BATCH, verbose=False,
+                         logits_all=False)
+        t2 = time.perf_counter()
+        self.prefix_tokens = self.llm.tokenize(prefix_text(self.style).encode(), add_bos=True, special=False)
+        if len(self.prefix_tokens) + 128 > self.n_ctx:
+            raise ValueError(f"prefix of {len(self.prefix_tokens)} tokens does not fit n_ctx {self.n_ctx}")
+        why = self._load_state_file() if use_state_file else "not asked to"
+        if why is not None:
+            self.llm.reset()
+            self.llm.eval(self.prefix_tokens)
+            self.prefix_source = f"computed ({why})"
+        else:
+            self.prefix_source = "state file"
+        t3 = time.perf_counter()
         self.n_prefix = self.llm.n_tokens
-        self._state = self.llm.save_state()
+        self._state = self._save_mem()
         self.tool_tokens = {t: self.llm.tokenize((" " + t).encode(), add_bos=False, special=False)
                             for t in TOOLS}
-        # Contextual calibration: the tools' likelihood for an empty request.
-        self.baseline = self.score_tools("", list(TOOLS))
+        self.load_seconds = {"import": t1 - t0, "model": t2 - t1, "prefix": t3 - t2,
+                             "total": time.perf_counter() - t0}
 
-    # ---- low level --------------------------------------------------------------------
+    def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+            self.llm = None
+
+    # ---- prefix state ---------------------------------------------------------------
+    def _load_state_file(self) -> str | None:
+        """Restore the prefix from the state file next to the model; None on success, else why not."""
+        import llama_cpp
+        state, meta_path = state_paths(self.path)
+        if self.style != "names":
+            return "non-default prefix style"
+        try:
+            with open(meta_path, encoding="utf-8") as f:
+                meta = json.load(f)
+        except FileNotFoundError:
+            return "no state file"
+        except (OSError, ValueError) as e:
+            return f"unreadable {os.path.basename(meta_path)}: {e}"
+        why = state_mismatch(self.path, meta, self.style)
+        if why:
+            return f"state file does not fit: {why}"
+        cap = len(self.prefix_tokens) + 8
+        toks = (ctypes.c_int32 * cap)()
+        n = ctypes.c_size_t(0)
+        if not llama_cpp.llama_state_load_file(self.llm._ctx.ctx, state.encode(), toks, cap, ctypes.byref(n)):
+            self.llm.reset()
+            return "llama.cpp refused the state file"
+        if list(toks[:n.value]) != self.prefix_tokens:
+            self.llm.reset()
+            return "state file holds other prefix tokens"
+        self.llm.input_ids[:n.value] = self.prefix_tokens
+        self.llm.n_tokens = n.value
+        return None
+
+    def _save_mem(self) -> bytes:
+        import llama_cpp
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_get_data(ctx, buf, size)
+        return bytes(buf[:n])
+
     def _rewind(self) -> None:
         if self._dirty:
-            self.llm.load_state(self._state)
+            import llama_cpp
+            data = (ctypes.c_uint8 * len(self._state)).from_buffer_copy(self._state)
+            llama_cpp.llama_state_set_data(self.llm._ctx.ctx, data, len(self._state))
+            self.llm.input_ids[:self.n_prefix] = self.prefix_tokens
             self._dirty = False
         self.llm.n_tokens = self.n_prefix
 
+    # ---- low level ------------------------------------------------------------------
     def _logprobs(self):
         np = self._np
         n_vocab = self.llm.n_vocab()
@@ -74,22 +268,65 @@ class ModelRuntime:
         return logits - (m + math.log(np.exp(logits - m).sum()))
 
     def _eval(self, tokens: list[int]):
+        self.evals += 1
         self.llm.eval(tokens)
         return self._logprobs()
 
-    # ---- scoring ------------------------------------------------------------------------
-    def score_tools(self, request: str, tools: list[str], calibrate: bool = False) -> dict[str, float]:
-        """log P(tool name | prefix, request) for each tool, by walking the name trie."""
+    def _eval_request(self, request: str):
         self._rewind()
         req = self.llm.tokenize((" " + request + "\nTool:").encode(), add_bos=False, special=False)
+        room = self.n_ctx - self.n_prefix - 48
+        if len(req) > room:  # keep the end: "...\nTool:" is what the names follow
+            req = req[-room:]
         lp = self._eval(req)
+        self._req_end = self.llm.n_tokens
+        return lp
+
+    # ---- scoring ------------------------------------------------------------------------
+    def best_tool(self, request: str, tools: list[str]) -> tuple[str, float]:
+        """The tool whose name the model finds likeliest after the request (exact argmax).
+
+        A name's score is the log probability of its tokens up to the one that sets it
+        apart from every other candidate (the rest of the name is then determined).
+        """
+        lp0 = self._eval_request(request)
+        # queue entries: (-score, tie, members, depth, path tokens, logprobs or None)
+        heap: list = []
+        tie = 0
+
+        def expand(members, depth, path, lp, acc):
+            nonlocal tie
+            groups: dict[int, list[str]] = defaultdict(list)
+            for t in members:
+                seq = self.tool_tokens[t]
+                if depth >= len(seq):
+                    heapq.heappush(heap, (-acc, tie, [t], depth, path, None))
+                    tie += 1
+                else:
+                    groups[seq[depth]].append(t)
+            for tok, ms in groups.items():
+                a = acc + float(lp[tok])
+                heapq.heappush(heap, (-a, tie, ms, depth + 1, path + [tok], "leaf" if len(ms) == 1 else None))
+                tie += 1
+
+        expand(list(tools), 0, [], lp0, 0.0)
+        while heap:
+            neg, _, members, depth, path, kind = heapq.heappop(heap)
+            if len(members) == 1 and (kind == "leaf" or depth >= len(self.tool_tokens[members[0]])):
+                return members[0], -neg
+            self.llm.n_tokens = self._req_end
+            lp = self._eval(path)
+            expand(members, depth, path, lp, -neg)
+        raise ValueError("no tools to choose from")
+
+    def score_tools(self, request: str, tools: list[str]) -> dict[str, float]:
+        """log P(tool name | prefix, request) for every tool (full trie walk; for measurement)."""
+        lp = self._eval_request(request)
         scores: dict[str, float] = {}
-        self._walk(tools, 0, lp, 0.0, self.llm.n_tokens, scores)
-        if calibrate and self.baseline:
-            return {t: s - self.baseline.get(t, 0.0) for t, s in scores.items()}
+        self._walk(tools, 0, lp, 0.0, [], scores)
         return scores
 
-    def _walk(self, labels, depth, lp, acc, pos, out) -> None:
+    def _walk(self, labels, depth, lp, acc, path, out) -> None:
         groups: dict[int, list[str]] = defaultdict(list)
         for l in labels:
             seq = self.tool_tokens[l]
@@ -102,19 +339,22 @@ class ModelRuntime:
             if len(members) == 1:
                 out[members[0]] = a  # the rest of the name is determined
                 continue
-            self.llm.n_tokens = pos
-            nxt = self._eval([tok])
-            self._walk(members, depth + 1, nxt, a, pos + 1, out)
+            self.llm.n_tokens = self._req_end
+            nxt = self._eval(path + [tok])
+            self._walk(members, depth + 1, nxt, a, path + [tok], out)
 
     # ---- generation -------------------------------------------------------------------
-    def generate_args(self, request: str, tool: str, grammar_text: str, max_tokens: int = 96) -> str:
-        """Grammar-constrained argument object for `tool` (JSON text)."""
+    def generate_args(self, request: str, tool: str, grammar_text: str, max_tokens: int = 64) -> str:
+        """Grammar-constrained argument object for `tool` (JSON text).
+
+        Reuses the request already in the cache when `best_tool` just evaluated it.
+        """
         from llama_cpp import LlamaGrammar
-        self._rewind()
         grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
-        toks = self.llm.tokenize((" " + request + f"\nTool: {tool}\nArguments:").encode(),
-                                 add_bos=False, special=False)
-        self.llm.eval(toks)
+        if self._req_end <= self.n_prefix or self._dirty:
+            self._eval_request(request)
+        self.llm.n_tokens = self._req_end
+        self.llm.eval(self.llm.tokenize(f" {tool}\nArguments:".encode(), add_bos=False, special=False))
         out: list[int] = []
         for tok in self.llm.generate([], temp=0.0, top_k=1, grammar=grammar, reset=False):
             if tok == self.llm.token_eos() or len(out) >= max_tokens:
@@ -124,12 +364,14 @@ class ModelRuntime:
             if text.rstrip().endswith("}") and _balanced(text):
                 break
         self.llm.n_tokens = self.n_prefix
+        self._req_end = 0
         return self.llm.detokenize(out).decode("utf-8", "replace").strip()
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
                      max_tokens: int = 96) -> Iterator[str]:
         """A short free-form reply, streamed piece by piece."""
         self._dirty = True
+        self._req_end = 0
         messages = [{"role": "system", "content": "You are the console of a tiny operating system. "
                      "Answer in one or two short sentences."},
                     {"role": "user", "content": text}]
