@@ -39,10 +39,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--mem", type=int, default=512, help="guest RAM (MiB) for the boot runs")
     p.add_argument("--mem-candidates", default="128,160,192,256,320,384,512",
                    help="guest RAM sizes (MiB) bisected for the smallest that boots and answers")
-    p.add_argument("--threads", type=int, help="inference threads (default: usable cores)")
-    p.add_argument("--reps", type=int, help="inference repetitions (default 5, quick 2)")
-    p.add_argument("--n-prompt", type=int, help="prompt tokens (default 512, quick 64)")
-    p.add_argument("--n-gen", type=int, help="generated tokens (default 128, quick 16)")
+    p.add_argument("--threads", help="comma-separated inference thread counts (default: 1 and "
+                   "the usable cores, which is what the planner uses)")
+    p.add_argument("--reps", type=int, help="inference repetitions (default 3, quick 2)")
+    p.add_argument("--n-prompt", type=int, help="prompt tokens (default 128, quick 32)")
+    p.add_argument("--n-gen", type=int, help="generated tokens (default 32, quick 8)")
     p.add_argument("--latency-reps", type=int, help="host rounds over the request lists (default 5, quick 1)")
     p.add_argument("--out", type=Path, default=REPO / "bench",
                    help="directory for results.json and RESULTS.md (default bench/)")
@@ -57,14 +58,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     except ValueError:
         p.error("--mem-candidates takes comma-separated MiB numbers, e.g. 128,256,512")
     q = ns.quick
-    defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 5,
-                "n_prompt": 64 if q else 512, "n_gen": 16 if q else 128,
+    defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 3,
+                "n_prompt": 32 if q else 128, "n_gen": 8 if q else 32,
                 "latency_reps": 1 if q else 5,
-                "threads": len(os.sched_getaffinity(0))}
+                "threads": f"1,{len(os.sched_getaffinity(0))}"}
     for k, v in defaults.items():
         if getattr(ns, k) is None:
             setattr(ns, k, v)
-    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps", "threads"):
+    try:
+        ns.threads = sorted({int(x) for x in str(ns.threads).split(",") if x.strip()})
+    except ValueError:
+        p.error("--threads takes comma-separated numbers, e.g. 1,2")
+    if not ns.threads or min(ns.threads) < 1:
+        p.error("--threads must list counts of at least 1")
+    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps"):
         if getattr(ns, k) < 1:
             p.error(f"--{k.replace('_', '-')} must be at least 1")
     if q and ns.mem_candidates == [128, 160, 192, 256, 320, 384, 512]:
@@ -125,14 +132,15 @@ class Bench:
 
                 r = boot.boot_llmos(g, 300, ns.ready_timeout, wait_ready=ready,
                                     before_ready=at_prompt if ready else None)
-                if r.ok and (not ready or r.model_ready is not None):
-                    if ready and "model_ready" not in rss:
+                if r.ok and ready and r.model_ready is not None:
+                    # measured with the model loaded and idle, as a user meets the console
+                    if "model_ready" not in rss:
                         rss["model_ready"] = rss_of(g.processes())
                     n_model = 1 if ns.quick else 2
-                    lat = latency.guest_latency(g, 1, deterministic=latency.DETERMINISTIC,
-                                                model=latency.MODEL[:n_model] if ready else [])
-                    for k, v in lat.items():
-                        guest_lat[k] += v
+                    guest_lat["deterministic"] += latency.guest_latency(
+                        g, 1 if ns.quick else 2, model=[])["deterministic"]
+                    guest_lat["model"] += latency.guest_latency(
+                        g, 1, deterministic=[], model=latency.MODEL[:n_model])["model"]
             finally:
                 g.close()
             runs_l.append(r)
@@ -184,22 +192,27 @@ class Bench:
         from . import inference
         ns = self.ns
         model = self.model_path()
-        host: dict = {"model_file": model.name, "model_bytes": model.stat().st_size, "errors": []}
-        bw1 = inference.copy_bandwidth(1)
-        bwn = inference.copy_bandwidth(ns.threads) if ns.threads > 1 else bw1
-        host["bandwidth"] = {"1": bw1, str(ns.threads): bwn, "best": max(bw1, bwn)}
-        log(f"copy bandwidth {max(bw1, bwn) / 1e9:.1f} GB/s")
-        try:
-            host["llama_bench"] = inference.llama_bench_speed(model, ns.threads, ns.n_prompt, ns.n_gen, ns.reps)
-            log(f"llama-bench: pp {host['llama_bench']['pp']['median']:.0f} t/s, "
-                f"tg {host['llama_bench']['tg']['median']:.1f} t/s")
-        except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
-            self.error("inference/llama-bench", exc)
-            host["errors"].append(f"llama-bench: {exc}")
-        host["ours"] = inference.runtime_speed(model, ns.threads, ns.n_prompt, ns.n_gen, ns.reps)
-        log(f"our runtime: pp {host['ours']['pp']['median']:.0f} t/s, tg {host['ours']['tg']['median']:.1f} t/s")
-        host["compare"] = inference.compare(host["ours"], host.get("llama_bench"),
-                                            host["model_bytes"], host["bandwidth"]["best"])
+        host: dict = {"model_file": model.name, "model_bytes": model.stat().st_size, "errors": [],
+                      "by_threads": {}}
+        bw = {str(t): inference.copy_bandwidth(t) for t in sorted(set(ns.threads) | {1})}
+        bw["best"] = max(bw.values())
+        host["bandwidth"] = bw
+        log(f"copy bandwidth {bw['best'] / 1e9:.1f} GB/s")
+        for t in ns.threads:
+            row: dict = {}
+            try:
+                row["llama_bench"] = inference.llama_bench_speed(model, t, ns.n_prompt, ns.n_gen, ns.reps)
+                log(f"llama-bench, {t} thread(s): pp {row['llama_bench']['pp']['median']:.1f} t/s, "
+                    f"tg {row['llama_bench']['tg']['median']:.1f} t/s")
+            except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
+                self.error(f"inference/llama-bench ({t} threads)", exc)
+                host["errors"].append(f"llama-bench ({t} threads): {exc}")
+            row["ours"] = inference.runtime_speed(model, t, ns.n_prompt, ns.n_gen, ns.reps)
+            log(f"our runtime, {t} thread(s): pp {row['ours']['pp']['median']:.1f} t/s, "
+                f"tg {row['ours']['tg']['median']:.1f} t/s")
+            row["compare"] = inference.compare(row["ours"], row.get("llama_bench"),
+                                               host["model_bytes"], bw["best"])
+            host["by_threads"][str(t)] = row
         self.results["inference"] = {
             "host": host,
             "guest": {"skipped": "the image has no shell or benchmark entry point to run "

@@ -82,22 +82,29 @@ def boot_section(b: dict) -> str:
 
 def inference_section(inf: dict) -> str:
     host = inf.get("host") or {}
-    ours, ref, cmp_ = host.get("ours") or {}, host.get("llama_bench") or {}, host.get("compare") or {}
     rows = []
-    for key, label, n in (("pp", "prompt processing", "n_prompt"), ("tg", "generation", "n_gen")):
-        rows.append([f"{label} ({key}{ours.get(n, ref.get(n, '?'))})",
-                     fmt_rate(_get(ours, key, "median")), fmt_rate(_get(ref, key, "median")),
-                     fmt_ratio(cmp_.get(f"{key}_ratio")),
-                     fmt_share(cmp_.get("ours_bandwidth_share")) if key == "tg" else MISSING,
-                     fmt_share(cmp_.get("llama_bench_bandwidth_share")) if key == "tg" else MISSING])
+    n_p = n_g = "?"
+    for t, row in sorted((host.get("by_threads") or {}).items(), key=lambda kv: int(kv[0])):
+        ours, ref, cmp_ = row.get("ours") or {}, row.get("llama_bench") or {}, row.get("compare") or {}
+        n_p, n_g = ours.get("n_prompt", n_p), ours.get("n_gen", n_g)
+        for key, label in (("pp", f"pp{n_p}"), ("tg", f"tg{n_g}")):
+            rows.append([label, t, fmt_rate(_get(ours, key, "median")), fmt_rate(_get(ref, key, "median")),
+                         fmt_ratio(cmp_.get(f"{key}_ratio")),
+                         fmt_share(cmp_.get("ours_bandwidth_share")) if key == "tg" else MISSING,
+                         fmt_share(cmp_.get("llama_bench_bandwidth_share")) if key == "tg" else MISSING])
     bw = host.get("bandwidth") or {}
-    text = (f"## Inference (host, {ours.get('threads', ref.get('threads', '?'))} threads, "
-            f"{host.get('model_file', 'model')} {fmt_bytes(host.get('model_bytes'))})\n\n")
-    text += table(["test", "our runtime", "llama-bench", "ours / llama-bench",
+    limit = (bw["best"] / host["model_bytes"]) if bw.get("best") and host.get("model_bytes") else None
+    text = (f"## Inference (host; {host.get('model_file', 'model')}, {fmt_bytes(host.get('model_bytes'))})\n\n"
+            f"pp{n_p}: prompt processing of {n_p} tokens in one batch; tg{n_g}: generating {n_g} "
+            "tokens one by one (greedy). Our runtime: ModelRuntime's Llama (llama-cpp-python, the "
+            "planner's settings); llama-bench: built from the llama.cpp vendored in the same sdist, "
+            "same CMake flags, batch 512, no flash attention. Medians of the repetitions.\n\n")
+    text += table(["test", "threads", "our runtime", "llama-bench", "ours / llama-bench",
                    "ours: share of bandwidth limit", "llama-bench: share"], rows)
-    text += (f"\n\nCopy bandwidth (numpy, read + write): {fmt_bytes(bw.get('best'))}/s "
-             f"(1 thread {fmt_bytes(bw.get('1'))}/s); generation limit = bandwidth / model bytes "
-             f"= {fmt_rate(cmp_.get('tg_limit_tps'))}.")
+    per = ", ".join(f"{k} thread(s) {fmt_bytes(v)}/s" for k, v in bw.items() if k != "best")
+    text += (f"\n\nCopy bandwidth (numpy copy of 256 MiB, read + write counted): best "
+             f"{fmt_bytes(bw.get('best'))}/s ({per}); generation limit = bandwidth / model bytes "
+             f"= {fmt_rate(limit)}.")
     if host.get("errors"):
         text += "\n\nNot measured: " + "; ".join(host["errors"])
     guest = inf.get("guest") or {}

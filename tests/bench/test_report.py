@@ -42,10 +42,25 @@ def test_markdown_of_partial_results():
 
 def test_args_quick_defaults_and_validation():
     ns = parse_args(["--quick"])
-    assert ns.boots == 1 and ns.n_prompt == 64 and ns.mem_candidates == [192, 512]
+    assert ns.boots == 1 and ns.n_prompt == 32 and ns.mem_candidates == [192, 512]
+    assert ns.threads[0] == 1
     ns = parse_args(["--only", "boot,footprint", "--mem-candidates", "256,128"])
     assert ns.only == ["boot", "footprint"] and ns.mem_candidates == [128, 256] and ns.boots == 3
     with pytest.raises(SystemExit):
         parse_args(["--only", "speed"])
     with pytest.raises(SystemExit):
         parse_args(["--boots", "0"])
+
+
+def test_inference_table_per_thread_count():
+    row = {"ours": {"n_prompt": 128, "n_gen": 32, "pp": {"median": 45.0}, "tg": {"median": 26.0}},
+           "llama_bench": {"pp": {"median": 50.0}, "tg": {"median": 20.0}},
+           "compare": {"pp_ratio": 0.9, "tg_ratio": 1.3, "ours_bandwidth_share": 0.21,
+                       "llama_bench_bandwidth_share": 0.16}}
+    inf = {"host": {"model_file": "m.gguf", "model_bytes": 100 << 20, "errors": [],
+                    "bandwidth": {"1": 10e9, "best": 10e9}, "by_threads": {"1": row}},
+           "guest": {"skipped": "no shell"}}
+    md = report.inference_section(inf)
+    assert "| pp128 | 1 | 45.0 t/s | 50.0 t/s | 0.90× | — | — |" in md
+    assert "| tg32 | 1 | 26.0 t/s | 20.0 t/s | 1.30× | 21 % | 16 % |" in md
+    assert "In the guest: not measured (no shell)" in md
