@@ -14,19 +14,20 @@ from ..tools.registry import DESTRUCTIVE, TOOLS
 # Per destructive tool: the words that ask for its effect (any language the parser knows).
 EXPLICIT_VERBS: dict[str, str] = {
     "remove": r"delete|delte|remove|erase|rm|rmdir|del|unlink|trash|wipe|nuke|get rid of|throw away|"
-              r"destroy|borra|elimina|l[öo]sche|supprime|efface|rd",
+              r"destroy|borra|elimina|l[öo]sche|supprime|efface|rd|scrap|zap|purge|ditch|axe|shred",
     "move": r"move|mvoe|mv|rename|relocate|put|ren",
     "write_file": r"write|create|make|new|overwrite|save|put|store|touch|echo|erstelle|cr[ée]e|crea",
     "append_file": r"append|apend|add|echo|tack|f[üu]ge",
     "kill_process": r"kill|kil|killall|pkill|terminate|stop|end|pause|suspend|resume|continue|interrupt|"
                     r"signal|send|beende|shut down|sig\w+|force kill|reload|hup|usr1|usr2",
-    "start_program": r"run|execute|launch|start|kick off|exec",
+    "start_program": r"run|execute|launch|start|kick off|exec|fire up|spin up|boot up|invoke|trigger",
     "unmount": r"unmount|umount|eject|detach|release",
     "link_down": r"down|disable|deactivate|off|cut|shut|ifdown|disconnect",
     "set_time": r"set|change|adjust|date -s|date --set",
     "set_hostname": r"hostname|host name|call|name|rename",
     "reboot": r"reboot|rebooot|restart|starte neu|red[ée]marre",
-    "poweroff": r"poweroff|power off|power down|shut ?down|halt|switch off|turn off|turn the \w+ off|[ée]teins",
+    "poweroff": r"poweroff|power off|power down|shut ?down|halt|switch off|turn off|turn the \w+ off|[ée]teins|"
+                r"shut (?:it|everything|it all|the (?:whole )?(?:thing|system|machine|box)) (?:all )?down",
 }
 assert set(EXPLICIT_VERBS) == set(DESTRUCTIVE), "every destructive tool needs its explicit verbs"
 

@@ -253,6 +253,9 @@ def parse_shell(seg: str, ctx: Context) -> list[dict] | None:
             i = rest.index("-p")
             if i + 1 < len(rest) and re.fullmatch(r"\d+", rest[i + 1]):
                 pid = int(rest[i + 1])
+        m = re.fullmatch(r"\s*renice\s+(\d+)\s+to\s+(-?\d+)\s*", seg, re.I)
+        if m and nice is None and pid is None:  # "renice 55 to -5": the process, then its value
+            return [act("set_priority", pid=int(m.group(1)), nice=int(m.group(2)))]
         rem = [int(n) for n in nums if not ((nice is not None and int(n) == nice) or (pid is not None and int(n) == pid))]
         if nice is None and rem:
             nice = rem.pop(0)
@@ -417,6 +420,10 @@ def _safe_eval(node):
     raise ValueError("not arithmetic")
 
 
+_FIND_NOT_NAMES = frozenset("""files file everything it that them something anything all stuff out
+things folders directories me""".split())
+
+
 def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None:
     cwd = ctx.cwd
     if _has(low, r"^(find|search|locate|look for|where are|any|list every|list all)\b|\bsearch for\b|\blook for\b"):
@@ -424,6 +431,11 @@ def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None
             if pat is None:
                 m = re.search(r"\b(?:named|called|matching)\s+(\S+)", seg, re.I)
                 pat = m.group(1) if m else g.glob_from_words(seg)
+            if pat is None:  # "find passwd", "search for backup.tar in /srv": a plain name
+                m = re.search(r"^(?:find|search for|search|locate|look for)\s+(?:the\s+|a\s+|my\s+)?(?:file\s+)?"
+                              r"([\w.+-]+)(?:\s+(?:in|under|inside|within|below|from)\s+\S+)?\s*$", seg.rstrip(" ?."), re.I)
+                if m and m.group(1).lower() not in _FIND_NOT_NAMES:
+                    pat = m.group(1)
             if pat is not None:
                 rest = [p for p in ents.paths if p != pat and not p.endswith(pat)]
                 m = re.search(r"\b(?:in|under|inside|within|below|from)\s+(?:the\s+|my\s+)?(\S+)(?:\s+(?:folder|directory|dir))?\s*$", seg.rstrip(" ?."), re.I)
@@ -652,8 +664,9 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             p = "/"
         return [act("disk_usage", path=p)] if p else [act("disk_usage")]
 
-    # -- system information
-    if _has(low, r"\b(uptime|up time|been up|been running|kernel( version)?|cpus?|cores|processors|load( average)?|memory|ram|system info|sysinfo|hostname|host name|machine called|this (computer|machine)|about this|os version)\b") \
+    # -- system information (judged on the words, not on paths like /etc/hostname)
+    low_words = " ".join(w for w in low.split() if "/" not in w)
+    if _has(low_words, r"\b(uptime|up time|been up|been running|kernel( version)?|cpus?|cores|processors|load( average)?|memory|ram|system info|sysinfo|hostname|host name|machine called|this (computer|machine)|about this|os version)\b") \
             and not _has(low, r"\b(process|program)\w*\b.*\b(most|using|use|uses)\b|\b(which|what) (process|program)|hogging"):
         return [act("system_info")]
 

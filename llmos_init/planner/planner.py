@@ -20,6 +20,7 @@ from ..tools.registry import PlanError, validate_plan
 from . import text as T
 from .guard import asks_for, guard_plan
 from .parser import Context, act, clarify, parse_english, parse_shell
+from .synonyms import canonical
 
 NO_MODEL_REPLY = ("I can only act on requests here (try 'help'); the language model is "
                   "not available for free-form replies.")
@@ -36,8 +37,10 @@ def context_from(cwd: str, history: list | None) -> Context:
 
 
 def parse_step(step: str, ctx: Context) -> list[dict] | None:
-    """The deterministic parser on one step: as written, then with typos repaired."""
-    for variant in (step, T.repair_typos(step)):
+    """The deterministic parser on one step: its canonical form (synonyms.py), as written,
+    then both again with typos repaired."""
+    repaired = T.repair_typos(step)
+    for variant in dict.fromkeys((canonical(step), step, canonical(repaired), repaired)):
         acts = parse_shell(variant, ctx)
         if acts is None:
             acts = parse_english(variant, ctx)
