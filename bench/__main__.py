@@ -112,6 +112,7 @@ class Bench:
         runs_l, runs_b = [], []
         rss: dict = {}
         guest_lat = {"deterministic": [], "model": []}
+        guest_failed: list[str] = []
         for i in range(ns.boots):
             g = boot.new_guest(self.work / f"baseline{i}", base_script, ns.mem, prompt=baseline.PROMPT_RE)
             try:
@@ -137,10 +138,11 @@ class Bench:
                     if "model_ready" not in rss:
                         rss["model_ready"] = rss_of(g.processes())
                     n_model = 1 if ns.quick else 2
-                    guest_lat["deterministic"] += latency.guest_latency(
-                        g, 1 if ns.quick else 2, model=[])["deterministic"]
-                    guest_lat["model"] += latency.guest_latency(
-                        g, 1, deterministic=[], model=latency.MODEL[:n_model])["model"]
+                    det = latency.guest_latency(g, 1 if ns.quick else 2, model=[])
+                    mod = latency.guest_latency(g, 1, deterministic=[], model=latency.MODEL[:n_model])
+                    guest_lat["deterministic"] += det["deterministic"]
+                    guest_lat["model"] += mod["model"]
+                    guest_failed += det["failed"] + mod["failed"]
             finally:
                 g.close()
             runs_l.append(r)
@@ -148,13 +150,20 @@ class Bench:
                 f"model ready {r.model_ready and round(r.model_ready, 1)} s {r.error or ''}")
         if "boot" in ns.only:
             bl, bb = boot.summarize(runs_l), boot.summarize(runs_b)
+            waited = [r for r in runs_l[:ns.ready_boots] if r.ok]
             self.results["boot"] = {"mem_mb": ns.mem, "llmos": bl, "baseline": bb,
+                                    "ready_boots": len(waited),
+                                    "ready_timeouts": sum(r.model_ready is None for r in waited),
+                                    "ready_timeout_s": ns.ready_timeout,
                                     "ratio": boot.compare(bl, bb),
                                     "runs": {"llmos": [r.to_dict() for r in runs_l],
                                              "baseline": [r.to_dict() for r in runs_b]}}
         if "latency" in ns.only:
             self.results.setdefault("latency", {})["guest"] = {
                 k: summary(v) for k, v in guest_lat.items()}
+            self.results["latency"]["guest"]["failed"] = guest_failed
+            self.results["latency"]["guest"]["requests"] = {
+                "deterministic": latency.DETERMINISTIC, "model": latency.MODEL[:1 if ns.quick else 2]}
         if "footprint" in ns.only:
             self.results.setdefault("footprint", {})["rss"] = rss
 
@@ -168,12 +177,13 @@ class Bench:
             try:
                 r = g.boot_to_prompt(300)
                 ok = False
-                if r.ok:
+                for _attempt in range(2 if r.ok else 0):  # a second try: a key may get lost
                     try:
-                        out = g.ask("ls", timeout=120)
-                        ok = "/data:" in out
+                        ok = "/data:" in g.ask("ls", timeout=120)
                     except AssertionError:
-                        ok = False
+                        g.proc.send("\x15\r")
+                    if ok:
+                        break
                 details[mb] = {"prompt": r.prompt, "answered": ok, "error": r.error,
                                "model_status": r.model_status}
             finally:

@@ -70,9 +70,13 @@ def boot_section(b: dict) -> str:
     n_b = _get(b, "baseline", "to_prompt", "n") or 0
     n_r = _get(b, "llmos", "to_model_ready", "n") or 0
     rows = []
+    not_ready = bool(b.get("ready_timeouts")) and not n_r
     for label, key in BOOT_ROWS:
-        rows.append([label, fmt_seconds(_get(b, "llmos", key, "median")),
-                     fmt_seconds(_get(b, "baseline", key, "median")),
+        llmos = fmt_seconds(_get(b, "llmos", key, "median"))
+        if not_ready and "model_ready" in key:
+            llmos = f"not within {fmt_seconds(b.get('ready_timeout_s'))} of the prompt"
+        base = "no model" if "model_ready" in key else fmt_seconds(_get(b, "baseline", key, "median"))
+        rows.append([label, llmos, base,
                      fmt_ratio(_get(b, "ratio", key))])
     head = (f"## Boot (QEMU TCG, -m {b.get('mem_mb', '?')}; medians of {n_l} llmos and {n_b} "
             f"baseline boots, model ready: {n_r} boot(s))\n\n"

@@ -35,7 +35,7 @@ def test_markdown_of_partial_results():
     }
     md = report.markdown(results)
     assert "| **QEMU start → console prompt** | 20.00 s | 8.00 s | 2.50× |" in md
-    assert "| **QEMU start → model ready** | 600 s | — | — |" in md
+    assert "| **QEMU start → model ready** | 600 s | no model | — |" in md
     assert "AMD EPYC" in md and "inference: RuntimeError: boom" in md
     assert "## Inference" not in md  # a section that did not run is left out
 
@@ -64,3 +64,11 @@ def test_inference_table_per_thread_count():
     assert "| pp128 | 1 | 45.0 t/s | 50.0 t/s | 0.90× | — | — |" in md
     assert "| tg32 | 1 | 26.0 t/s | 20.0 t/s | 1.30× | 21 % | 16 % |" in md
     assert "In the guest: not measured (no shell)" in md
+
+
+def test_boot_table_when_the_model_never_got_ready():
+    b = {"mem_mb": 512, "llmos": {"to_prompt": {"n": 1, "median": 20.0}, "to_model_ready": {"n": 0}},
+         "baseline": {"to_prompt": {"n": 1, "median": 8.0}}, "ratio": {},
+         "ready_boots": 1, "ready_timeouts": 1, "ready_timeout_s": 900}
+    md = report.boot_section(b)
+    assert "| console prompt → model ready | not within 900 s of the prompt | no model | — |" in md
