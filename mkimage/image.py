@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -61,15 +62,28 @@ def build_rootfs(target: Target, whl: Path) -> Path:
 
 
 def build_model_image(gguf: Path) -> Path:
-    k = cache.key(gguf.name, cache.file_digest(gguf))
+    """model.squashfs: the GGUF plus the planner's precomputed prompt state.
+
+    The planner's fixed prompt prefix is evaluated here, once, on the host, with the same
+    llama.cpp build the image runs; the guest restores that KV state instead of spending
+    minutes of emulated CPU on it at every boot (it verifies the state and recomputes
+    when it does not match).
+    """
+    import llama_cpp
+
+    from llmos_init.planner.runtime import build_prefix_state, prefix_text
+    k = cache.key(gguf.name, cache.file_digest(gguf), llama_cpp.__version__,
+                  hashlib.sha256(prefix_text().encode()).hexdigest())
     out = cache.entry("model-image", k)
     if not cache.is_done(out):
         with cache.building("model-image", k) as tmp:
-            cache.log(f"making model.squashfs from {gguf.name} (uncompressed)")
             src = tmp / "src"
             src.mkdir()
             os.link(gguf, src / gguf.name) if gguf.stat().st_dev == src.stat().st_dev \
                 else shutil.copy2(gguf, src / gguf.name)
+            cache.log(f"precomputing the planner's prompt state for {gguf.name}")
+            written = build_prefix_state(str(gguf), str(src))
+            cache.log(f"making model.squashfs from {gguf.name} + {len(written)} state file(s), uncompressed")
             subprocess.run(["mksquashfs", str(src), str(tmp / "model.squashfs"), "-noI", "-noD",
                             "-noF", "-noX", "-noappend", "-all-root", "-no-xattrs", "-quiet",
                             "-no-progress"], check=True)
