@@ -113,6 +113,7 @@ class Bench:
         rss: dict = {}
         guest_lat = {"deterministic": [], "model": []}
         guest_failed: list[str] = []
+        guest_note = None
         for i in range(ns.boots):
             g = boot.new_guest(self.work / f"baseline{i}", base_script, ns.mem, prompt=baseline.PROMPT_RE)
             try:
@@ -129,14 +130,31 @@ class Bench:
             try:
                 def at_prompt(gg):
                     if ready and "at_prompt" not in rss:
-                        rss["at_prompt"] = rss_of(gg.processes())
+                        try:
+                            rss["at_prompt"] = rss_of(gg.processes())
+                        except AssertionError as exc:  # no prompt back: noted, the boot goes on
+                            guest_failed.append(f"'list processes' at the prompt: {str(exc).splitlines()[0]}")
 
                 r = boot.boot_llmos(g, 300, ns.ready_timeout, wait_ready=ready,
                                     before_ready=at_prompt if ready else None)
+                if r.ok and ready and r.model_ready is None and "after_wait" not in rss:
+                    try:  # what the console holds after the wait, the model still loading
+                        rss["after_wait"] = rss_of(g.processes())
+                        rss["after_wait"]["model_status"] = r.model_status
+                        rss["after_wait"]["waited_s"] = ns.ready_timeout
+                    except AssertionError:
+                        pass
+                    det = latency.guest_latency(g, 1 if ns.quick else 2, model=[])
+                    guest_lat["deterministic"] += det["deterministic"]
+                    guest_failed += det["failed"]
+                    guest_note = "deterministic requests timed while the model was still loading"
                 if r.ok and ready and r.model_ready is not None:
                     # measured with the model loaded and idle, as a user meets the console
                     if "model_ready" not in rss:
-                        rss["model_ready"] = rss_of(g.processes())
+                        try:
+                            rss["model_ready"] = rss_of(g.processes())
+                        except AssertionError as exc:
+                            guest_failed.append(f"'list processes' after the model: {str(exc).splitlines()[0]}")
                     n_model = 1 if ns.quick else 2
                     det = latency.guest_latency(g, 1 if ns.quick else 2, model=[])
                     mod = latency.guest_latency(g, 1, deterministic=[], model=latency.MODEL[:n_model])
@@ -162,6 +180,7 @@ class Bench:
             self.results.setdefault("latency", {})["guest"] = {
                 k: summary(v) for k, v in guest_lat.items()}
             self.results["latency"]["guest"]["failed"] = guest_failed
+            self.results["latency"]["guest"]["note"] = guest_note
             self.results["latency"]["guest"]["requests"] = {
                 "deterministic": latency.DETERMINISTIC, "model": latency.MODEL[:1 if ns.quick else 2]}
         if "footprint" in ns.only:

@@ -124,8 +124,21 @@ def latency_section(lat: dict) -> str:
         rows.append([f"{path} path", fmt_seconds(h.get("median")), fmt_seconds(h.get("p95")),
                      fmt_seconds(g.get("median")), fmt_seconds(g.get("p95")),
                      f"{h.get('n', 0)} / {g.get('n', 0)}"])
-    return ("## Command latency (request → executed result)\n\n"
+    text = ("## Command latency (request → executed result)\n\n"
+            "Host: Planner + Executor in-process against a sandbox directory, the model loaded. "
+            "Guest: a request typed on the serial console until the next prompt, on a boot whose "
+            "model is ready. Requests: " + "; ".join(
+                f"{p}: " + ", ".join(f"'{r}'" for r in (_get(lat, "host", p, "requests") or []))
+                for p in ("deterministic", "model")) + ".\n\n"
             + table(["path", "host p50", "host p95", "guest p50", "guest p95", "samples host / guest"], rows))
+    guest = lat.get("guest") or {}
+    if guest and not _get(guest, "model", "n"):
+        text += "\n\nGuest model path: not measured (no boot had its model ready within the wait)."
+    if guest.get("note"):
+        text += f"\n\nGuest: {guest['note']}."
+    if guest.get("failed"):
+        text += "\n\nGuest requests without an answer: " + "; ".join(guest["failed"])
+    return text
 
 
 def footprint_section(fp: dict) -> str:
@@ -140,6 +153,10 @@ def footprint_section(fp: dict) -> str:
     for when, label in (("at_prompt", "at the prompt (model loading)"), ("model_ready", "model ready")):
         rows.append([f"PID 1 (supervisor) RSS, {label}", fmt_bytes(_get(rss, when, "pid1"))])
         rows.append([f"console (holds the model) RSS, {label}", fmt_bytes(_get(rss, when, "console"))])
+    if rss.get("after_wait"):
+        label = f"after {fmt_seconds(_get(rss, 'after_wait', 'waited_s'))} at the prompt, model still loading"
+        rows.append([f"PID 1 (supervisor) RSS, {label}", fmt_bytes(_get(rss, "after_wait", "pid1"))])
+        rows.append([f"console RSS, {label}", fmt_bytes(_get(rss, "after_wait", "console"))])
     mm = fp.get("min_mem") or {}
     tried = ", ".join(f"{k}: {'ok' if v else 'fails'}" for k, v in sorted((mm.get("tried") or {}).items(),
                                                                          key=lambda kv: int(kv[0])))
