@@ -262,16 +262,18 @@ class Bench:
         self.results["machine"] = m
         self.results["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(ns).items()}
         steps = []
-        if "inference" in ns.only:
-            steps.append(("inference", self.inference))
-        if "latency" in ns.only:
-            steps.append(("latency/host", self.host_latency))
+        # the guest first: its boots are the longest part, and the llama-bench build (when
+        # it is missing) is only needed by the inference step at the end
         if any(s in ns.only for s in ("boot", "latency", "footprint")):
             steps.append(("guest", self.guest_runs))
         if "footprint" in ns.only:
             from . import footprint
             self.results.setdefault("footprint", {})["sizes"] = footprint.sizes(self.image_dir)
             steps.append(("footprint/min-mem", self.min_mem))
+        if "latency" in ns.only:
+            steps.append(("latency/host", self.host_latency))
+        if "inference" in ns.only:
+            steps.append(("inference", self.inference))
         for name, fn in steps:
             log(f"{name} ...")
             try:

@@ -52,6 +52,8 @@ def build(arch: str = "x86_64", jobs: int | None = None) -> Path:
     p = pins()["llama_cpp_python"]
     sdist = pypi.fetch("llama-cpp-python", p["version"], p["sdist_sha256"], sdist=True)
     with cache.building(STEP, out.parent.name) as tmp:
+        if cache.is_done(out.parent) and out.exists():
+            return out  # built by another process while we waited for the lock
         cache.log(f"building llama-bench from {sdist.name}'s {VENDOR} (several minutes)")
         src = tmp / "src"
         _extract_vendor(sdist, src)
