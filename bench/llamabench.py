@@ -105,7 +105,7 @@ def command(exe: Path, model: Path, threads: int, n_prompt: int, n_gen: int, rep
     """llama-bench with our runtime's settings: batch/ubatch 512, no flash attention, CPU."""
     return [str(exe), "-m", str(model), "-t", str(threads), "-p", str(n_prompt),
             "-n", str(n_gen), "-r", str(reps), "-b", str(batch), "-ub", str(batch),
-            "-fa", "0", "-ngl", "0", "-o", "json"]
+            "-fa", "off", "-ngl", "0", "-o", "json"]
 
 
 def parse_json(text: str) -> list[BenchRow]:

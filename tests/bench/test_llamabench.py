@@ -29,7 +29,7 @@ def test_command_matches_the_runtime_settings(tmp_path):
     cmd = llamabench.command(tmp_path / "llama-bench", tmp_path / "m.gguf", 2, 512, 128, 5)
     s = " ".join(cmd)
     assert "-t 2" in s and "-p 512" in s and "-n 128" in s and "-r 5" in s
-    assert "-b 512" in s and "-ub 512" in s and "-fa 0" in s and cmd[-2:] == ["-o", "json"]
+    assert "-b 512" in s and "-ub 512" in s and "-fa off" in s and cmd[-2:] == ["-o", "json"]
 
 
 def test_configure_keeps_the_wheels_portable_flags():
