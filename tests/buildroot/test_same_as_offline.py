@@ -171,9 +171,11 @@ def test_model_is_the_pinned_wheel():
 def offline_drives() -> list[str]:
     """Image files of the offline QEMU drives, in order (vda, vdb, vdc)."""
     text = (Path(image.__file__).with_name("templates") / "run-qemu.sh").read_text()
-    data_default = re.search(r'DATA="\$\{DATA:-\$here/([^}]+)\}"', text).group(1)
+    # a drive may name a variable whose default is a file next to the script
+    defaults = dict(re.findall(r'(\w+)="\$\{\w+:-\$here/([^}]+)\}"', text))
     files = re.findall(r'-drive file="([^"]+)"', text)
-    return [data_default if f == "$DATA" else f.removeprefix("$here/") for f in files]
+    return [defaults[f[1:]] if f.startswith("$") and f[1:] in defaults else f.removeprefix("$here/")
+            for f in files]
 
 
 def offline_append(t) -> list[str]:
