@@ -63,14 +63,23 @@ def build(arch: str = "x86_64", jobs: int | None = None) -> Path:
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["cmake", "--build", str(bld), "--target", "llama-bench",
                         "-j", str(jobs or os.cpu_count() or 2)], check=True)
-        exe = next(bld.rglob("llama-bench"), None)
-        if exe is None or not exe.is_file():
+        exe = find_binary(bld)
+        if exe is None:
             raise SystemExit(f"bench: the build made no llama-bench binary in {bld}")
         shutil.copy2(exe, tmp / "llama-bench")
         (tmp / "cmake-args.json").write_text(json.dumps(configure_args(arch), indent=1) + "\n")
         shutil.rmtree(src)
         shutil.rmtree(bld)
     return out
+
+
+def find_binary(build_dir: Path) -> Path | None:
+    """The llama-bench executable in a CMake build tree (bin/ first; tools/llama-bench is
+    a directory of the same name)."""
+    for p in [build_dir / "bin" / "llama-bench", *sorted(build_dir.rglob("llama-bench"))]:
+        if p.is_file() and os.access(p, os.X_OK):
+            return p
+    return None
 
 
 def _extract_vendor(sdist: Path, dest: Path) -> None:

@@ -41,3 +41,14 @@ def test_configure_keeps_the_wheels_portable_flags():
     assert args.index("-DLLAMA_BUILD_TOOLS=ON") > args.index("-DLLAMA_BUILD_TOOLS=OFF")
     assert llamabench.build_key("x86_64") == llamabench.build_key("x86_64")
     assert llamabench.build_key("x86_64") != llamabench.build_key("aarch64")
+
+
+def test_find_binary_skips_the_directory_of_the_same_name(tmp_path):
+    (tmp_path / "tools" / "llama-bench").mkdir(parents=True)
+    assert llamabench.find_binary(tmp_path) is None
+    exe = tmp_path / "bin" / "llama-bench"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    assert llamabench.find_binary(tmp_path) is None  # not executable
+    exe.chmod(0o755)
+    assert llamabench.find_binary(tmp_path) == exe
