@@ -45,6 +45,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--n-prompt", type=int, help="prompt tokens (default 128, quick 32)")
     p.add_argument("--n-gen", type=int, help="generated tokens (default 32, quick 8)")
     p.add_argument("--latency-reps", type=int, help="host rounds over the request lists (default 5, quick 1)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other sections of an existing results.json (rerun one section)")
     p.add_argument("--out", type=Path, default=REPO / "bench",
                    help="directory for results.json and RESULTS.md (default bench/)")
     ns = p.parse_args(argv)
@@ -285,6 +287,30 @@ class Bench:
         return self.results
 
 
+SECTION_KEYS = {"boot": ("boot",), "inference": ("inference",), "latency": ("latency",),
+                "footprint": ("footprint",)}
+
+
+def merge(old: dict, new: dict, sections: list[str]) -> dict:
+    """`old` with the sections rerun in `new` replaced; the rerun's machine noted apart."""
+    out = dict(old)
+    for s in sections:
+        for k in SECTION_KEYS[s]:
+            if k in new:
+                out[k] = new[k]
+            else:
+                out.pop(k, None)
+    # inference measured for other thread counts is kept beside the rerun's
+    old_threads = ((old.get("inference") or {}).get("host") or {}).get("by_threads") or {}
+    if "inference" in sections and "inference" in out and old_threads:
+        host = out["inference"].setdefault("host", {})
+        host["by_threads"] = {**old_threads, **(host.get("by_threads") or {})}
+    kept = [e for e in old.get("errors", []) if e.split("/")[0].split(":")[0] not in sections]
+    out["errors"] = kept + new.get("errors", [])
+    out["merged"] = [*old.get("merged", []), {"sections": sections, "machine": new.get("machine")}]
+    return out
+
+
 def write(results: dict, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     js, md = out / "results.json", out / "RESULTS.md"
@@ -302,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         results = Bench(ns, work).run()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    previous = ns.out / "results.json"
+    if ns.merge and previous.exists():
+        results = merge(json.loads(previous.read_text()), results, ns.only)
     js, md = write(results, ns.out)
     log(f"wrote {js} and {md}")
     print(md.read_text())

@@ -72,3 +72,24 @@ def test_boot_table_when_the_model_never_got_ready():
          "ready_boots": 1, "ready_timeouts": 1, "ready_timeout_s": 900}
     md = report.boot_section(b)
     assert "| console prompt → model ready | not within 900 s of the prompt | no model | — |" in md
+
+
+def test_merge_replaces_only_the_rerun_sections():
+    from bench.__main__ import merge
+    old = {"machine": {"date": "d1"}, "boot": {"x": 1}, "inference": {"old": True},
+           "errors": ["inference/llama-bench (2 threads): boom", "guest: slow"]}
+    new = {"machine": {"date": "d2", "command": "python -m bench --only inference"},
+           "inference": {"new": True}, "errors": []}
+    m = merge(old, new, ["inference"])
+    assert m["boot"] == {"x": 1} and m["inference"] == {"new": True}
+    assert m["machine"]["date"] == "d1" and m["merged"][0]["machine"]["date"] == "d2"
+    assert m["errors"] == ["guest: slow"]
+    assert "Sections measured in a later run" in report.markdown(m)
+
+
+def test_merge_keeps_inference_of_other_thread_counts():
+    from bench.__main__ import merge
+    old = {"inference": {"host": {"by_threads": {"1": "old1", "2": "old2"}}}}
+    new = {"inference": {"host": {"by_threads": {"1": "new1"}}}}
+    m = merge(old, new, ["inference"])
+    assert m["inference"]["host"]["by_threads"] == {"1": "new1", "2": "old2"}
