@@ -170,5 +170,4 @@ def test_watchdog_resets_a_hung_pid1(guest_factory, data_disk):
     assert "shutdown:" not in first.split("PID 1 hangs now")[-1], "an orderly reboot, not a reset"
     assert "Kernel panic" not in first
     assert after >= WATCHDOG_TIMEOUT_S - 10, f"reset after {after:.0f} s: not the watchdog"
-    g.expect(PROMPT, 240)         # and the machine comes back
     print(f"\nhung PID 1 -> watchdog reset after {after:.1f} s")
