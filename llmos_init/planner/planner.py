@@ -12,6 +12,7 @@ Order of work for one request:
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Iterator
@@ -62,6 +63,9 @@ def question_plan(text: str, ctx: Context) -> list[dict]:
     return [act("answer")]
 
 
+LOADER_NICE = 10
+
+
 class Planner:
     """Plans requests; owns the (optional) model runtime.
 
@@ -107,6 +111,14 @@ class Planner:
     def _load(self) -> None:
         from .gguf import GGUFError, check_gguf
         from .runtime import ModelRuntime
+        if self._thread is not None and threading.current_thread() is self._thread:
+            # Background loading must never starve the console's own thread (on a slow,
+            # 2-CPU guest it competes with the line editor): run it, and the ggml worker
+            # threads it creates (they inherit this), at a lower priority.
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOADER_NICE)
+            except OSError:
+                pass
         try:
             check_gguf(self.model_path)
             rt = ModelRuntime(self.model_path, threads=self.threads)

@@ -162,6 +162,41 @@ def build_prefix_state(model_path: str, out_dir: str) -> list[str]:
     return [state, meta_path]
 
 
+
+class _NoRedirect:
+    """Stands in for llama_cpp's suppress_stdout_stderr, which dup2()s the PROCESS's fds 1
+    and 2 to /dev/null while a model loads: in the console those fds are the serial
+    terminal, so everything the console printed meanwhile (echo, prompts) vanished."""
+
+    def __init__(self, disable: bool = True):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+LLAMA_LOG: list[str] = []  # llama.cpp's last log lines (errors), kept instead of printed
+
+
+def keep_stdio(llama_cpp) -> None:
+    """Make llama_cpp leave stdin/stdout/stderr alone: no fd redirection, logs kept here."""
+    import ctypes
+
+    from llama_cpp import _internals, llama
+    llama.suppress_stdout_stderr = _NoRedirect
+    _internals.suppress_stdout_stderr = _NoRedirect
+    if getattr(keep_stdio, "callback", None) is None:
+        @llama_cpp.llama_log_callback
+        def callback(level, text, user_data):
+            if level in (2, 3):  # warnings and errors
+                LLAMA_LOG.append(text.decode("utf-8", "replace"))
+                del LLAMA_LOG[:-20]
+        keep_stdio.callback = callback  # referenced for as long as llama.cpp may call it
+        llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
 class ModelRuntime:
     def __init__(self, path: str, threads: int | None = None, n_ctx: int = N_CTX,
                  style: str = "names"):
@@ -183,6 +218,7 @@ class ModelRuntime:
         t0 = time.perf_counter()
         import llama_cpp  # noqa: F401  (pulls numpy; only in the loader thread)
         from llama_cpp import Llama
+        keep_stdio(llama_cpp)
         self._np = __import__("numpy")
         t1 = time.perf_counter()
         self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
