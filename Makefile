@@ -61,7 +61,7 @@ $(VENV_STAMP): ci/requirements.txt mkimage/pins.toml
 	rm -f $(VENV)/.llmos-* && touch $@
 
 eval: deps
-	$(PY) -m tests.eval.score $(EVAL_ARGS)
+	$(PY) tests/eval/score.py $(EVAL_ARGS)
 
 bench: image
 	$(PY) -m bench $(BENCH_ARGS)
