@@ -161,8 +161,10 @@ def footprint_section(fp: dict) -> str:
     tried = ", ".join(f"{k}: {'ok' if v else 'fails'}" for k, v in sorted((mm.get("tried") or {}).items(),
                                                                          key=lambda kv: int(kv[0])))
     small = mm.get("smallest_mb")
-    rows.append([f"smallest guest -m that boots and answers ({mm.get('criterion', '?')})",
-                 f"{small} MiB" if small else MISSING])
+    lowest = min((int(k) for k in mm.get("tried") or {}), default=None)
+    value = MISSING if not small else (f"≤ {small} MiB (the smallest tried)" if small == lowest
+                                       else f"{small} MiB")
+    rows.append([f"smallest guest -m that boots and answers ({mm.get('criterion', '?')})", value])
     text = "## Footprint\n\n" + table(["item", "size"], rows)
     if tried:
         text += f"\n\n-m tried (MiB): {tried}."

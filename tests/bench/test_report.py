@@ -93,3 +93,11 @@ def test_merge_keeps_inference_of_other_thread_counts():
     new = {"inference": {"host": {"by_threads": {"1": "new1"}}}}
     m = merge(old, new, ["inference"])
     assert m["inference"]["host"]["by_threads"] == {"1": "new1", "2": "old2"}
+
+
+def test_smallest_memory_at_the_bottom_of_the_range_is_an_upper_bound():
+    fp = {"sizes": {}, "min_mem": {"smallest_mb": 128, "tried": {"128": True, "512": True},
+                                   "criterion": "c"}}
+    assert "≤ 128 MiB (the smallest tried)" in report.footprint_section(fp)
+    fp["min_mem"] = {"smallest_mb": 256, "tried": {"128": False, "256": True}, "criterion": "c"}
+    assert "| 256 MiB |" in report.footprint_section(fp)
