@@ -214,7 +214,9 @@ def write_card(path: Path, parts: list[Partition], disk_id: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    subprocess.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", str(tmp)],
+    # never wipe: the partitions already hold their file systems
+    subprocess.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--wipe", "never",
+                    "--wipe-partitions", "never", str(tmp)],
                    input=sfdisk_script(parts, disk_id), text=True, check=True,
                    stdout=subprocess.DEVNULL)
     tmp.replace(path)
