@@ -12,6 +12,8 @@ import random
 import re
 import time
 
+from tests.qemu.harness import PROMPT
+
 NOISE_BYTES = 100_000
 NOISE_SEED = 5
 
@@ -141,7 +143,8 @@ def test_random_bytes_on_the_line_leave_a_working_console(booted):
     g.send_raw(b"\r\x03")
     g.drain(quiet=2.0, timeout=240)
     g.send_raw(b"\x03")
-    g.drain(quiet=1.0)
+    g.expect(PROMPT, 120)  # the Ctrl-C's own fresh prompt, however late it comes
+    g.drain(quiet=2.0)
     took = time.monotonic() - t0
     out = g.ask("echo still alive > /data/alive.txt", confirm="y")
     assert "created /data/alive.txt" in out, out

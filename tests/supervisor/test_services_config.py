@@ -27,7 +27,7 @@ def test_shipped_file_is_valid():
     assert con.command == DEFAULT_CONSOLE_COMMAND
     assert "--tty" not in con.command          # the supervisor owns tty setup
     assert con.tty == "console" and con.essential and con.restart == "always"
-    assert con.env == {"TERM": "vt100"}
+    assert con.env == {"TERM": "vt100", "OMP_WAIT_POLICY": "PASSIVE"}
     assert cfg.shutdown_grace_s == 5
 
 
