@@ -201,12 +201,27 @@ def test_data_image_is_the_offline_one():
     assert img.options["mountpoint"] == "/data"
 
 
+def card_numbers() -> dict[str, int]:
+    """Partition number of each role on the offline SD card."""
+    from mkimage import sdcard
+    return {role: number for role, number, _type in sdcard.PHYSICAL_ORDER}
+
+
+def offline_card_images() -> list[str]:
+    """Image files of the offline card's partitions p2, p3, p4, by partition number."""
+    drive = dict(zip(("root", "model", "data"), offline_drives()))  # QEMU vda, vdb, vdc
+    numbers = card_numbers()
+    return [drive[role] for role in sorted(drive, key=numbers.__getitem__)]
+
+
 def test_pi_sdcard_partitions_are_the_offline_images():
     cfg = br.parse_genimage((br.EXTERNAL / "board/raspberrypi4-64/genimage.cfg").read_text())
     card = cfg.child("image", "sdcard.img")
     parts = [c for c in card.children if c.kind == "partition"]
     assert parts[0].options["image"] == "boot.vfat" and parts[0].options["partition-type"] == "0xC"
-    assert [p.options["image"] for p in parts[1:]] == offline_drives()
+    # genimage numbers partitions in the order they are listed: p2, p3, p4 must hold what
+    # the offline card (mkimage/sdcard.py) numbers p2, p3, p4
+    assert [p.options["image"] for p in parts[1:]] == offline_card_images()
 
 
 def test_pi_boot_partition():
@@ -233,14 +248,15 @@ def test_pi_boot_partition():
 
 
 def test_pi_cmdline_is_the_offline_one_with_the_cards_partitions():
-    """The QEMU command line, with the card's partitions (p2, p3, p4) for vda, vdb, vdc."""
+    """The QEMU command line, with the card's partition of each role for vda, vdb, vdc."""
     t = targets.TARGETS["rpi4"]
     lines = (br.EXTERNAL / "board/raspberrypi4-64/cmdline.txt").read_text().splitlines()
     assert len(lines) == 1                      # the firmware reads one line
+    numbers = card_numbers()
     want = []
     for w in offline_append(t):
         w = w.replace("@CONSOLE@", t.console)
-        for i, letter in enumerate("abc"):
-            w = w.replace(f"@DISK@{letter}", f"{t.disk_prefix}{i + 2}")
+        for letter, role in zip("abc", ("root", "model", "data")):  # QEMU's vda, vdb, vdc
+            w = w.replace(f"@DISK@{letter}", f"{t.disk_prefix}{numbers[role]}")
         want.append(w)
     assert shlex.split(lines[0]) == want
