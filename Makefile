@@ -23,6 +23,8 @@ VENV ?= .venv
 TARGET ?= x86_64
 MODEL ?=
 PY := $(VENV)/bin/python
+# the target whose llama-cpp-python wheel also runs on this host (for the venv)
+HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
 .PHONY: all image run test deps host-deps venv eval bench clean rpi4 flash
@@ -57,7 +59,7 @@ $(VENV_STAMP): ci/requirements.txt mkimage/pins.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "llmos needs Python 3.11 on the host (the image runs 3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r ci/requirements.txt
-	$(PY) -m pip install -q --disable-pip-version-check "$$($(PY) -m mkimage wheel --target $(shell uname -m))"
+	$(PY) -m pip install -q --disable-pip-version-check "$$($(PY) -m mkimage wheel --target $(HOST_TARGET))"
 	rm -f $(VENV)/.llmos-* && touch $@
 
 eval: deps

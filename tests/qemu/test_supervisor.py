@@ -14,7 +14,10 @@ import re
 import subprocess
 import time
 
-from tests.qemu.harness import CONFIRM, PROMPT, scaled
+import pytest
+
+from mkimage import targets
+from tests.qemu.harness import CONFIRM, PROMPT, TARGET, scaled
 
 STORM_CHILDREN = 100           # each forks a grandchild and exits at once
 WATCHDOG_TIMEOUT_S = 30        # rootfs/etc/llmos/services.toml
@@ -120,6 +123,9 @@ def test_watchdog_is_petted(booted):
 
 
 def test_ctrl_alt_del_reboots_cleanly(booted):
+    if targets.get(TARGET).arch != "x86_64":
+        pytest.skip("QEMU's arm64 virt machine has no keyboard, so the monitor's sendkey cannot "
+                    "deliver Ctrl-Alt-Del; the SIGINT -> orderly reboot path is tested on x86_64")
     g = booted
     assert g.log_text().count(BOOT_BANNER) == 1
     g.drain(quiet=0.5)
