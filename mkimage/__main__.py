@@ -2,9 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import targets
+
+
+def run_step(a: argparse.Namespace, target: targets.Target):
+    if a.step == "kernel":
+        from . import kernel
+        return kernel.build(target)
+    if a.step == "wheel":
+        from . import wheel
+        return wheel.build(target.arch)
+    if a.step == "model":
+        from . import model
+        return model.resolve(a.model)
+    from . import image
+    image.build(target, model_path=a.model, out=a.out)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,18 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="output directory (default images/<target>)")
     a = ap.parse_args(argv)
     target = targets.get(a.target)
-    if a.step == "kernel":
-        from . import kernel
-        print(kernel.build(target))
-    elif a.step == "wheel":
-        from . import wheel
-        print(wheel.build(target.arch))
-    elif a.step == "model":
-        from . import model
-        print(model.resolve(a.model))
-    else:
-        from . import image
-        image.build(target, model_path=a.model, out=a.out)
+    # The printed result (a path) is the only thing on stdout: callers capture it, e.g.
+    # `pip install "$(python -m mkimage wheel)"`. Everything the steps and the tools they
+    # run (pip, make, apt-get) print goes to stderr.
+    sys.stdout.flush()
+    real_stdout = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        result = run_step(a, target)
+    finally:
+        sys.stdout.flush()
+        os.dup2(real_stdout, 1)
+        os.close(real_stdout)
+    if result is not None:
+        print(result)
     return 0
 
 
