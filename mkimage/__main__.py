@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     real_stdout = os.dup(1)
     os.dup2(2, 1)
     try:
-        result = run_step(a, target)
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run_step(a, target)
     finally:
         sys.stdout.flush()
         os.dup2(real_stdout, 1)
