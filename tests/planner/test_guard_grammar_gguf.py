@@ -103,3 +103,17 @@ def test_assemble_chunks(tmp_path):
     with pytest.raises(ValueError):
         assemble_chunks(srcs, str(tmp_path / "n.gguf"), "0" * 64)
     assert not (tmp_path / "n.gguf").exists()
+
+
+def test_memory_shortfall_refuses_a_model_that_cannot_fit(tmp_path):
+    from llmos_init.planner.planner import MODEL_RAM_MARGIN, memory_shortfall
+    model = tmp_path / "m.gguf"
+    with open(model, "wb") as f:
+        f.truncate(94 << 20)
+    small, big = tmp_path / "small", tmp_path / "big"
+    small.write_text("MemTotal:          90000 kB\nMemFree: 1 kB\n")
+    big.write_text(f"MemTotal:  {((94 << 20) + MODEL_RAM_MARGIN + (1 << 20)) >> 10} kB\n")
+    why = memory_shortfall(str(model), str(small))
+    assert why and "not enough memory" in why and "87 MiB" in why
+    assert memory_shortfall(str(model), str(big)) is None
+    assert memory_shortfall(str(model), str(tmp_path / "missing")) is None
