@@ -41,12 +41,17 @@ def _mountinfo(ctx) -> list:
 
 
 # ---- list_devices ---------------------------------------------------------------------
-def _block(ctx) -> tuple[str, list]:
-    base = os.path.join(ctx.sysfs, "class", "block")
+def _class_entries(ctx, cls: str) -> tuple[str, list[str]]:
+    """/sys/class/<cls> and its entries, sorted (none when the class is absent)."""
+    base = os.path.join(ctx.sysfs, "class", cls)
     try:
-        names = sorted(os.listdir(base))
+        return base, sorted(os.listdir(base))
     except OSError:
-        names = []
+        return base, []
+
+
+def _block(ctx) -> tuple[str, list]:
+    base, names = _class_entries(ctx, "block")
     try:
         where = {m.source: m.target for m in _mountinfo(ctx)}
     except ToolError:
@@ -89,11 +94,7 @@ def _ipv6(ctx) -> dict[str, list[str]]:
 
 
 def _net(ctx) -> tuple[str, list]:
-    base = os.path.join(ctx.sysfs, "class", "net")
-    try:
-        names = sorted(os.listdir(base))
-    except OSError:
-        names = []
+    base, names = _class_entries(ctx, "net")
     v6 = _ipv6(ctx)
     try:
         netif = importlib.import_module("llmos_init.sys.netif")
@@ -127,11 +128,7 @@ def _net(ctx) -> tuple[str, list]:
 
 
 def _serial(ctx) -> tuple[str, list]:
-    base = os.path.join(ctx.sysfs, "class", "tty")
-    try:
-        names = sorted(os.listdir(base))
-    except OSError:
-        names = []
+    base, names = _class_entries(ctx, "tty")
     rows, data, unused = [], [], 0
     for n in names:
         d = os.path.join(base, n)
@@ -314,8 +311,7 @@ def _iface(ex, a) -> str:
     if not name or "/" in name or name in (".", "..") or len(name) > 15:
         raise SafetyError(f"bad interface name {clean(name)!r}")
     if not os.path.exists(os.path.join(ex.ctx.sysfs, "class", "net", name)):
-        have = sorted(os.listdir(os.path.join(ex.ctx.sysfs, "class", "net"))) \
-            if os.path.isdir(os.path.join(ex.ctx.sysfs, "class", "net")) else []
+        _, have = _class_entries(ex.ctx, "net")
         raise ToolError(f"no network interface {clean(name)}"
                         + (f" (there are: {', '.join(have)})" if have else ""))
     return name
