@@ -61,7 +61,7 @@ def build_rootfs(target: Target, whl: Path) -> Path:
     return out / "rootfs.squashfs"
 
 
-def build_model_image(gguf: Path) -> Path:
+def build_model_image(gguf: Path, digest: str) -> Path:
     """model.squashfs: the GGUF plus the planner's precomputed prompt state.
 
     The planner's fixed prompt prefix is evaluated here, once, on the host, with the same
@@ -72,7 +72,7 @@ def build_model_image(gguf: Path) -> Path:
     import llama_cpp
 
     from llmos_init.planner.runtime import build_prefix_state, prefix_text
-    k = cache.key(gguf.name, cache.file_digest(gguf), llama_cpp.__version__,
+    k = cache.key(gguf.name, digest, llama_cpp.__version__,
                   hashlib.sha256(prefix_text().encode()).hexdigest())
     out = cache.entry("model-image", k)
     if not cache.is_done(out):
@@ -137,7 +137,8 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
     whl = wheel.build(target.arch)
     gguf = model.resolve(model_path)
     root_img = build_rootfs(target, whl)
-    model_img = build_model_image(gguf)
+    gguf_sha256 = cache.file_digest(gguf)
+    model_img = build_model_image(gguf, gguf_sha256)
     _install(kdir / target.kernel_image, dest / target.kernel_image)
     _install(root_img, dest / "rootfs.squashfs")
     _install(model_img, dest / "model.squashfs")
@@ -151,7 +152,7 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
                    "build_seconds": float((kdir / "build-seconds").read_text() or 0),
                    "cache": kdir.name},
         "rootfs": {"bytes": (dest / "rootfs.squashfs").stat().st_size, "cache": root_img.parent.name},
-        "model": {"file": gguf.name, "sha256": cache.file_digest(gguf),
+        "model": {"file": gguf.name, "sha256": gguf_sha256,
                   "bytes": (dest / "model.squashfs").stat().st_size},
         "data": {"bytes": (dest / "data.ext4").stat().st_size},
         "wheel": whl.name,
