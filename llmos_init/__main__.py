@@ -4,13 +4,14 @@ pid1     the supervisor (what /sbin/init runs as PID 1)
 console  the natural-language console (on a serial tty in the image; on a host terminal
          against a sandbox directory elsewhere)
 plan     the planner as a dry run: prints the plan for a request as one JSON line
+modelbench  the model's tokens/s through the planner's runtime (the `modelbench` service)
 Sub-commands import their modules lazily, so none pays for another's imports.
 """
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: python -m llmos_init {pid1|console|plan} [options]"
+USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench} [options]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         from .console.main import main as run
     elif cmd == "plan":
         from .planner.cli import main as run
+    elif cmd == "modelbench":
+        from .modelbench import main as run
     else:
         print(USAGE, file=sys.stderr)
         return 2

@@ -29,7 +29,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from .services import ServicesConfig, default_console, load_services, resolve_tty
+from .services import (ServicesConfig, default_console, load_services, resolve_tty,
+                       select_for_cmdline)
 from .supervisor import POWER_SIGNALS, ConsoleLog, Supervisor
 
 BOOT_JSON = "/run/llmos/boot.json"
@@ -471,7 +472,11 @@ class Boot:
 
     def load_config(self) -> str:
         self.config = load_services(self.path("/etc/llmos/services.toml"))
+        off = {s.name: s.when for s in self.config.services if s.when}
+        dropped = select_for_cmdline(self.config, self.cmdline)
         names = ", ".join(s.name for s in self.config.services)
+        if dropped:
+            names += "; off: " + ", ".join(f"{n} (needs {off[n]})" for n in dropped)
         if self.config.errors:   # the supervisor prints each one
             raise StepWarning(f"{len(self.config.errors)} problem(s); services: {names}")
         return f"services: {names}"

@@ -38,6 +38,7 @@ class ServiceSpec:
     essential: bool = False
     cwd: str | None = None
     stop_signal: int = 15           # SIGTERM
+    when: str | None = None         # start only when the kernel command line has this key
 
     def wants_restart(self, returncode: int | None) -> bool:
         if self.restart == "always":
@@ -74,7 +75,7 @@ class ConfigError(ValueError):
 
 
 _SERVICE_KEYS = {"command", "restart", "backoff_initial", "backoff_max", "max_restarts",
-                 "window_s", "tty", "env", "essential", "cwd", "stop_signal"}
+                 "window_s", "tty", "env", "essential", "cwd", "stop_signal", "when"}
 _SUPERVISOR_KEYS = {"shutdown_grace_s", "watchdog_timeout_s", "watchdog_interval_s"}
 
 
@@ -147,6 +148,14 @@ def parse_service(name: str, table: Any) -> ServiceSpec:
         raise ConfigError(f"{where}: 'cwd' must be an absolute path; got {cwd!r}")
     if "stop_signal" in table:
         kw["stop_signal"] = _signal_number(where, table["stop_signal"])
+    when = table.get("when")
+    if when is not None:
+        if not isinstance(when, str) or not when or any(c.isspace() or c == "=" for c in when):
+            raise ConfigError(f"{where}: 'when' must be a kernel command line parameter name "
+                              f"such as \"llmos.bench\"; got {when!r}")
+        if name == CONSOLE:
+            raise ConfigError(f"{where}: the console cannot be conditional ('when')")
+        kw["when"] = when
     return ServiceSpec(name=name, command=tuple(cmd), restart=restart, tty=tty,
                        env=dict(env), essential=essential, cwd=cwd, **kw)
 
@@ -190,6 +199,14 @@ def parse_services(data: dict[str, Any], *, path: str | None = None) -> Services
             cfg.errors.append(f"{where}: no [services.console]; using the built-in console")
         cfg.services.insert(0, default_console())
     return cfg
+
+
+def select_for_cmdline(cfg: ServicesConfig, cmdline: dict[str, str]) -> list[str]:
+    """Drop the services whose `when` parameter is not on the kernel command line (parsed
+    as {key: value}); returns the names dropped. The console has no `when`."""
+    dropped = [s.name for s in cfg.services if s.when is not None and s.when not in cmdline]
+    cfg.services = [s for s in cfg.services if s.name not in dropped]
+    return dropped
 
 
 def load_services(path: str = DEFAULT_PATH) -> ServicesConfig:

@@ -30,6 +30,13 @@ def test_request_creates_a_file_in_data_and_reads_it_back(booted):
     assert "hello from qemu" in out
 
 
+def test_conditional_services_stay_off(booted):
+    """modelbench runs only with llmos.bench on the kernel command line (test_modelbench)."""
+    log = booted.log_text()
+    assert "off: modelbench (needs llmos.bench)" in log
+    assert "service modelbench" not in log and "llmos-bench:" not in log
+
+
 def test_no_panic_and_no_oops(booted):
     log = booted.log_text()
     for bad in ("Kernel panic", "Oops:", "BUG:", "Call Trace:", "Traceback (most recent call last)"):

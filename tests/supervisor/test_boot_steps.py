@@ -247,3 +247,18 @@ def test_main_refuses_to_boot_unless_pid1(capsys):
     from llmos_init.boot import main
     assert main([]) == 2
     assert "not PID 1" in capsys.readouterr().err
+
+
+def test_conditional_service_follows_the_kernel_command_line(tmp_path):
+    """The shipped modelbench service (`when = "llmos.bench"`) is left out of a normal
+    boot, said so on the console, and kept when the command line asks for it."""
+    boot, _fake, console, _root = run_boot(tmp_path / "plain")
+    assert [s.name for s in boot.config.services] == ["console"]
+    assert "services: console; off: modelbench (needs llmos.bench)" in console
+    boot, _fake, console, _root = run_boot(
+        tmp_path / "bench", cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb "
+                                    "llmos.bench=pp8,tg2")
+    assert [s.name for s in boot.config.services] == ["console", "modelbench"]
+    mb = boot.config.service("modelbench")
+    assert mb.restart == "never" and mb.tty is None
+    assert mb.command[-3:] == ("--from-cmdline", "--save", "/data/log/modelbench.json")

@@ -136,3 +136,20 @@ def test_broken_file_still_starts_the_console(supervisor, tmp_path):
     assert tuple(ev["argv"]) == DEFAULT_CONSOLE_COMMAND and ev["tty"] == tty
     assert "services.toml" in sup.log() and "TOML syntax error" in sup.log()
     os.close(master)
+
+
+def test_when_is_a_parameter_name_and_never_on_the_console(tmp_path):
+    from llmos_init.services import select_for_cmdline
+    cfg = load_services(write(tmp_path, '[services.console]\ncommand = ["/bin/c"]\n'
+                                        '[services.a]\ncommand = ["/bin/a"]\nwhen = "llmos.a"\n'
+                                        '[services.b]\ncommand = ["/bin/b"]\n'
+                                        '[services.c]\ncommand = ["/bin/c"]\nwhen = "x=1"\n'))
+    assert [s.name for s in cfg.services] == ["console", "a", "b"]
+    assert any("[services.c]: 'when' must be a kernel command line parameter" in e for e in cfg.errors)
+    assert select_for_cmdline(cfg, {"console": "ttyS0"}) == ["a"]
+    assert [s.name for s in cfg.services] == ["console", "b"]
+    cfg = load_services(write(tmp_path, '[services.console]\ncommand = ["/bin/c"]\nwhen = "llmos.x"\n'))
+    assert any("the console cannot be conditional" in e for e in cfg.errors)
+    assert cfg.service("console").when is None               # the built-in console instead
+    cfg = load_services(write(tmp_path, '[services.a]\ncommand = ["/bin/a"]\nwhen = "llmos.a"\n'))
+    assert select_for_cmdline(cfg, {"llmos.a": ""}) == []     # a bare flag is enough
