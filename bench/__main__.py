@@ -44,6 +44,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reps", type=int, help="inference repetitions (default 3, quick 2)")
     p.add_argument("--n-prompt", type=int, help="prompt tokens (default 128, quick 32)")
     p.add_argument("--n-gen", type=int, help="generated tokens (default 32, quick 8)")
+    p.add_argument("--guest-n-prompt", type=int,
+                   help="prompt tokens for inference in the guest (default 16, quick 8; TCG "
+                        "runs a 135M model at well under 1 token/s)")
+    p.add_argument("--guest-n-gen", type=int, help="generated tokens in the guest (default 4, quick 2)")
+    p.add_argument("--guest-reps", type=int, help="inference repetitions in the guest (default 2, quick 1)")
+    p.add_argument("--guest-threads", type=int, default=1,
+                   help="inference threads in the guest (default 1, the planner's choice on 2 CPUs)")
+    p.add_argument("--guest-timeout", type=float, default=3600.0,
+                   help="seconds one guest inference run may take (default 3600)")
     p.add_argument("--latency-reps", type=int, help="host rounds over the request lists (default 5, quick 1)")
     p.add_argument("--merge", action="store_true",
                    help="keep the other sections of an existing results.json (rerun one section)")
@@ -63,6 +72,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 3,
                 "n_prompt": 32 if q else 128, "n_gen": 8 if q else 32,
                 "latency_reps": 1 if q else 5,
+                "guest_n_prompt": 8 if q else 16, "guest_n_gen": 2 if q else 4,
+                "guest_reps": 1 if q else 2,
                 "threads": f"1,{len(os.sched_getaffinity(0))}"}
     for k, v in defaults.items():
         if getattr(ns, k) is None:
@@ -73,7 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--threads takes comma-separated numbers, e.g. 1,2")
     if not ns.threads or min(ns.threads) < 1:
         p.error("--threads must list counts of at least 1")
-    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps"):
+    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps", "guest_n_prompt",
+              "guest_n_gen", "guest_reps", "guest_threads"):
         if getattr(ns, k) < 1:
             p.error(f"--{k.replace('_', '-')} must be at least 1")
     if q and ns.mem_candidates == [128, 160, 192, 256, 320, 384, 512]:
@@ -244,11 +256,60 @@ class Bench:
             row["compare"] = inference.compare(row["ours"], row.get("llama_bench"),
                                                host["model_bytes"], bw["best"])
             host["by_threads"][str(t)] = row
-        self.results["inference"] = {
-            "host": host,
-            "guest": {"skipped": "the image has no shell or benchmark entry point to run "
-                                 "llama-bench or the runtime alone; the guest's model path is "
-                                 "timed under command latency"}}
+        self.results.setdefault("inference", {})["host"] = host
+
+    def guest_inference(self) -> None:
+        """pp/tg in the guest: our runtime (the image's modelbench service) and llama-bench
+        (BusyBox root), same kernel, QEMU, model partition and settings; and our runtime on
+        the host with those settings, for the emulation's cost."""
+        import platform
+
+        from . import guest_inference as gi
+        from . import inference
+        ns = self.ns
+        n_p, n_g, reps, t = ns.guest_n_prompt, ns.guest_n_gen, ns.guest_reps, ns.guest_threads
+        manifest = json.loads((self.image_dir / "manifest.json").read_text())
+        model_file = manifest["model"]["file"]
+        arch = "x86_64" if manifest.get("target", ns.target) == "x86_64" else "aarch64"
+        guest: dict = {"settings": {"n_prompt": n_p, "n_gen": n_g, "reps": reps, "threads": t,
+                                    "mem_mb": ns.mem, "model_file": model_file},
+                       "errors": []}
+        self.results.setdefault("inference", {})["guest"] = guest
+        try:
+            raw = gi.run_ours(self.image_dir, self.work / "inf-ours", n_p, n_g, reps, t,
+                              mem=ns.mem, timeout=ns.guest_timeout)
+            guest["ours"] = inference.from_modelbench(raw)
+            guest["ours"]["raw"] = raw
+            log(f"guest, our runtime: pp{n_p} {guest['ours']['pp']['median']:.3f} t/s, "
+                f"tg{n_g} {guest['ours']['tg']['median']:.3f} t/s")
+        except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
+            self.error("inference/guest (our runtime)", exc)
+            guest["errors"].append(f"our runtime: {exc}")
+        if arch != platform.machine():
+            guest["errors"].append(f"llama-bench: built on this {platform.machine()} host only, "
+                                   f"not for an {arch} guest")
+        else:
+            try:
+                lb = gi.run_llama_bench(self.image_dir, self.work / "inf-llama-bench", model_file,
+                                        n_p, n_g, reps, t, mem=ns.mem, arch=arch,
+                                        timeout=ns.guest_timeout)
+                ref = {"command": lb["command"], "wall_s": lb["wall_s"], "rows": lb["rows"]}
+                for r in lb["rows"]:
+                    key = "pp" if r["n_gen"] == 0 else "tg" if r["n_prompt"] == 0 else r["test"]
+                    ref[key] = summary(r["samples_ts"] or [r["avg_ts"]])
+                guest["llama_bench"] = ref
+                log(f"guest, llama-bench: pp{n_p} {ref['pp']['median']:.3f} t/s, "
+                    f"tg{n_g} {ref['tg']['median']:.3f} t/s")
+            except Exception as exc:  # noqa: BLE001
+                self.error("inference/guest (llama-bench)", exc)
+                guest["errors"].append(f"llama-bench: {exc}")
+        guest["compare"] = gi.compare(guest.get("ours"), guest.get("llama_bench"))
+        try:  # the host with the guest's settings: what the emulation costs
+            host = inference.runtime_speed(self.model_path(), t, n_p, n_g, max(reps, 2))
+            guest["host_same_settings"] = host
+            guest["compare"].update(gi.compare(guest.get("ours"), host, prefix="guest_over_host_"))
+        except Exception as exc:  # noqa: BLE001
+            self.error("inference/guest (host at the guest's settings)", exc)
 
     def host_latency(self) -> None:
         from . import latency
@@ -276,6 +337,7 @@ class Bench:
             steps.append(("latency/host", self.host_latency))
         if "inference" in ns.only:
             steps.append(("inference", self.inference))
+            steps.append(("inference/guest", self.guest_inference))
         for name, fn in steps:
             log(f"{name} ...")
             try:

@@ -36,29 +36,71 @@ def arch_deb(arch: str) -> str:
 
 
 def rootfs(arch: str = "x86_64") -> Path:
-    """The baseline root squashfs (built when missing)."""
+    """The baseline root squashfs (built when missing): BusyBox, nothing else."""
+    return _assemble(arch, "", INIT, {})
+
+
+# The inference baseline's init: the boot baseline's, plus the model partition mounted at
+# /model (the device named by llmos.model= on the kernel command line, as llmos mounts it).
+LLAMA_INIT = f"""#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+for w in $(/bin/busybox cat /proc/cmdline); do
+  case "$w" in llmos.model=*) dev="${{w#llmos.model=}}";; esac
+done
+/bin/busybox mount -t squashfs -o ro "${{dev:-/dev/vdb}}" /model || echo "baseline: no model disk"
+export PATH=/bin:/usr/bin PS1='{PROMPT}'
+exec /bin/busybox sh -i
+"""
+
+
+def llama_bench_rootfs(exe: Path, arch: str = "x86_64") -> Path:
+    """The boot baseline's root plus llama.cpp's llama-bench at /usr/bin/llama-bench with
+    its shared libraries (their DT_NEEDED closure, pyelftools, taken from this host, where
+    the binary was built), and /model for the image's model partition."""
+    from mkimage.closure import closure
+    libdirs = {"x86_64": ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64"],
+               "aarch64": ["/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib"]}[arch]
+    libs, interps = closure([exe], Path("/"), libdirs)
+    files = {"/usr/bin/llama-bench": exe}
+    for soname, path in libs.items():
+        files[f"{libdirs[0]}/{soname}"] = path
+    for interp in interps:
+        files[interp] = Path(os.path.realpath(interp))
+    return _assemble(arch, "llama-bench-", LLAMA_INIT, files, dirs=("model",))
+
+
+def _assemble(arch: str, flavour: str, init: str, files: dict[str, Path],
+              dirs: tuple[str, ...] = ()) -> Path:
+    """A squashfs root: BusyBox from Debian's busybox-static as /bin/sh, `init` as
+    /sbin/init, `files` ({guest path: host file}) copied in; cached on all of it."""
     from mkimage import debian
     deb = debian.download([PACKAGE], arch_deb(arch))[PACKAGE]
-    k = cache.key(STEP, deb.name, cache.file_digest(deb), INIT, MKSQUASHFS)
-    out = cache.entry(STEP, f"{arch}-{k}")
+    contents = sorted((g, cache.file_digest(h)) for g, h in files.items())
+    k = cache.key(STEP, deb.name, cache.file_digest(deb), init, MKSQUASHFS, contents, dirs)
+    out = cache.entry(STEP, f"{flavour}{arch}-{k}")
     image = out / "rootfs.squashfs"
     if cache.is_done(out) and image.exists():
         return image
     with cache.building(STEP, out.name) as tmp:
-        cache.log(f"assembling the BusyBox baseline root from {deb.name}")
+        cache.log(f"assembling the BusyBox {flavour.rstrip('-') or 'baseline'} root from {deb.name}")
         unpacked = tmp / "deb"
         debian.unpack([deb], unpacked)
         busybox = unpacked / "bin" / "busybox"
         if not busybox.is_file():
             raise SystemExit(f"bench: {deb.name} holds no bin/busybox")
         root = tmp / "root"
-        for d in ("bin", "sbin", "dev", "proc", "sys", "tmp", "etc"):
+        for d in ("bin", "sbin", "dev", "proc", "sys", "tmp", "etc", *dirs):
             (root / d).mkdir(parents=True)
         shutil.copy2(busybox, root / "bin" / "busybox")
         (root / "bin" / "sh").symlink_to("busybox")
-        init = root / "sbin" / "init"
-        init.write_text(INIT)
-        init.chmod(0o755)
+        for guest, host in files.items():
+            dest = root / guest.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(host, dest)
+        init_path = root / "sbin" / "init"
+        init_path.write_text(init)
+        init_path.chmod(0o755)
         subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"), *MKSQUASHFS],
                        check=True)
         shutil.rmtree(unpacked)
@@ -66,12 +108,13 @@ def rootfs(arch: str = "x86_64") -> Path:
     return image
 
 
-def run_dir(image_dir: Path, dest: Path, arch: str = "x86_64", kernel: str = "bzImage") -> Path:
+def run_dir(image_dir: Path, dest: Path, arch: str = "x86_64", kernel: str = "bzImage",
+            root: Path | None = None) -> Path:
     """A directory QEMU can boot with the image's own run-qemu.sh: the image's kernel and
-    model disk (linked), the baseline root; returns the run-qemu.sh there."""
+    model disk (linked), the baseline root (or `root`); returns the run-qemu.sh there."""
     dest.mkdir(parents=True, exist_ok=True)
     for name, src in ((kernel, image_dir / kernel), ("model.squashfs", image_dir / "model.squashfs"),
-                      ("rootfs.squashfs", rootfs(arch))):
+                      ("rootfs.squashfs", root or rootfs(arch))):
         link = dest / name
         if link.is_symlink() or link.exists():
             link.unlink()

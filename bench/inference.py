@@ -49,43 +49,19 @@ def bandwidth_share(model_bytes: int, tokens_per_s: float | None, bandwidth: flo
     return model_bytes * tokens_per_s / bandwidth
 
 
-def _prompt_tokens(llm, n: int) -> list[int]:
-    text = ("The quick brown fox jumps over the lazy dog while the planner lists files, "
-            "shows processes and reads the kernel log. ")
-    toks = llm.tokenize(text.encode(), add_bos=False, special=False)
-    return [llm.token_bos()] + (toks * (n // len(toks) + 1))[: n - 1]
-
-
 def runtime_speed(model: Path, threads: int, n_prompt: int, n_gen: int, reps: int) -> dict:
-    """pp and tg tokens/s through ModelRuntime's Llama (its n_ctx, batch, threads)."""
-    from llmos_init.planner.runtime import ModelRuntime
-    rt = ModelRuntime(str(model), threads=threads)
-    t = time.perf_counter()
-    rt.load()
-    load_s = time.perf_counter() - t
-    llm = rt.llm
-    prompt = _prompt_tokens(llm, n_prompt)
-    pp, tg = [], []
-    for _ in range(reps + 1):  # the first repetition warms up and is dropped
-        llm.reset()
-        t = time.perf_counter()
-        llm.eval(prompt)
-        pp.append(n_prompt / (time.perf_counter() - t))
-        # generation: greedy, as the planner generates, from a one-token context (like
-        # llama-bench's tg, which starts from an empty context)
-        llm.reset()
-        llm.eval(prompt[:1])
-        n = 0
-        t = time.perf_counter()
-        for _tok in llm.generate([], temp=0.0, top_k=1, reset=False):
-            n += 1
-            if n >= n_gen:
-                break
-        tg.append(n / (time.perf_counter() - t))
-    pp, tg = pp[1:], tg[1:]
-    del rt
-    return {"load_s": load_s, "pp": summary(pp), "tg": summary(tg),
-            "n_prompt": n_prompt, "n_gen": n_gen, "threads": threads}
+    """pp and tg tokens/s through ModelRuntime's Llama (its n_ctx, batch, threads): the
+    image's own `modelbench` measurement (llmos_init.modelbench), run on the host."""
+    from llmos_init.modelbench import Settings, measure
+    res = measure(str(model), Settings(n_prompt=n_prompt, n_gen=n_gen, reps=reps, threads=threads))
+    return from_modelbench(res)
+
+
+def from_modelbench(res: dict) -> dict:
+    """A modelbench result (host, or the guest's `llmos-bench:` line) in this module's shape."""
+    return {"load_s": res["load_s"], "pp": summary(res["pp"]["samples"]),
+            "tg": summary(res["tg"]["samples"]), "n_prompt": res["n_prompt"],
+            "n_gen": res["n_gen"], "threads": res["threads"]}
 
 
 def llama_bench_speed(model: Path, threads: int, n_prompt: int, n_gen: int, reps: int) -> dict:

@@ -25,7 +25,10 @@ def fmt_bytes(n: float | None) -> str:
 
 
 def fmt_ratio(x: float | None) -> str:
-    return MISSING if x is None else f"{x:.2f}×"
+    """1.97×; below 0.1 as a fraction (1/640), where two decimals would read 0.00×."""
+    if x is None:
+        return MISSING
+    return f"{x:.2f}×" if x >= 0.1 or x <= 0 else f"1/{1 / x:.0f}"
 
 
 def fmt_share(x: float | None) -> str:
@@ -35,7 +38,9 @@ def fmt_share(x: float | None) -> str:
 def fmt_rate(x: float | None, unit: str = "t/s") -> str:
     if x is None:
         return MISSING
-    return f"{x:.0f} {unit}" if x >= 100 else f"{x:.1f} {unit}"
+    if x >= 100:
+        return f"{x:.0f} {unit}"
+    return f"{x:.1f} {unit}" if x >= 1 else f"{x:.3g} {unit}"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -111,9 +116,37 @@ def inference_section(inf: dict) -> str:
              f"= {fmt_rate(limit)}.")
     if host.get("errors"):
         text += "\n\nNot measured: " + "; ".join(host["errors"])
-    guest = inf.get("guest") or {}
+    text += "\n\n" + guest_inference_section(inf.get("guest") or {})
+    return text
+
+
+def guest_inference_section(guest: dict) -> str:
+    """The guest's pp/tg: our runtime (llmos booted with llmos.bench=...) and llama-bench
+    (BusyBox root), and the host with the same settings."""
     if guest.get("skipped"):
-        text += f"\n\nIn the guest: not measured ({guest['skipped']})."
+        return f"In the guest: not measured ({guest['skipped']})."
+    st = guest.get("settings") or {}
+    if not st:
+        return "In the guest: not measured."
+    n_p, n_g, t = st.get("n_prompt", "?"), st.get("n_gen", "?"), st.get("threads", "?")
+    ours, ref = guest.get("ours") or {}, guest.get("llama_bench") or {}
+    host, cmp_ = guest.get("host_same_settings") or {}, guest.get("compare") or {}
+    rows = []
+    for key, label in (("pp", f"pp{n_p}"), ("tg", f"tg{n_g}")):
+        rows.append([label, str(t), fmt_rate(_get(ours, key, "median")),
+                     fmt_rate(_get(ref, key, "median")),
+                     fmt_ratio(cmp_.get(f"{key}_ratio")), fmt_rate(_get(host, key, "median")),
+                     fmt_ratio(cmp_.get(f"guest_over_host_{key}_ratio"))])
+    text = (f"### In the guest (QEMU TCG, -m {st.get('mem_mb', '?')}; {st.get('reps', '?')} "
+            "repetitions after a warm-up)\n\n"
+            "Our runtime: the image booted with `llmos.bench=" f"pp{n_p},tg{n_g},r{st.get('reps', '?')},t{t}` "
+            "(its one-shot modelbench service, llmos_init/modelbench.py). llama-bench: the same "
+            "binary as above in the BusyBox baseline root, on the same kernel, QEMU command line "
+            "and model partition. Host: our runtime on this machine with the guest's settings.\n\n")
+    text += table(["test", "threads", "guest: our runtime", "guest: llama-bench",
+                   "ours / llama-bench", "host: our runtime", "guest / host"], rows)
+    if guest.get("errors"):
+        text += "\n\nIn the guest, not measured: " + "; ".join(guest["errors"])
     return text
 
 

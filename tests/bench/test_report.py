@@ -101,3 +101,33 @@ def test_smallest_memory_at_the_bottom_of_the_range_is_an_upper_bound():
     assert "≤ 128 MiB (the smallest tried)" in report.footprint_section(fp)
     fp["min_mem"] = {"smallest_mb": 256, "tried": {"128": False, "256": True}, "criterion": "c"}
     assert "| 256 MiB |" in report.footprint_section(fp)
+
+
+def test_guest_inference_table():
+    guest = {"settings": {"n_prompt": 16, "n_gen": 4, "reps": 2, "threads": 1, "mem_mb": 512},
+             "ours": {"pp": {"median": 0.19}, "tg": {"median": 0.185}},
+             "llama_bench": {"pp": {"median": 0.175}, "tg": {"median": 0.135}},
+             "host_same_settings": {"pp": {"median": 120.0}, "tg": {"median": 86.0}},
+             "compare": {"pp_ratio": 0.19 / 0.175, "tg_ratio": 0.185 / 0.135,
+                         "guest_over_host_pp_ratio": 0.19 / 120, "guest_over_host_tg_ratio": 0.185 / 86},
+             "errors": []}
+    md = report.guest_inference_section(guest)
+    assert "`llmos.bench=pp16,tg4,r2,t1`" in md
+    assert "| pp16 | 1 | 0.19 t/s | 0.175 t/s | 1.09× | 120 t/s | 1/632 |" in md
+    assert "| tg4 | 1 | 0.185 t/s | 0.135 t/s | 1.37× | 86.0 t/s | 1/465 |" in md
+    guest["errors"] = ["llama-bench: no result"]
+    assert "In the guest, not measured: llama-bench: no result" in report.guest_inference_section(guest)
+    assert report.guest_inference_section({}) == "In the guest: not measured."
+
+
+def test_guest_serial_output_parsing():
+    from bench import guest_inference as gi
+    from bench.llamabench import parse_json
+    serial = ("baseline# /usr/bin/llama-bench -m /model/m.gguf -o json 2>/dev/null; "
+              "echo llama-bench-exit=$?\r\n[\r\n  {\"n_threads\": 1, \"n_prompt\": 8, \"n_gen\": 0,"
+              " \"avg_ts\": 0.17, \"stddev_ts\": 0, \"samples_ts\": [0.17], \"model_size\": 9}\r\n]\r\n")
+    rows = parse_json(gi._json_part(serial))
+    assert [r.test for r in rows] == ["pp8"] and rows[0].avg_ts == 0.17
+    m = gi.RESULT_RE.search('noise\r\nllmos-bench: {"pp": {"median": 1}}\r\r\nllmos:/data> ')
+    assert m and m.group(1) == '{"pp": {"median": 1}}'
+    assert gi.spec(16, 4, 2, 1) == "pp16,tg4,r2,t1"
