@@ -8,6 +8,14 @@
 
 Undo never loses data: it refuses to put something back where something else now is, and
 whatever it takes away (a file written by write_file) goes to the trash first.
+
+The trash is bounded, so deleting things does free space in the end:
+- it keeps what the undo stack can bring back: when the stack drops its oldest entries
+  (beyond max_undo), their trash slots are deleted with them;
+- when a new trash slot leaves /data with less than `min_free` (10 %) of its space free,
+  the oldest slots are deleted first (never the newest) until that much is free again or
+  the trash is empty. `last_pruned` names what went; an undo that needs a deleted slot
+  says that the item is no longer in the trash.
 """
 from __future__ import annotations
 
@@ -46,9 +54,16 @@ def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+TRASH_MIN_FREE = 0.10
+
+
 class Journal:
-    def __init__(self, data_dir: str, max_undo: int = 100):
+    def __init__(self, data_dir: str, max_undo: int = 100, min_free: float = TRASH_MIN_FREE,
+                 statvfs=os.statvfs):
         self.data_dir = data_dir
+        self.min_free = min_free
+        self._statvfs = statvfs
+        self.last_pruned: list[str] = []   # originals of the slots the last prune deleted
         self.log_dir = os.path.join(data_dir, "log")
         self.log_path = os.path.join(self.log_dir, "actions.jsonl")
         self.undo_path = os.path.join(self.log_dir, "undo.json")
@@ -85,7 +100,9 @@ class Journal:
     # ---- trash -----------------------------------------------------------------------
     def _new_trash_slot(self, name: str, original: str, why: str) -> str:
         makedirs_durable(self.trash_dir)
-        slot = os.path.join(self.trash_dir, time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3))
+        now = time.time_ns()     # the name sorts in creation order (prune_trash relies on it)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}"
+        slot = os.path.join(self.trash_dir, stamp + "-" + secrets.token_hex(3))
         os.mkdir(slot, 0o700)
         meta = {"original": original, "time": _now_iso(), "why": why, "name": name}
         atomic_write(os.path.join(slot, "meta.json"), json.dumps(meta, ensure_ascii=False).encode())
@@ -100,6 +117,7 @@ class Journal:
         except BaseException:
             shutil.rmtree(os.path.dirname(item), ignore_errors=True)
             raise
+        self.prune_trash(keep=item)
         return item
 
     def keep_copy(self, real: str, shown: str | None = None, why: str = "overwritten") -> str:
@@ -115,12 +133,63 @@ class Journal:
         except BaseException:
             shutil.rmtree(os.path.dirname(item), ignore_errors=True)
             raise
+        self.prune_trash(keep=item)
         return item
 
     def drop_trash(self, item: str) -> None:
-        slot = os.path.dirname(item)
-        if os.path.dirname(slot) == self.trash_dir:
+        """Delete the trash slot holding `item`; anything not exactly one slot below the
+        trash directory (an undo.json edited by hand: "/data/trash/../x") is left alone."""
+        slot = os.path.dirname(os.path.normpath(item))
+        if (os.path.dirname(slot) == os.path.normpath(self.trash_dir)
+                and os.path.basename(slot) not in ("", ".", "..") and not os.path.islink(slot)):
             shutil.rmtree(slot, ignore_errors=True)
+
+    def take_pruned(self) -> str:
+        """A note on what the last prune deleted ("" when nothing), cleared once read."""
+        pruned, self.last_pruned = self.last_pruned, []
+        if not pruned:
+            return ""
+        names = ", ".join(pruned[:3]) + (f" and {len(pruned) - 3} more" if len(pruned) > 3 else "")
+        return (f"; /data was nearly full, so the {len(pruned)} oldest item(s) in the trash "
+                f"were deleted for good ({names})")
+
+    def _free_fraction(self) -> float | None:
+        try:
+            st = self._statvfs(self.data_dir)
+        except OSError:
+            return None
+        return st.f_bavail / st.f_blocks if st.f_blocks else None
+
+    def _slots(self) -> list[str]:
+        """Trash slots, oldest first (their names start with the time they were made)."""
+        try:
+            names = sorted(n for n in os.listdir(self.trash_dir) if not n.startswith("."))
+        except OSError:
+            return []
+        return [os.path.join(self.trash_dir, n) for n in names]
+
+    def prune_trash(self, keep: str | None = None) -> list[str]:
+        """Delete the oldest trash slots while /data has less than min_free free; never
+        the slot of `keep`. Returns (and keeps in last_pruned) their original paths."""
+        pruned: list[str] = []
+        keep_slot = os.path.dirname(keep) if keep else None
+        for slot in self._slots():
+            free = self._free_fraction()
+            if free is None or free >= self.min_free:
+                break
+            if slot == keep_slot:
+                continue
+            try:
+                with open(os.path.join(slot, "meta.json"), "rb") as f:
+                    original = str(json.loads(f.read()).get("original") or os.path.basename(slot))
+            except (OSError, ValueError, AttributeError):
+                original = os.path.basename(slot)
+            shutil.rmtree(slot, ignore_errors=True)
+            pruned.append(original)
+        if pruned:
+            fsync_dir(self.trash_dir)
+        self.last_pruned = pruned
+        return pruned
 
     # ---- undo stack ------------------------------------------------------------------
     def _load(self) -> list[dict]:
@@ -134,8 +203,16 @@ class Journal:
             return []
 
     def _save(self, stack: list[dict]) -> None:
+        """Write the stack (its newest max_undo entries); the trash slots of the entries
+        that fall off go too, as nothing can bring them back any more."""
         makedirs_durable(self.log_dir)
-        atomic_write(self.undo_path, json.dumps(stack[-self.max_undo:], ensure_ascii=False).encode())
+        kept = stack[-self.max_undo:]
+        atomic_write(self.undo_path, json.dumps(kept, ensure_ascii=False).encode())
+        for entry in stack[:-self.max_undo] if len(stack) > self.max_undo else ():
+            for key in ("trash", "replaced", "previous"):
+                item = entry.get(key)
+                if isinstance(item, str) and item:
+                    self.drop_trash(item)
 
     def push_undo(self, entry: dict) -> None:
         stack = self._load()

@@ -281,7 +281,7 @@ def write_file(ex, a) -> Result:
     if st is None:
         return Result(True, f"created {r.console} ({human_size(len(data))}){made}")
     return Result(True, f"wrote {r.console} ({human_size(len(data))}; was {human_size(st.st_size)}, "
-                        "previous version kept for undo)")
+                        f"previous version kept for undo){ex.journal.take_pruned()}")
 
 
 def preview_append_file(ex, a) -> str:
@@ -369,8 +369,8 @@ def remove(ex, a) -> Result:
     item = ex.journal.to_trash(r.real, r.console, why="remove")
     ex.journal.push_undo({"kind": "remove", "path": r.real, "shown": r.console, "trash": item})
     ex.ctx.last_read = None
-    return Result(True, f"removed {r.console} ({what}); it is in the trash, say 'undo' to restore it",
-                  data={"trash": item}, changed_cwd=_fix_cwd(ex))
+    return Result(True, f"removed {r.console} ({what}); it is in the trash, say 'undo' to restore it"
+                        f"{ex.journal.take_pruned()}", data={"trash": item}, changed_cwd=_fix_cwd(ex))
 
 
 # ---- move -----------------------------------------------------------------------------
@@ -410,7 +410,7 @@ def move(ex, a) -> Result:
     ex.journal.push_undo({"kind": "move", "src": src.real, "dst": dst.real, "shown_src": src.console,
                           "shown_dst": dst.console, "replaced": replaced})
     ex.ctx.last_read = None
-    note = f" (the previous {dst.console} is in the trash)" if replaced else ""
+    note = f" (the previous {dst.console} is in the trash{ex.journal.take_pruned()})" if replaced else ""
     return Result(True, f"moved {src.console} → {dst.console}{note}", changed_cwd=_fix_cwd(ex))
 
 

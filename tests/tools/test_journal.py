@@ -193,3 +193,96 @@ def test_atomic_write_fsyncs_file_and_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(fsio.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)))
     fsio.atomic_write(str(tmp_path / "g"), b"data")
     assert synced[0].startswith(str(tmp_path / ".g.tmp-")) and synced[-1] == str(tmp_path)
+
+
+class _Disk:
+    """statvfs of a pretend /data: `free` blocks of 100, grown by what the trash frees."""
+
+    def __init__(self, free: int):
+        self.free = free
+
+    def __call__(self, path):
+        return os.statvfs_result((4096, 4096, 100, self.free, self.free, 0, 0, 0, 0, 255))
+
+
+def test_full_disk_empties_the_oldest_trash_first(tmp_path):
+    disk = _Disk(free=50)
+    j = Journal(str(tmp_path), statvfs=disk)
+    items = []
+    for name in ("a", "b", "c"):
+        p = tmp_path / name
+        p.write_text(name)
+        items.append(j.to_trash(str(p), f"/data/{name}"))
+    assert all(os.path.exists(i) for i in items) and j.last_pruned == []   # 50 % free: kept
+
+    real_rmtree = __import__("shutil").rmtree
+
+    def rmtree(path, ignore_errors=False):   # each deleted slot frees 3 % of the disk
+        real_rmtree(path, ignore_errors=ignore_errors)
+        disk.free += 3
+
+    import llmos_init.journal as jmod
+    jmod.shutil.rmtree, saved = rmtree, jmod.shutil.rmtree
+    try:
+        disk.free = 5                           # the disk fills up (5 % free)
+        (tmp_path / "d").write_text("d")
+        newest = j.to_trash(str(tmp_path / "d"), "/data/d")
+    finally:
+        jmod.shutil.rmtree = saved
+    assert j.last_pruned == ["/data/a", "/data/b"]      # oldest first, until 11 % free
+    assert not os.path.exists(items[0]) and not os.path.exists(items[1])
+    assert os.path.exists(items[2]) and os.path.exists(newest)
+    disk.free = 1                                   # only the newest left: never deleted
+    assert j.prune_trash(keep=newest) == ["/data/c"] and os.path.exists(newest)
+
+
+def test_undo_of_a_pruned_item_says_so(tmp_path):
+    disk = _Disk(free=50)
+    j = Journal(str(tmp_path), statvfs=disk)
+    (tmp_path / "a").write_text("a")
+    item = j.to_trash(str(tmp_path / "a"), "/data/a")
+    j.push_undo({"kind": "remove", "path": str(tmp_path / "a"), "shown": "/data/a", "trash": item})
+    disk.free = 1
+    assert j.prune_trash() == ["/data/a"]
+    with pytest.raises(UndoError, match="no longer in the trash"):
+        j.undo()
+
+
+def test_undo_stack_overflow_drops_its_trash(tmp_path):
+    j = Journal(str(tmp_path), max_undo=2)
+    items = []
+    for name in ("a", "b", "c"):
+        p = tmp_path / name
+        p.write_text(name)
+        item = j.to_trash(str(p), name)
+        items.append(item)
+        j.push_undo({"kind": "remove", "path": str(p), "shown": name, "trash": item})
+    assert not os.path.exists(os.path.dirname(items[0]))     # fell off the stack
+    assert all(os.path.exists(i) for i in items[1:])
+    assert j.undo() == "restored c from the trash" and j.undo() == "restored b from the trash"
+    assert j.undo() == "nothing to undo"
+
+
+def test_drop_trash_stays_inside_the_trash(tmp_path):
+    j = Journal(str(tmp_path))
+    keep = tmp_path / "keep.txt"
+    keep.write_text("precious")
+    for hostile in (str(tmp_path / "trash" / ".." / "x"), str(tmp_path / "trash" / "x"),
+                    str(tmp_path / "keep.txt"), "/"):
+        j.drop_trash(hostile)
+    assert keep.read_text() == "precious"
+
+
+def test_remove_says_what_a_full_disk_took_from_the_trash(ex, sandbox):
+    from llmos_init.journal import Journal as J
+    disk = _Disk(free=50)
+    ex.journal = J(ex.ctx.real_data_dir, statvfs=disk)
+    write(sandbox / "data/old.txt", "old")
+    write(sandbox / "data/new.txt", "new")
+    assert "nearly full" not in run(ex, "remove", path="old.txt").text
+    disk.free = 2
+    r = run(ex, "remove", path="new.txt")
+    assert r.ok and "the 1 oldest item(s) in the trash were deleted for good (/data/old.txt)" in r.text
+    assert run(ex, "undo").text == "restored /data/new.txt from the trash"
+    r = run(ex, "undo")
+    assert not r.ok and "no longer in the trash" in r.text
