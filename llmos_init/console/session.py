@@ -6,9 +6,9 @@ asks, shows and keeps the conversation (cwd and the planner's history). Only req
 plans go into that history; nothing read from a file or produced by a tool is ever given
 back to the planner.
 
-Everything slow (planning, an answer from the model) runs in a worker thread while this
-thread keeps reading the terminal, so Ctrl-C always gets through and a status line shows
-that the console is working.
+Everything slow (planning, an answer from the model, a tool) runs in a worker thread
+while this thread keeps reading the terminal, so Ctrl-C always gets through and a status
+line shows that the console is working.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ REPLY_TOOLS = ("answer", "clarify", "help")
 HISTORY_LIMIT = 20
 POLL_INTERVAL = 0.05
 STATUS_DELAY = 0.1
+TOOL_STATUS_DELAY = 1.0    # most tools finish well within it: no status line for them
 CANCEL_GRACE = 2.0
 
 
@@ -211,7 +212,7 @@ class Session:
             if not self.confirm("Proceed? [y/N] "):
                 self.say("declined: nothing changed")
                 return False
-        result = ex.run(action)
+        result = self._run_tool(ex, action)
         text = getattr(result, "text", "") or ""
         ok = bool(getattr(result, "ok", False))
         if text:
@@ -222,6 +223,44 @@ class Session:
             if self.context is not None:
                 self.context.cwd = new_cwd
         return ok
+
+    def _run_tool(self, ex: Any, action: dict) -> Any:
+        """ex.run(action) in a worker thread while this one watches for Ctrl-C. Ctrl-C
+        asks the tool to stop (ex.cancel): a long one (copy, find_files) stops at its next
+        safe point and says so; the console waits for it either way, so a tool is never
+        abandoned half-way."""
+        cancel = getattr(ex, "cancel", None)
+        box: dict = {}
+
+        def target():
+            try:
+                box["value"] = ex.run(action)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in this thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=target, name="tool", daemon=True)
+        worker.start()
+        started = time.monotonic()
+        status = _StatusLine(self, text=f"… {action['tool']} (Ctrl-C stops it)",
+                             delay=max(self.status_delay, TOOL_STATUS_DELAY))
+        asked = False
+        try:
+            while True:
+                worker.join(0.01)
+                if not worker.is_alive():
+                    break
+                if not asked and self.editor.poll_interrupt(POLL_INTERVAL):
+                    asked = True
+                    status.clear()
+                    status = _StatusLine(self, text=f"… stopping {action['tool']}")
+                    if cancel is not None:
+                        cancel.set()
+                status.show(time.monotonic() - started)
+        finally:
+            status.clear()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
 
     def confirm(self, question: str) -> bool:
         """Only "y" or "yes" typed after the question counts; anything else is no."""
@@ -346,13 +385,14 @@ class _StatusLine:
     On an ANSI terminal the line is rewritten in place (once a second at most) and erased;
     on a dumb terminal it is printed once as a plain line and left there."""
 
-    def __init__(self, session: Session, text: str | None = None):
+    def __init__(self, session: Session, text: str | None = None, delay: float | None = None):
         self.s = session
         self.text = text
+        self.delay = session.status_delay if delay is None else delay
         self.shown: str | None = None
 
     def show(self, elapsed: float) -> None:
-        if elapsed < self.s.status_delay:
+        if elapsed < self.delay:
             return
         text = self.text or render.status_text(elapsed, self.s.model_status())
         if text == self.shown:

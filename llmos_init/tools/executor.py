@@ -13,6 +13,7 @@ Result(ok=False, text=<reason>). Nothing it returns holds raw bytes from a file.
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 
 from .. import safety
@@ -21,7 +22,7 @@ from ..safety import SafetyError
 from . import devices, files, processes, system
 from .context import Context
 from .registry import TOOLS, PlanError, validate_action
-from .result import Result, ToolError
+from .result import Cancelled, Result, ToolError
 from .text import clean
 
 _MODULES = (files, processes, devices, system)
@@ -36,6 +37,13 @@ class Executor:
     def __init__(self, ctx: Context, journal: Journal | None = None):
         self.ctx = ctx
         self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
+        # set by the console on Ctrl-C while run() works in its worker thread; long tools
+        # (copy, find_files) look at it between steps through check_cancel()
+        self.cancel = threading.Event()
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled("cancelled (Ctrl-C)")
 
     # ---- before running ---------------------------------------------------------------
     def check(self, action, request: str | None = None, history: tuple[str, ...] = ()) -> str | None:
@@ -95,6 +103,7 @@ class Executor:
 
     # ---- running ----------------------------------------------------------------------
     def run(self, action) -> Result:
+        self.cancel.clear()
         try:
             a = validate_action(action)
         except PlanError as e:

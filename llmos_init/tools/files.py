@@ -11,7 +11,7 @@ import stat
 from ..journal import move_path
 from ..safety import Resolved, SafetyError, _under, checked
 from .fsio import atomic_write, fsync_dir, makedirs_durable, temp_name
-from .result import Result, ToolError
+from .result import Cancelled, Result, ToolError
 from .text import clean, fmt_time, human_size, plural, table
 
 LINE_MAX = 1000          # characters of one line shown by read_file
@@ -415,13 +415,22 @@ def move(ex, a) -> Result:
 
 
 # ---- copy -----------------------------------------------------------------------------
-def _fsync_copy(src: str, dst: str) -> str:
-    shutil.copy2(src, dst)
-    fd = os.open(dst, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+COPY_CHUNK = 4 << 20
+
+
+def _fsync_copy(src: str, dst: str, ex=None) -> str:
+    """Copy a file's data (in chunks, looking for Ctrl-C between them) and its
+    permissions and times, then fsync it."""
+    if ex is not None:
+        ex.check_cancel()
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        while chunk := fi.read(COPY_CHUNK):
+            fo.write(chunk)
+            if ex is not None:
+                ex.check_cancel()
+        fo.flush()
+        os.fsync(fo.fileno())
+    shutil.copystat(src, dst)
     return dst
 
 
@@ -445,15 +454,18 @@ def copy(ex, a) -> Result:
     tmp = temp_name(dst.real)
     try:
         if is_dir:
-            shutil.copytree(src.real, tmp, symlinks=True, copy_function=_fsync_copy)
+            shutil.copytree(src.real, tmp, symlinks=True,
+                            copy_function=lambda s, d: _fsync_copy(s, d, ex))
         else:
-            _fsync_copy(src.real, tmp)
+            _fsync_copy(src.real, tmp, ex)
         os.rename(tmp, dst.real)
-    except BaseException:
+    except BaseException as e:
         if os.path.isdir(tmp) and not os.path.islink(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
         elif os.path.lexists(tmp):
             os.unlink(tmp)
+        if isinstance(e, Cancelled):
+            raise Cancelled(f"copy cancelled (Ctrl-C): {dst.console} was not created") from None
         raise
     fsync_dir(os.path.dirname(dst.real))
     return Result(True, f"copied {src.console} → {dst.console} ({describe(dst)})")
@@ -520,8 +532,11 @@ def find_files(ex, a) -> Result:
     glob = any(c in pattern for c in "*?[")
     skip = {os.path.realpath(ctx.real(p)) for p in ("/proc", "/sys", "/dev") if p in ctx.protected}
     skip -= {p for p in skip if _under(r.real, p)}  # searching inside /sys itself is fine
-    found, visited, complete = [], 0, True
+    found, visited, complete, cancelled = [], 0, True, False
     for root, dirs, files in os.walk(r.real):
+        if ex.cancel.is_set():
+            complete, cancelled = False, True
+            break
         dirs[:] = sorted(d for d in dirs if os.path.join(root, d) not in skip)
         for name in sorted(dirs) + sorted(files):
             visited += 1
@@ -536,13 +551,16 @@ def find_files(ex, a) -> Result:
         if visited >= WALK_MAX or len(found) > ctx.list_limit:
             complete = False
             break
+    why = "cancelled (Ctrl-C)" if cancelled else f"stopped after {visited} entries"
     if not found:
         return Result(True, f"no match for {clean(pattern)} under {r.console}"
-                            + ("" if complete else f" (stopped after {visited} entries)"), data=[])
+                            + ("" if complete else f" ({why})"), data=[])
     shown = found[:ctx.list_limit]
     text = f"{plural(len(shown), 'match', 'matches')} for {clean(pattern)} under {r.console}:\n"
     text += "\n".join(clean(p) for p in shown)
-    if not complete:
+    if cancelled:
+        text += f"\n… search cancelled (Ctrl-C) after {visited} entries"
+    elif not complete:
         text += "\n… search stopped early; narrow the pattern or the folder"
     return Result(True, text, data=shown)
 

@@ -15,3 +15,8 @@ class Result:
 
 class ToolError(Exception):
     """An executor's clear refusal or failure; str(e) is shown to the user."""
+
+
+class Cancelled(ToolError):
+    """The user pressed Ctrl-C while a tool ran; raised at a point where stopping leaves
+    nothing half-done (a partial copy is removed by the tool before it returns)."""

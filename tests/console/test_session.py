@@ -200,3 +200,34 @@ def test_clarify_and_missing_collaborators(root):
                 planner_error="ImportError: nope")
     s.run()
     assert "error: the planner is unavailable: ImportError: nope" in term.output
+
+
+def test_ctrl_c_asks_a_running_tool_to_stop_and_waits_for_it(root):
+    import threading
+
+    from .fakes import Result
+
+    class SlowExecutor(FakeExecutor):
+        def __init__(self, root):
+            super().__init__(root)
+            self.cancel = threading.Event()
+            self.finished = False
+
+        def run(self, action):
+            if action["tool"] != "list_dir":
+                return super().run(action)
+            self.ran.append(action)
+            stopped = self.cancel.wait(10)
+            self.finished = True
+            return Result(False, "cancelled (Ctrl-C)" if stopped else "done")
+
+    term = FakeTerm([b"ls\r", later(0.3, b"\x03"), b"rm f.txt\r", b"n\r"])
+    ex = SlowExecutor(str(root))
+    s = Session(term, LineEditor(term), FakePlanner(), ex, cwd="/data", hostname=lambda: "box",
+                sandbox="/sb", status_delay=0.05)
+    s.run()
+    out = term.output
+    assert ex.cancel.is_set() and ex.finished
+    assert "cancelled (Ctrl-C)" in out and "stopping list_dir" in out
+    assert "will remove /data/f.txt" in out                 # the next request ran normally
+    assert out.index("cancelled (Ctrl-C)") < out.index("will remove")

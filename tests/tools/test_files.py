@@ -203,3 +203,50 @@ def test_change_dir(ex, sandbox):
     assert not run(ex, "change_dir", path="nope").ok
     write(sandbox / "data/f", "")
     assert not run(ex, "change_dir", path="f").ok and ex.ctx.cwd == "/data"
+
+
+class _CtrlCAfter:
+    """Stands in for Executor.cancel: 'set' from the n-th look on (run() clears it first,
+    as the console's worker starts; the user's Ctrl-C comes while the tool works)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def clear(self):
+        pass
+
+    def set(self):
+        self.n = 0
+
+    def is_set(self):
+        self.n -= 1
+        return self.n < 0
+
+
+def test_ctrl_c_stops_a_copy_and_leaves_nothing(ex, sandbox, monkeypatch):
+    from llmos_init.tools import files
+    monkeypatch.setattr(files, "COPY_CHUNK", 1024)
+    write(sandbox / "data/big.bin", "x" * 100_000)
+    ex.cancel = _CtrlCAfter(5)
+    r = run(ex, "copy", src="big.bin", dst="copy.bin")
+    assert not r.ok and r.text == "copy cancelled (Ctrl-C): /data/copy.bin was not created"
+    assert sorted(os.listdir(sandbox / "data")) == ["big.bin", "log"]   # no temp file left
+    (sandbox / "data/tree/sub").mkdir(parents=True)
+    for i in range(5):
+        write(sandbox / f"data/tree/sub/f{i}", "y" * 5000)
+    ex.cancel = _CtrlCAfter(3)
+    r = run(ex, "copy", src="tree", dst="tree2")
+    assert not r.ok and "cancelled" in r.text and not (sandbox / "data/tree2").exists()
+    assert not [n for n in os.listdir(sandbox / "data") if n.startswith(".")]
+    ex.cancel = _CtrlCAfter(10**9)                       # no Ctrl-C: a whole, equal copy
+    assert run(ex, "copy", src="big.bin", dst="copy.bin").ok
+    assert (sandbox / "data/copy.bin").read_bytes() == (sandbox / "data/big.bin").read_bytes()
+
+
+def test_ctrl_c_stops_find_files_with_what_it_found(ex, sandbox):
+    for i in range(6):
+        write(sandbox / f"data/d{i}/match{i}.log", "z")
+    ex.cancel = _CtrlCAfter(3)
+    r = run(ex, "find_files", pattern="*.log", path="/data")
+    assert r.ok and "search cancelled (Ctrl-C)" in r.text
+    assert 0 < r.text.count(".log") < 6
