@@ -230,16 +230,7 @@ class Session:
         safe point and says so; the console waits for it either way, so a tool is never
         abandoned half-way."""
         cancel = getattr(ex, "cancel", None)
-        box: dict = {}
-
-        def target():
-            try:
-                box["value"] = ex.run(action)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in this thread
-                box["error"] = exc
-
-        worker = threading.Thread(target=target, name="tool", daemon=True)
-        worker.start()
+        worker, box = _start_worker(lambda: ex.run(action), "tool")
         started = time.monotonic()
         status = _StatusLine(self, text=f"… {action['tool']} (Ctrl-C stops it)",
                              delay=max(self.status_delay, TOOL_STATUS_DELAY))
@@ -258,9 +249,7 @@ class Session:
                 status.show(time.monotonic() - started)
         finally:
             status.clear()
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
+        return _outcome(box)
 
     def confirm(self, question: str) -> bool:
         """Only "y" or "yes" typed after the question counts; anything else is no."""
@@ -351,16 +340,7 @@ class Session:
                     status.clear()
                     raise _Cancelled()
             status.clear()
-        box: dict = {}
-
-        def target():
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-                box["error"] = exc
-
-        worker = threading.Thread(target=target, name="plan", daemon=True)
-        worker.start()
+        worker, box = _start_worker(work, "plan")
         started = time.monotonic()
         status = _StatusLine(self)
         try:
@@ -374,9 +354,28 @@ class Session:
                 status.show(time.monotonic() - started)
         finally:
             status.clear()
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
+        return _outcome(box)
+
+
+def _start_worker(work: Callable[[], Any], name: str) -> tuple[threading.Thread, dict]:
+    """Run `work` in a daemon thread; the box gets its "value" or its "error"."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by _outcome in the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=name, daemon=True)
+    worker.start()
+    return worker, box
+
+
+def _outcome(box: dict) -> Any:
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 class _StatusLine:
