@@ -7,8 +7,6 @@ measured copy bandwidth).
 """
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 from .stats import ratio, summary
@@ -17,28 +15,10 @@ COPY_BYTES = 256 << 20
 
 
 def copy_bandwidth(threads: int = 1, nbytes: int = COPY_BYTES, reps: int = 5) -> float:
-    """Bytes moved per second (read + write, as STREAM's "copy" counts them) by numpy
-    copies of a large array split over `threads` threads; the best of `reps`."""
-    import numpy as np
-    src = np.ones(nbytes // 8, dtype=np.float64)
-    dst = np.empty_like(src)
-    parts = np.array_split(np.arange(src.size), threads)
-    bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts if p.size]
-
-    def work(lo, hi):
-        np.copyto(dst[lo:hi], src[lo:hi])  # numpy releases the GIL for plain copies
-
-    best = 0.0
-    for _ in range(reps):
-        ts = [threading.Thread(target=work, args=b) for b in bounds]
-        t = time.perf_counter()
-        for th in ts:
-            th.start()
-        for th in ts:
-            th.join()
-        dt = time.perf_counter() - t
-        best = max(best, 2 * src.nbytes / dt)
-    return best
+    """Bytes per second of numpy copies (llmos_init.modelbench.copy_bandwidth, which the
+    guest's modelbench runs too), here over a 256 MiB array."""
+    from llmos_init.modelbench import copy_bandwidth as measure
+    return measure(threads, nbytes, reps)
 
 
 def bandwidth_share(model_bytes: int, tokens_per_s: float | None, bandwidth: float | None) -> float | None:

@@ -145,6 +145,11 @@ def guest_inference_section(guest: dict) -> str:
             "and model partition. Host: our runtime on this machine with the guest's settings.\n\n")
     text += table(["test", "threads", "guest: our runtime", "guest: llama-bench",
                    "ours / llama-bench", "host: our runtime", "guest / host"], rows)
+    raw = ours.get("raw") or {}
+    if raw.get("copy_bandwidth"):
+        text += (f"\n\nIn the guest, copy bandwidth (numpy, 32 MiB) {fmt_bytes(raw['copy_bandwidth'])}/s: "
+                 f"generation reaches {fmt_share(raw.get('tg_bandwidth_share'))} of the limit it "
+                 "implies (emulated vector arithmetic, not memory, is what bounds a TCG guest).")
     if guest.get("errors"):
         text += "\n\nIn the guest, not measured: " + "; ".join(guest["errors"])
     return text

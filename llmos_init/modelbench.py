@@ -15,6 +15,9 @@ Method (the same as llama-bench's): pp evaluates n_prompt tokens in one batch fr
 empty context; tg evaluates n_gen generated tokens one by one after a single token (greedy
 sampling included, as the planner generates; llama-bench feeds random tokens instead). Each
 figure is the median over `reps` repetitions after one dropped warm-up repetition.
+Beside them, the copy bandwidth (numpy, 32 MiB arrays) and the share of the generation
+limit it implies that tg reaches: each generated token reads every weight once, so the
+limit is bandwidth / model bytes tokens/s.
 """
 from __future__ import annotations
 
@@ -23,12 +26,14 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 
 CMDLINE_KEY = "llmos.bench"
 RESULT_TAG = "llmos-bench:"
 DEFAULT_SAVE = "/data/log/modelbench.json"
+COPY_BYTES = 32 << 20      # small enough for a 128 MiB guest beside the console's model
 MAX_TOKENS = 400           # pp + tg must fit the runtime's context (N_CTX 512)
 _TEXT = ("The quick brown fox jumps over the lazy dog while the planner lists files, "
          "shows processes and reads the kernel log. ")
@@ -87,6 +92,30 @@ def prompt_tokens(llm, n: int) -> list[int]:
     return [llm.token_bos()] + (toks * (n // len(toks) + 1))[: n - 1]
 
 
+def copy_bandwidth(threads: int = 1, nbytes: int = COPY_BYTES, reps: int = 5) -> float:
+    """Bytes moved per second (read + write, as STREAM's "copy" counts them) by numpy
+    copies of an `nbytes` array split over `threads` threads; the best of `reps`."""
+    import numpy as np
+    src = np.ones(nbytes // 8, dtype=np.float64)
+    dst = np.ones_like(src)    # touched: page faults are not part of the copy
+    step = -(-src.size // threads)
+    bounds = [(lo, min(lo + step, src.size)) for lo in range(0, src.size, step)]
+
+    def work(lo, hi):
+        np.copyto(dst[lo:hi], src[lo:hi])  # numpy releases the GIL for plain copies
+
+    best = 0.0
+    for _ in range(reps):
+        ts = [threading.Thread(target=work, args=b) for b in bounds]
+        t = time.perf_counter()
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join()
+        best = max(best, 2 * src.nbytes / (time.perf_counter() - t))
+    return best
+
+
 def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_counter) -> dict:
     """Load the model through ModelRuntime and time pp and tg (see the module docstring)."""
     from .planner.runtime import ModelRuntime
@@ -119,7 +148,11 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
             tg.append(s.n_gen / (clock() - t))
     finally:
         rt.close()
-    return {"model": os.path.basename(model_path), "model_bytes": os.path.getsize(model_path),
+    bandwidth = copy_bandwidth(rt.threads)
+    tg_med = statistics.median(tg[1:])
+    size = os.path.getsize(model_path)
+    return {"model": os.path.basename(model_path), "model_bytes": size,
+            "copy_bandwidth": bandwidth, "tg_bandwidth_share": size * tg_med / bandwidth,
             "threads": rt.threads, "n_prompt": s.n_prompt, "n_gen": s.n_gen, "reps": s.reps,
             "load_s": load_s, "load_detail_s": rt.load_seconds,
             "pp": summary(pp[1:]), "tg": summary(tg[1:]),
@@ -132,7 +165,9 @@ def human(res: dict) -> str:
     return (f"model benchmark: {res['model']}, {res['threads']} thread(s): "
             f"pp{res['n_prompt']} {res['pp']['median']:.2f} t/s, "
             f"tg{res['n_gen']} {res['tg']['median']:.2f} t/s "
-            f"(median of {res['reps']}; load {res['load_s']:.1f} s)")
+            f"(median of {res['reps']}; load {res['load_s']:.1f} s; "
+            f"{res['tg_bandwidth_share'] * 100:.0f} % of the "
+            f"{res['copy_bandwidth'] / 1e9:.1f} GB/s copy bandwidth's limit)")
 
 
 def save(res: dict, path: str) -> str | None:

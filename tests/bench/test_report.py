@@ -115,6 +115,10 @@ def test_guest_inference_table():
     assert "`llmos.bench=pp16,tg4,r2,t1`" in md
     assert "| pp16 | 1 | 0.19 t/s | 0.175 t/s | 1.09× | 120 t/s | 1/632 |" in md
     assert "| tg4 | 1 | 0.185 t/s | 0.135 t/s | 1.37× | 86.0 t/s | 1/465 |" in md
+    assert "copy bandwidth" not in md
+    guest["ours"]["raw"] = {"copy_bandwidth": 2 << 30, "tg_bandwidth_share": 0.009}
+    assert "copy bandwidth (numpy, 32 MiB) 2.00 GiB/s: generation reaches 1 % of the limit" in \
+        report.guest_inference_section(guest)
     guest["errors"] = ["llama-bench: no result"]
     assert "In the guest, not measured: llama-bench: no result" in report.guest_inference_section(guest)
     assert report.guest_inference_section({}) == "In the guest: not measured."
