@@ -22,6 +22,13 @@ from .stats import summary
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("boot", "inference", "latency", "footprint")
+MEM_CANDIDATES = "32,40,48,56,64,96,128,192,256,512"
+MODEL_MEM_CANDIDATES = "96,112,128,144,160,192,256,512"
+MIN_MEM_BOOT_TIMEOUT = 120      # a boot takes 5-20 s; a too small guest may hang instead
+
+
+def _sizes(text: str) -> list[int]:
+    return sorted({int(x) for x in text.split(",")})
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,8 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ready-timeout", type=float, default=2400.0,
                    help="seconds to wait for the guest's model (TCG is slow; default 2400)")
     p.add_argument("--mem", type=int, default=512, help="guest RAM (MiB) for the boot runs")
-    p.add_argument("--mem-candidates", default="128,160,192,256,320,384,512",
+    p.add_argument("--mem-candidates", default=MEM_CANDIDATES,
                    help="guest RAM sizes (MiB) bisected for the smallest that boots and answers")
+    p.add_argument("--model-mem-candidates", default=MODEL_MEM_CANDIDATES,
+                   help="guest RAM sizes (MiB) bisected for the smallest at which the model "
+                        "gets ready too")
     p.add_argument("--threads", help="comma-separated inference thread counts (default: 1 and "
                    "the usable cores, which is what the planner uses)")
     p.add_argument("--reps", type=int, help="inference repetitions (default 3, quick 2)")
@@ -64,10 +74,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if bad:
         p.error(f"unknown section(s) {', '.join(bad)}; choose from {', '.join(SECTIONS)}")
     ns.only = only
-    try:
-        ns.mem_candidates = sorted({int(x) for x in ns.mem_candidates.split(",") if x.strip()})
-    except ValueError:
-        p.error("--mem-candidates takes comma-separated MiB numbers, e.g. 128,256,512")
+    for k in ("mem_candidates", "model_mem_candidates"):
+        try:
+            setattr(ns, k, sorted({int(x) for x in getattr(ns, k).split(",") if x.strip()}))
+        except ValueError:
+            p.error(f"--{k.replace('_', '-')} takes comma-separated MiB numbers, e.g. 128,256,512")
+        if not getattr(ns, k):
+            p.error(f"--{k.replace('_', '-')} lists no size")
     q = ns.quick
     defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 3,
                 "n_prompt": 32 if q else 128, "n_gen": 8 if q else 32,
@@ -88,8 +101,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
               "guest_n_gen", "guest_reps", "guest_threads"):
         if getattr(ns, k) < 1:
             p.error(f"--{k.replace('_', '-')} must be at least 1")
-    if q and ns.mem_candidates == [128, 160, 192, 256, 320, 384, 512]:
-        ns.mem_candidates = [192, 512]
+    if q and ns.mem_candidates == _sizes(MEM_CANDIDATES):
+        ns.mem_candidates = [64, 512]
+    if q and ns.model_mem_candidates == _sizes(MODEL_MEM_CANDIDATES):
+        ns.model_mem_candidates = [128, 512]
     return ns
 
 
@@ -201,16 +216,26 @@ class Bench:
             self.results.setdefault("footprint", {})["rss"] = rss
 
     def min_mem(self) -> None:
+        """The smallest -m that boots and answers `ls`; then the smallest at which the model
+        also gets ready (bisections over the candidate sizes)."""
+        fp = self.results.setdefault("footprint", {})
+        fp["min_mem"] = self._smallest_mem(self.ns.mem_candidates, with_model=False)
+        fp["min_mem_model"] = self._smallest_mem(self.ns.model_mem_candidates, with_model=True)
+
+    def _smallest_mem(self, candidates: list[int], with_model: bool) -> dict:
         from . import boot, footprint
         script = self.image_dir / "run-qemu.sh"
         details = {}
+        what = "model ready and answers" if with_model else "boots and answers"
 
         def passes(mb: int) -> bool:
-            g = boot.new_guest(self.work / f"mem{mb}", script, mb)
+            g = boot.new_guest(self.work / f"mem{mb}{'-model' if with_model else ''}", script, mb)
             try:
-                r = g.boot_to_prompt(300)
+                r = g.boot_to_prompt(MIN_MEM_BOOT_TIMEOUT)
+                if r.ok and with_model:
+                    r = g.wait_model_ready(r, timeout=min(self.ns.ready_timeout, 600))
                 ok = False
-                for _attempt in range(2 if r.ok else 0):  # a second try: a key may get lost
+                for _attempt in range(2 if r.ok and not r.error else 0):  # a key may get lost
                     try:
                         ok = "/data:" in g.ask("ls", timeout=120)
                     except AssertionError:
@@ -218,17 +243,17 @@ class Bench:
                     if ok:
                         break
                 details[mb] = {"prompt": r.prompt, "answered": ok, "error": r.error,
-                               "model_status": r.model_status}
+                               "model_status": r.model_status, "model_ready": r.model_ready}
             finally:
                 g.close()
-            log(f"-m {mb}: {'boots and answers' if ok else 'fails'}")
+            log(f"-m {mb}: {what if ok else 'fails'}" + (f" ({r.error})" if r.error else ""))
             return ok
 
-        small, tried = footprint.smallest_passing(self.ns.mem_candidates, passes)
-        self.results.setdefault("footprint", {})["min_mem"] = {
-            "smallest_mb": small, "tried": {str(k): v for k, v in tried.items()},
-            "details": {str(k): v for k, v in details.items()},
-            "criterion": "prompt, then `ls` answered; model load not awaited"}
+        small, tried = footprint.smallest_passing(candidates, passes)
+        return {"smallest_mb": small, "tried": {str(k): v for k, v in tried.items()},
+                "details": {str(k): v for k, v in details.items()},
+                "criterion": ("prompt, model ready, then `ls` answered" if with_model
+                              else "prompt, then `ls` answered; model load not awaited")}
 
     # -- host work -----------------------------------------------------------------------
     def inference(self) -> None:

@@ -195,17 +195,23 @@ def footprint_section(fp: dict) -> str:
         label = f"after {fmt_seconds(_get(rss, 'after_wait', 'waited_s'))} at the prompt, model still loading"
         rows.append([f"PID 1 (supervisor) RSS, {label}", fmt_bytes(_get(rss, "after_wait", "pid1"))])
         rows.append([f"console RSS, {label}", fmt_bytes(_get(rss, "after_wait", "console"))])
-    mm = fp.get("min_mem") or {}
-    tried = ", ".join(f"{k}: {'ok' if v else 'fails'}" for k, v in sorted((mm.get("tried") or {}).items(),
-                                                                         key=lambda kv: int(kv[0])))
-    small = mm.get("smallest_mb")
-    lowest = min((int(k) for k in mm.get("tried") or {}), default=None)
-    value = MISSING if not small else (f"≤ {small} MiB (the smallest tried)" if small == lowest
-                                       else f"{small} MiB")
-    rows.append([f"smallest guest -m that boots and answers ({mm.get('criterion', '?')})", value])
+    tried_lines = []
+    for key, label in (("min_mem", "boots and answers"), ("min_mem_model", "gets the model ready")):
+        mm = fp.get(key) or {}
+        if not mm:
+            continue
+        tried = ", ".join(f"{k}: {'ok' if v else 'fails'}"
+                          for k, v in sorted((mm.get("tried") or {}).items(), key=lambda kv: int(kv[0])))
+        small = mm.get("smallest_mb")
+        lowest = min((int(k) for k in mm.get("tried") or {}), default=None)
+        value = MISSING if not small else (f"≤ {small} MiB (the smallest tried)" if small == lowest
+                                           else f"{small} MiB")
+        rows.append([f"smallest guest -m that {label} ({mm.get('criterion', '?')})", value])
+        if tried:
+            tried_lines.append(f"-m tried (MiB) for \"{label}\": {tried}.")
     text = "## Footprint\n\n" + table(["item", "size"], rows)
-    if tried:
-        text += f"\n\n-m tried (MiB): {tried}."
+    if tried_lines:
+        text += "\n\n" + "\n".join(tried_lines)
     return text
 
 

@@ -42,7 +42,9 @@ def test_markdown_of_partial_results():
 
 def test_args_quick_defaults_and_validation():
     ns = parse_args(["--quick"])
-    assert ns.boots == 1 and ns.n_prompt == 32 and ns.mem_candidates == [192, 512]
+    assert ns.boots == 1 and ns.n_prompt == 32 and ns.mem_candidates == [64, 512]
+    assert ns.model_mem_candidates == [128, 512]
+    assert parse_args([]).mem_candidates[0] == 32
     assert ns.threads[0] == 1
     ns = parse_args(["--only", "boot,footprint", "--mem-candidates", "256,128"])
     assert ns.only == ["boot", "footprint"] and ns.mem_candidates == [128, 256] and ns.boots == 3
@@ -101,6 +103,10 @@ def test_smallest_memory_at_the_bottom_of_the_range_is_an_upper_bound():
     assert "≤ 128 MiB (the smallest tried)" in report.footprint_section(fp)
     fp["min_mem"] = {"smallest_mb": 256, "tried": {"128": False, "256": True}, "criterion": "c"}
     assert "| 256 MiB |" in report.footprint_section(fp)
+    fp["min_mem_model"] = {"smallest_mb": 128, "tried": {"96": False, "128": True}, "criterion": "m"}
+    md = report.footprint_section(fp)
+    assert "| smallest guest -m that gets the model ready (m) | 128 MiB |" in md
+    assert '-m tried (MiB) for "gets the model ready": 96: fails, 128: ok.' in md
 
 
 def test_guest_inference_table():
