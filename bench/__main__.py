@@ -346,7 +346,7 @@ class Bench:
         ns = self.ns
         t0 = time.monotonic()
         m = machine.describe()
-        m["command"] = "python -m bench " + " ".join(sys.argv[1:])
+        m["command"] = " ".join(["python -m bench", *sys.argv[1:]])
         self.results["machine"] = m
         self.results["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(ns).items()}
         steps = []
