@@ -300,16 +300,23 @@ class Bench:
                                     "mem_mb": ns.mem, "model_file": model_file},
                        "errors": []}
         self.results.setdefault("inference", {})["guest"] = guest
-        try:
-            raw = gi.run_ours(self.image_dir, self.work / "inf-ours", n_p, n_g, reps, t,
-                              mem=ns.mem, timeout=ns.guest_timeout)
-            guest["ours"] = inference.from_modelbench(raw)
-            guest["ours"]["raw"] = raw
-            log(f"guest, our runtime: pp{n_p} {guest['ours']['pp']['median']:.3f} t/s, "
-                f"tg{n_g} {guest['ours']['tg']['median']:.3f} t/s")
-        except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
-            self.error("inference/guest (our runtime)", exc)
-            guest["errors"].append(f"our runtime: {exc}")
+        # ours and llama-bench on the same CPU: -cpu max (AVX2) on x86_64, as both are built
+        same_cpu = "max" if arch == "x86_64" else None
+        guest["settings"]["cpu"] = same_cpu or "run-qemu.sh's default"
+        runs = [("ours", same_cpu, "our runtime")]
+        if arch == "x86_64":  # and ours on the default TCG CPU (no AVX: portable backend)
+            runs.append(("ours_default_cpu", None, "our runtime, default TCG CPU"))
+        for key, cpu, label in runs:
+            try:
+                raw = gi.run_ours(self.image_dir, self.work / f"inf-{key}", n_p, n_g, reps, t,
+                                  mem=ns.mem, timeout=ns.guest_timeout, cpu=cpu)
+                guest[key] = inference.from_modelbench(raw)
+                guest[key]["raw"] = raw
+                log(f"guest, {label} (ggml {raw.get('ggml')}): pp{n_p} "
+                    f"{guest[key]['pp']['median']:.3f} t/s, tg{n_g} {guest[key]['tg']['median']:.3f} t/s")
+            except Exception as exc:  # noqa: BLE001 - reported, the rest still runs
+                self.error(f"inference/guest ({label})", exc)
+                guest["errors"].append(f"{label}: {exc}")
         if arch != platform.machine():
             guest["errors"].append(f"llama-bench: built on this {platform.machine()} host only, "
                                    f"not for an {arch} guest")
@@ -317,7 +324,7 @@ class Bench:
             try:
                 lb = gi.run_llama_bench(self.image_dir, self.work / "inf-llama-bench", model_file,
                                         n_p, n_g, reps, t, mem=ns.mem, arch=arch,
-                                        timeout=ns.guest_timeout)
+                                        timeout=ns.guest_timeout, cpu=same_cpu)
                 ref = {"command": lb["command"], "wall_s": lb["wall_s"], "rows": lb["rows"]}
                 for r in lb["rows"]:
                     key = "pp" if r["n_gen"] == 0 else "tg" if r["n_prompt"] == 0 else r["test"]
@@ -329,6 +336,8 @@ class Bench:
                 self.error("inference/guest (llama-bench)", exc)
                 guest["errors"].append(f"llama-bench: {exc}")
         guest["compare"] = gi.compare(guest.get("ours"), guest.get("llama_bench"))
+        guest["compare"].update(gi.compare(guest.get("ours_default_cpu"), guest.get("ours"),
+                                           prefix="default_cpu_over_avx2_"))
         try:  # the host with the guest's settings: what the emulation costs
             host = inference.runtime_speed(self.model_path(), t, n_p, n_g, max(reps, 2))
             guest["host_same_settings"] = host

@@ -44,10 +44,11 @@ class BenchGuest(Guest):
         self.script = script
         self.prompt = prompt
         self.t0 = 0.0
+        self.cpu: str | None = None     # run-qemu.sh's CPU= (None: its default)
 
     def start(self) -> None:
         env = dict(os.environ, SERIAL_MUX="off", DATA=str(self.data_image), MEM=str(self.mem_mb),
-                   APPEND=self.append, NET="user")
+                   APPEND=self.append, NET="user", **({"CPU": self.cpu} if self.cpu else {}))
         args = ["-monitor", f"unix:{self.monitor_path},server=on,wait=off", *self.extra_args]
         self.t0 = time.monotonic()
         self._log = StampedLog(self.log_path, t0=self.t0)

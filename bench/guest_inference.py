@@ -9,7 +9,10 @@ partition.
   (bench.baseline.llama_bench_rootfs); its init mounts the model partition at /model and
   the benchmark types the llama-bench command at the shell prompt.
 
-Both runs use one thread (the planner's choice on a 2-CPU guest) unless told otherwise.
+Both runs use one thread (the planner's choice on a 2-CPU guest) unless told otherwise,
+and `-cpu max` on x86_64 (AVX2, what the wheel and llama-bench are built for). A third run
+measures ours on run-qemu.sh's default CPU, which on x86_64 has no AVX, so that the
+planner uses the image's SSE-only ggml backend (mkimage/ggml_portable.py).
 """
 from __future__ import annotations
 
@@ -32,12 +35,13 @@ def spec(n_prompt: int, n_gen: int, reps: int, threads: int) -> str:
 
 
 def run_ours(image_dir: Path, work: Path, n_prompt: int, n_gen: int, reps: int, threads: int,
-             mem: int = 512, timeout: float = 3600) -> dict:
-    """Boot llmos with llmos.bench=...; the parsed `llmos-bench:` record (with the host's
-    wall time from QEMU start to the result)."""
+             mem: int = 512, timeout: float = 3600, cpu: str | None = None) -> dict:
+    """Boot llmos with llmos.bench=... (and run-qemu.sh's CPU=`cpu`); the parsed
+    `llmos-bench:` record (with the host's wall time from QEMU start to the result)."""
     append = f"llmos.bench={spec(n_prompt, n_gen, reps, threads)}"
     g = boot.new_guest(work, image_dir / "run-qemu.sh", mem)
     g.append = append
+    g.cpu = cpu
     try:
         r = g.boot_to_prompt(300)
         if not r.ok:
@@ -58,13 +62,14 @@ def run_ours(image_dir: Path, work: Path, n_prompt: int, n_gen: int, reps: int, 
 
 def run_llama_bench(image_dir: Path, work: Path, model_file: str, n_prompt: int, n_gen: int,
                     reps: int, threads: int, mem: int = 512, arch: str = "x86_64",
-                    timeout: float = 3600) -> dict:
-    """Boot the BusyBox + llama-bench root; run llama-bench on /model/<model_file>; its
-    rows (bench.llamabench.BenchRow) as dicts plus the command."""
+                    timeout: float = 3600, cpu: str | None = None) -> dict:
+    """Boot the BusyBox + llama-bench root (CPU=`cpu`); run llama-bench on
+    /model/<model_file>; its rows (bench.llamabench.BenchRow) as dicts plus the command."""
     exe = llamabench.build(arch)
     root = baseline.llama_bench_rootfs(exe, arch)
     script = baseline.run_dir(image_dir, work / "run", arch=arch, root=root)
     g = boot.new_guest(work / "guest", script, mem, prompt=baseline.PROMPT_RE)
+    g.cpu = cpu
     cmd = llamabench.command(Path("/usr/bin/llama-bench"), Path("/model") / model_file,
                              threads, n_prompt, n_gen, reps)
     try:

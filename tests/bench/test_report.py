@@ -125,6 +125,12 @@ def test_guest_inference_table():
     guest["ours"]["raw"] = {"copy_bandwidth": 2 << 30, "tg_bandwidth_share": 0.009}
     assert "copy bandwidth (numpy, 32 MiB) 2.00 GiB/s: generation reaches 1 % of the limit" in \
         report.guest_inference_section(guest)
+    guest["ours_default_cpu"] = {"pp": {"median": 0.9}, "tg": {"median": 0.7},
+                                 "raw": {"ggml": "portable (this CPU lacks avx2)"}}
+    guest["compare"].update({"default_cpu_over_avx2_pp_ratio": 0.9 / 0.19,
+                             "default_cpu_over_avx2_tg_ratio": 0.7 / 0.185})
+    assert ("SSE-only ggml backend (portable (this CPU lacks avx2)): pp16 0.9 t/s, tg4 0.7 t/s, "
+            "4.74× and 3.78× the AVX2 figures above.") in report.guest_inference_section(guest)
     guest["errors"] = ["llama-bench: no result"]
     assert "In the guest, not measured: llama-bench: no result" in report.guest_inference_section(guest)
     assert report.guest_inference_section({}) == "In the guest: not measured."

@@ -89,6 +89,17 @@ def test_offline_constants():
         assert offline.cmake_args(arch) == wheel.cmake_args(arch)
 
 
+def test_ggml_portable_backend_is_built_the_same_way():
+    from mkimage import ggml_portable
+    assert offline.ggml_portable_args() == ggml_portable.configure_args()
+    assert not any(a.startswith("-DGGML_AVX=ON") or a.startswith("-DGGML_AVX2=ON")
+                   for a in offline.ggml_portable_args())
+    mk = (Path(__file__).resolve().parents[2] / "buildroot/package/python-llama-cpp-python/"
+          "python-llama-cpp-python.mk").read_text()
+    assert "ggml-portable-args" in mk and "--target ggml-cpu" in mk
+    assert ggml_portable.GUEST_DIR in mk.replace("$(TARGET_DIR)", "")
+
+
 def test_offline_data_dirs_are_what_make_data_image_creates(monkeypatch, tmp_path):
     seen = {}
 
