@@ -325,11 +325,7 @@ class Bench:
                 lb = gi.run_llama_bench(self.image_dir, self.work / "inf-llama-bench", model_file,
                                         n_p, n_g, reps, t, mem=ns.mem, arch=arch,
                                         timeout=ns.guest_timeout, cpu=same_cpu)
-                ref = {"command": lb["command"], "wall_s": lb["wall_s"], "rows": lb["rows"]}
-                for r in lb["rows"]:
-                    key = "pp" if r["n_gen"] == 0 else "tg" if r["n_prompt"] == 0 else r["test"]
-                    ref[key] = summary(r["samples_ts"] or [r["avg_ts"]])
-                guest["llama_bench"] = ref
+                guest["llama_bench"] = ref = lb
                 log(f"guest, llama-bench: pp{n_p} {ref['pp']['median']:.3f} t/s, "
                     f"tg{n_g} {ref['tg']['median']:.3f} t/s")
             except Exception as exc:  # noqa: BLE001

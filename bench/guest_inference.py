@@ -25,7 +25,7 @@ import pexpect
 
 from llmos_init.modelbench import RESULT_TAG
 
-from . import baseline, boot, llamabench
+from . import baseline, boot, inference, llamabench
 
 RESULT_RE = re.compile(re.escape(RESULT_TAG) + r" (\{.*\})\r*\n")
 
@@ -90,7 +90,8 @@ def run_llama_bench(image_dir: Path, work: Path, model_file: str, n_prompt: int,
     if code:
         raise RuntimeError(f"llama-bench in the guest exited with {code}: {out.strip()[-400:]}")
     rows = llamabench.parse_json(_json_part(out))
-    return {"command": cmd, "wall_s": wall, "rows": [vars(x) for x in rows]}
+    return {"command": cmd, "wall_s": wall, "rows": [vars(x) for x in rows],
+            **inference.summarize_rows(rows)}
 
 
 def _json_part(text: str) -> str:

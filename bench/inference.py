@@ -50,6 +50,14 @@ def llama_bench_speed(model: Path, threads: int, n_prompt: int, n_gen: int, reps
     rows = llamabench.run(exe, model, threads, n_prompt, n_gen, reps)
     out = {"binary": str(exe), "threads": threads, "n_prompt": n_prompt, "n_gen": n_gen,
            "command": llamabench.command(exe, model, threads, n_prompt, n_gen, reps)}
+    out.update(summarize_rows(rows))
+    return out
+
+
+def summarize_rows(rows) -> dict:
+    """llama-bench rows (bench.llamabench.BenchRow) keyed "pp"/"tg": a summary of each
+    row's samples with its mean and stddev, and the model size llama-bench counted."""
+    out: dict = {}
     for r in rows:
         key = "pp" if r.n_gen == 0 else "tg" if r.n_prompt == 0 else r.test
         out[key] = summary(r.samples_ts or [r.avg_ts])
