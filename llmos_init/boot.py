@@ -472,11 +472,10 @@ class Boot:
 
     def load_config(self) -> str:
         self.config = load_services(self.path("/etc/llmos/services.toml"))
-        off = {s.name: s.when for s in self.config.services if s.when}
         dropped = select_for_cmdline(self.config, self.cmdline)
         names = ", ".join(s.name for s in self.config.services)
         if dropped:
-            names += "; off: " + ", ".join(f"{n} (needs {off[n]})" for n in dropped)
+            names += "; off: " + ", ".join(f"{s.name} (needs {s.when})" for s in dropped)
         if self.config.errors:   # the supervisor prints each one
             raise StepWarning(f"{len(self.config.errors)} problem(s); services: {names}")
         return f"services: {names}"

@@ -201,11 +201,11 @@ def parse_services(data: dict[str, Any], *, path: str | None = None) -> Services
     return cfg
 
 
-def select_for_cmdline(cfg: ServicesConfig, cmdline: dict[str, str]) -> list[str]:
+def select_for_cmdline(cfg: ServicesConfig, cmdline: dict[str, str]) -> list[ServiceSpec]:
     """Drop the services whose `when` parameter is not on the kernel command line (parsed
-    as {key: value}); returns the names dropped. The console has no `when`."""
-    dropped = [s.name for s in cfg.services if s.when is not None and s.when not in cmdline]
-    cfg.services = [s for s in cfg.services if s.name not in dropped]
+    as {key: value}); returns those dropped. The console has no `when`."""
+    dropped = [s for s in cfg.services if s.when is not None and s.when not in cmdline]
+    cfg.services = [s for s in cfg.services if s not in dropped]
     return dropped
 
 
