@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mkimage import cache
 from mkimage.pins import pins
-from mkimage.wheel import cmake_args, extract_vendor
+from mkimage.wheel import build_vendored, cmake_args
 
 STEP = "llama-bench"
 # What the wheel's CMakeLists forces, plus what llama-bench needs: tools on, common on,
@@ -46,27 +46,16 @@ def build(arch: str = "x86_64", jobs: int | None = None) -> Path:
     out = binary_path(arch)
     if cache.is_done(out.parent) and out.exists():
         return out
-    from mkimage import pypi
-    p = pins()["llama_cpp_python"]
-    sdist = pypi.fetch("llama-cpp-python", p["version"], p["sdist_sha256"], sdist=True)
     with cache.building(STEP, out.parent.name) as tmp:
         if cache.is_done(out.parent) and out.exists():
             return out  # built by another process while we waited for the lock
-        cache.log(f"building llama-bench from {sdist.name}'s vendored llama.cpp (several minutes)")
-        src = tmp / "src"
-        extract_vendor(sdist, src)
-        bld = tmp / "build"
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        subprocess.run(["cmake", "-S", str(src), "-B", str(bld), *gen, *configure_args(arch)],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", str(bld), "--target", "llama-bench",
-                        "-j", str(jobs or os.cpu_count() or 2)], check=True)
+        cache.log("building llama-bench from the sdist's vendored llama.cpp (several minutes)")
+        bld = build_vendored(tmp, configure_args(arch), "llama-bench", jobs)
         exe = find_binary(bld)
         if exe is None:
             raise SystemExit(f"bench: the build made no llama-bench binary in {bld}")
         shutil.copy2(exe, tmp / "llama-bench")
         (tmp / "cmake-args.json").write_text(json.dumps(configure_args(arch), indent=1) + "\n")
-        shutil.rmtree(src)
         shutil.rmtree(bld)
     return out
 

@@ -14,15 +14,13 @@ the AVX ones, target ggml-cpu only (under a minute on 2 cores); cached under
 """
 from __future__ import annotations
 
-import os
 import platform
 import shutil
-import subprocess
 from pathlib import Path
 
 from . import cache
 from .pins import pins
-from .wheel import cmake_args, extract_vendor
+from .wheel import build_vendored, cmake_args
 
 STEP = "ggml-portable"
 LIB = "libggml-cpu.so.0"
@@ -55,23 +53,14 @@ def build(arch: str) -> Path | None:
     lib = out / LIB
     if cache.is_done(out) and lib.exists():
         return lib
-    from . import pypi
-    sdist = pypi.fetch("llama-cpp-python", p["version"], p["sdist_sha256"], sdist=True)
     with cache.building(STEP, out.name) as tmp:
         if cache.is_done(out) and lib.exists():
             return lib
         cache.log("building the portable (SSE-only) ggml CPU backend")
-        src, bld = tmp / "src", tmp / "build"
-        extract_vendor(sdist, src)
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        subprocess.run(["cmake", "-S", str(src), "-B", str(bld), *gen, *configure_args()],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", str(bld), "--target", "ggml-cpu",
-                        "-j", str(os.cpu_count() or 2)], check=True, stdout=subprocess.DEVNULL)
+        bld = build_vendored(tmp, configure_args(), "ggml-cpu", quiet=True)
         built = next((q for q in bld.rglob(LIB)), None)
         if built is None:
             raise SystemExit(f"mkimage: the ggml-cpu build made no {LIB}")
         shutil.copy2(built.resolve(), tmp / LIB)
-        shutil.rmtree(src)
         shutil.rmtree(bld)
     return lib

@@ -64,3 +64,24 @@ def extract_vendor(sdist: Path, dest: Path) -> None:
             raise SystemExit(f"mkimage: {sdist.name} has no {VENDOR}")
         dest.mkdir(parents=True)
         tf.extractall(dest, members=members, filter="data")
+
+
+def build_vendored(tmp: Path, args: list[str], target: str, jobs: int | None = None,
+                   quiet: bool = False) -> Path:
+    """Configure the pinned sdist's vendored llama.cpp in tmp/build with `args` and build one
+    CMake `target` there (the source, tmp/src, is removed afterwards); returns tmp/build."""
+    import shutil
+
+    from . import pypi
+    p = pins()["llama_cpp_python"]
+    sdist = pypi.fetch("llama-cpp-python", p["version"], p["sdist_sha256"], sdist=True)
+    src, bld = tmp / "src", tmp / "build"
+    extract_vendor(sdist, src)
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    subprocess.run(["cmake", "-S", str(src), "-B", str(bld), *gen, *args],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", str(bld), "--target", target,
+                    "-j", str(jobs or os.cpu_count() or 2)], check=True,
+                   stdout=subprocess.DEVNULL if quiet else None)
+    shutil.rmtree(src)
+    return bld
