@@ -5,6 +5,7 @@ supervisor's reaper) and asks the returned Child for its exit status."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import time
@@ -30,7 +31,8 @@ def _uptime(procfs: str) -> float:
 
 
 def proc_info(procfs: str, pid: int, uptime: float | None = None) -> dict | None:
-    """One process from <procfs>/<pid>: pid, ppid, name, state, cpu (%), rss (bytes), cmdline."""
+    """One process from <procfs>/<pid>: pid, ppid, name (the kernel's comm: at most 15
+    characters), state, argv, nice, cpu (%), rss (bytes), kernel (a kernel thread)."""
     base = os.path.join(procfs, str(pid))
     try:
         st = _read(os.path.join(base, "stat"), "rb").decode("utf-8", "replace")
@@ -46,15 +48,19 @@ def proc_info(procfs: str, pid: int, uptime: float | None = None) -> dict | None
         rss = int(f[21]) * os.sysconf("SC_PAGE_SIZE")
     except (IndexError, ValueError):
         return None
+    try:
+        nice = int(f[16])
+    except (IndexError, ValueError):
+        nice = None
     hz = os.sysconf("SC_CLK_TCK")
     up = _uptime(procfs) if uptime is None else uptime
     alive = max(up - start / hz, 0.01)
-    try:
-        argv = _read(os.path.join(base, "cmdline"), "rb").split(b"\0")
-        argv = [a.decode("utf-8", "replace") for a in argv if a]
+    try:  # NUL-terminated arguments; empty ones inside are kept (they shift argv[1])
+        raw = _read(os.path.join(base, "cmdline"), "rb").rstrip(b"\0")
+        argv = [a.decode("utf-8", "replace") for a in raw.split(b"\0")] if raw else []
     except OSError:
         argv = []
-    return {"pid": pid, "ppid": ppid, "name": name, "state": state, "argv": argv,
+    return {"pid": pid, "ppid": ppid, "name": name, "state": state, "argv": argv, "nice": nice,
             "cpu": min(100.0 * (ticks / hz) / alive, 100.0 * (os.cpu_count() or 1)),
             "rss": rss, "kernel": pid == 2 or ppid == 2}
 
@@ -83,15 +89,101 @@ def list_processes(ex, a) -> Result:
 
 
 # ---- kill_process ---------------------------------------------------------------------
-def _matches(p: dict, name: str) -> bool:
-    if p["name"] == name or p["name"] == name[:15]:
-        return True
+# The kernel's comm (/proc/PID/stat, /proc/PID/comm) is cut to 15 characters (TASK_COMM_LEN
+# 16), so "backup_nightly_web.sh" and "backup_nightly_db.sh" both show "backup_nightly_".
+# A process's full name comes from its command line: argv[0], or the script an interpreter
+# runs (a #! script's argv is [interpreter, (its #! option,) script, args...]).
+COMM_LEN = 15
+_INTERPRETER = re.compile(r"(?:python|pypy|perl|ruby|node|nodejs|lua|luajit|"
+                          r"sh|bash|dash|ash|zsh|ksh|mksh)(?:\d+(?:\.\d+)*[a-z]?)?")
+# per interpreter family: (short options taking a value, short options after which the
+# program is inline code or a module, not a script file)
+_OPTS = {"python": ("WX", "cm"), "pypy": ("WX", "cm"), "perl": ("", "eE"), "ruby": ("I", "e"),
+         "node": ("r", "ep"), "lua": ("l", "e"), "sh": ("oO", "c")}
+
+
+def _script(argv: list[str]) -> str | None:
+    """The script file an interpreter's argv runs (None when argv[0] is no interpreter, or
+    it runs inline code: python3 -c, sh -c, perl -e)."""
+    if not argv or not _INTERPRETER.fullmatch(os.path.basename(argv[0])):
+        return None
+    base = os.path.basename(argv[0])
+    family = next((k for k in _OPTS if base.startswith(k)), "sh")
+    value, inline = _OPTS[family]
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "-" or not arg.startswith(("-", "+")) or (arg.startswith("+") and family != "sh"):
+            return None if arg == "-" else arg
+        if not arg.startswith("--"):  # a cluster of short options: -ec, -Wignore, -o pipefail
+            for j, ch in enumerate(arg[1:], 1):
+                if ch in inline:
+                    return None
+                if ch in value:
+                    i += arg[j + 1:] == ""  # the value is the next argument
+                    break
+        i += 1
+    return None
+
+
+def names(p: dict) -> set[str]:
+    """Every full name process p answers to: argv[0]'s basename, the basename of the script
+    its interpreter runs, and its comm where that is surely whole (shorter than 15
+    characters: the only name of a kernel thread or a zombie, which have no command line).
+    A comm of 15 characters may be cut from a longer name, so it names nothing: the zombie
+    of backup_nightly_web.sh is not "backup_nightly_", nor any 15+ character name."""
     argv = p["argv"]
-    return any(os.path.basename(x) == name for x in argv[:2])
+    out = set()
+    if argv:
+        out.add(os.path.basename(argv[0]))
+        script = _script(argv)
+        if script:
+            out.add(os.path.basename(script))
+    if len(p["name"]) < COMM_LEN:
+        out.add(p["name"])
+    out.discard("")
+    return out
 
 
-def _targets(ex, a) -> tuple[list[dict], str]:
-    """The processes a kill_process action means, or SafetyError/ToolError."""
+def full_name(p: dict) -> str:
+    """The name to show for p: its script, else argv[0]'s basename, else its comm."""
+    argv = p["argv"]
+    script = _script(argv)
+    if script and os.path.basename(script):
+        return os.path.basename(script)
+    if argv and os.path.basename(argv[0]).startswith(p["name"]):
+        return os.path.basename(argv[0])  # the comm, or the whole name it was cut from
+    return p["name"]
+
+
+def _matches(p: dict, name: str) -> bool:
+    return name in names(p)
+
+
+def command_line(ctx, p: dict, limit: int = 240) -> str:
+    """p's command line, safe on one line: arguments shell-quoted where needed, paths in
+    the sandbox shown as console paths, control characters escaped; [comm] without one."""
+    if not p["argv"]:
+        return f"[{clean(p['name'])}]"
+    text = " ".join(shlex.quote(ctx.display(x)) for x in p["argv"])
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return clean(text)
+
+
+def describe(ctx, p: dict, state: bool = False) -> str:
+    """'sleeper.py: /usr/bin/python3 /data/sleeper.py' (with ', sleeping' when state)."""
+    text = f"{clean(full_name(p))}: {command_line(ctx, p)}"
+    if state or p["state"] == "Z":
+        text += f", {STATES.get(p['state'], clean(p['state']))}"
+    return text
+
+
+def _targets(ex, a) -> tuple[list[dict], str | None, int]:
+    """(the processes a kill_process action means, the name they were found by or None for
+    a pid, how many others by that name are not ours to signal), or SafetyError/ToolError."""
     ctx = ex.ctx
     pid, name = a.get("pid"), a.get("name")
     if isinstance(pid, str) and not pid.strip().lstrip("-").isdigit():
@@ -109,12 +201,13 @@ def _targets(ex, a) -> tuple[list[dict], str]:
             raise ToolError(f"no process with pid {pid}")
         if p["kernel"]:
             raise SafetyError(f"pid {pid} ({clean(p['name'])}) is a kernel thread; refused")
-        return [p], f"pid {pid} ({clean(p['name'])})"
+        return [p], None, 0
     if not name:
         raise ToolError("say which process: a pid or a name")
-    found = [p for p in all_procs(ctx.procfs) if not p["kernel"] and _matches(p, str(name))]
+    name = str(name)
+    found = [p for p in all_procs(ctx.procfs) if not p["kernel"] and _matches(p, name)]
     if not found:
-        raise ToolError(f"no process named {clean(str(name))}")
+        raise ToolError(f"no process named {clean(name)}")
     ok, why = [], ""
     for p in found:
         try:
@@ -124,8 +217,16 @@ def _targets(ex, a) -> tuple[list[dict], str]:
             why = str(e)
     if not ok:
         raise SafetyError(why)
-    pids = ", ".join(str(p["pid"]) for p in ok)
-    return ok, f"{plural(len(ok), 'process', 'processes')} named {clean(str(name))} (pid {pids})"
+    return ok, name, len(found) - len(ok)
+
+
+def _what(procs: list[dict], name: str | None) -> str:
+    """The short form for results: 'pid 42 (sleeper.py)', '2 processes named x (pid 4, 5)'."""
+    if name is None:
+        p = procs[0]
+        return f"pid {p['pid']} ({clean(full_name(p))})"
+    pids = ", ".join(str(p["pid"]) for p in procs)
+    return f"{plural(len(procs), 'process', 'processes')} named {clean(name)} (pid {pids})"
 
 
 def _allowed(ex, pid: int) -> None:
@@ -139,14 +240,26 @@ def _allowed(ex, pid: int) -> None:
 
 
 def preview_kill_process(ex, a) -> str:
+    """'send TERM to pid 42 (sleeper.py: /usr/bin/python3 /data/sleeper.py)', or for a name
+    a first line 'send TERM to 2 processes named backup.sh:' and one line per process."""
     sig = signal_name(a.get("signal"))
-    _, what = _targets(ex, a)
-    return f"send {sig} to {what}"
+    procs, name, others = _targets(ex, a)
+    if name is None:
+        p = procs[0]
+        return f"send {sig} to pid {p['pid']} ({describe(ex.ctx, p)})"
+    lines = [f"send {sig} to {plural(len(procs), 'process', 'processes')} named {clean(name)}:"]
+    lines += [f"  pid {p['pid']}: {command_line(ex.ctx, p)}" + (", zombie" if p["state"] == "Z" else "")
+              for p in procs]
+    if others:
+        lines.append(f"  (left alone: {plural(others, 'other process', 'other processes')} "
+                     f"named {clean(name)}, not started here)")
+    return "\n".join(lines)
 
 
 def kill_process(ex, a) -> Result:
     sig = signal_name(a.get("signal"))
-    procs, what = _targets(ex, a)
+    procs, name, _ = _targets(ex, a)
+    what = _what(procs, name)
     signum = getattr(signal, "SIG" + sig)
     sent = []
     for p in procs:
@@ -177,9 +290,9 @@ def _program(ex, a) -> tuple:
     """(resolved path, argv, note) for a start_program action."""
     r = checked(ex.ctx, a["path"])
     if not os.path.exists(r.real):
-        raise ToolError(f"{r.console} does not exist")
+        raise ToolError(f"{r.shown} does not exist")
     if not os.path.isfile(r.real):
-        raise ToolError(f"{r.console} is not a file")
+        raise ToolError(f"{r.shown} is not a file")
     args = a.get("args") or []
     if isinstance(args, str):
         try:
@@ -196,7 +309,7 @@ def _program(ex, a) -> tuple:
     note = ""
     if head.startswith(b"\x7fELF"):
         if not os.access(r.real, os.X_OK):
-            raise ToolError(f"{r.console} is not executable (mode {os.stat(r.real).st_mode & 0o777:o})")
+            raise ToolError(f"{r.shown} is not executable (mode {os.stat(r.real).st_mode & 0o777:o})")
         argv = [r.real] + args
     elif head.startswith(b"#!"):
         if os.access(r.real, os.X_OK):
@@ -205,18 +318,18 @@ def _program(ex, a) -> tuple:
             line = head[2:].split(b"\n")[0].decode("utf-8", "replace").strip()
             interp, _, opt = line.partition(" ")
             if not interp:
-                raise ToolError(f"{r.console} has an empty #! line")
+                raise ToolError(f"{r.shown} has an empty #! line")
             argv = [interp] + ([opt.strip()] if opt.strip() else []) + [r.real] + args
             note = f" (not marked executable; run with {clean(interp)})"
     else:
-        raise ToolError(f"{r.console} is neither an ELF executable nor a script with a #! line")
+        raise ToolError(f"{r.shown} is neither an ELF executable nor a script with a #! line")
     return r, argv, note
 
 
 def preview_start_program(ex, a) -> str:
     r, argv, note = _program(ex, a)
     args = " ".join(shlex.quote(x) for x in argv[argv.index(r.real) + 1:])
-    return f"start {r.console}{' ' + clean(args) if args else ''} as a supervised child{note}"
+    return f"start {r.shown}{' ' + clean(args) if args else ''} as a supervised child{note}"
 
 
 def _tail(path: str, max_bytes: int = 16384, max_lines: int = 40) -> str:
@@ -281,13 +394,13 @@ def start_program(ex, a) -> Result:
     output = _tail(out)
     shown_out = ctx.display(out)
     if code is None:
-        text = f"started {r.console} as pid {child.pid}{note}; it is still running"
+        text = f"started {r.shown} as pid {child.pid}{note}; it is still running"
         text += f"\noutput so far:\n{output}" if output else ""
         text += f"\n(output goes to {shown_out})"
     else:
         how = f"exited with code {code}" if code >= 0 else \
             f"was killed by signal {signal.Signals(-code).name if -code in signal.valid_signals() else -code}"
-        text = f"{r.console} (pid {child.pid}){note} {how}"
+        text = f"{r.shown} (pid {child.pid}){note} {how}"
         text += f"; output:\n{output}" if output else "; no output"
         try:
             if os.path.getsize(out) == 0:
@@ -323,11 +436,27 @@ def check_set_priority(ex, a) -> None:
         raise SafetyError(f"on a host console only programs started here can be changed; pid {pid} was not")
 
 
+def preview_set_priority(ex, a) -> str:
+    """'set pid 700 (sleeper.py: /usr/bin/python3 /data/sleeper.py, sleeping) from nice 0
+    to nice 5', or 'show the nice value of pid 700 (...)' without a nice."""
+    check_set_priority(ex, a)
+    pid, nice = int(a["pid"]), _nice(a)
+    p = proc_info(ex.ctx.procfs, pid)
+    if p is None:
+        raise ToolError(f"no process with pid {pid}")
+    who = f"pid {pid} ({describe(ex.ctx, p, state=True)})"
+    if nice is None:
+        return f"show the nice value of {who}"
+    old = "an unknown nice value" if p["nice"] is None else f"nice {p['nice']}"
+    same = " (no change)" if p["nice"] == nice else ""
+    return f"set {who} from {old} to nice {nice}{same}"
+
+
 def set_priority(ex, a) -> Result:
     check_set_priority(ex, a)
     pid, nice = int(a["pid"]), _nice(a)
     p = proc_info(ex.ctx.procfs, pid)
-    name = f" ({clean(p['name'])})" if p else ""
+    name = f" ({clean(full_name(p))})" if p else ""
     try:
         old = os.getpriority(os.PRIO_PROCESS, pid)
     except ProcessLookupError:
@@ -340,5 +469,6 @@ def set_priority(ex, a) -> Result:
 
 EXECUTORS = {"list_processes": list_processes, "kill_process": kill_process,
              "start_program": start_program, "set_priority": set_priority}
-PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program}
+PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program,
+            "set_priority": preview_set_priority}
 CHECKS = {"set_priority": check_set_priority}

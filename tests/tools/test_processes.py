@@ -5,6 +5,8 @@ import os
 import sys
 
 
+from llmos_init.tools.processes import proc_info
+
 from .conftest import fake_proc, run, write
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -139,3 +141,154 @@ def test_start_and_kill_under_the_real_reaper(tmp_path):
     assert "it has exited" in killed, killed
     if done is not None:
         assert "exited with code 0" in done
+
+
+# ---- issue 17: full names, previews that list each pid, set_priority preview ------------
+def _start_sh(ex, sandbox, name, seconds=30):
+    """A #!/bin/sh script that sleeps, started by the console (its comm is the script's
+    name cut to 15 characters); on TERM it takes its sleep child with it."""
+    write(sandbox / "data" / name, f"#!/bin/sh\ntrap 'kill $!; exit 0' TERM\nsleep {seconds} &\nwait\n")
+    os.chmod(sandbox / "data" / name, 0o755)
+    ex.ctx.start_wait = 0.3
+    r = run(ex, "start_program", path=name)
+    assert r.ok and "still running" in r.text, r.text
+    return r.data["pid"]
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_kill_by_name_is_not_fooled_by_the_15_character_comm(ex, sandbox):
+    web = _start_sh(ex, sandbox, "backup_nightly_web.sh")
+    db = _start_sh(ex, sandbox, "backup_nightly_db.sh")
+    for pid in (web, db):  # what made the old matching kill both
+        with open(f"/proc/{pid}/comm") as f:
+            assert f.read().strip() == "backup_nightly_"
+    action = {"tool": "kill_process", "args": {"name": "backup_nightly_web.sh"}}
+    preview = ex.preview(action).split("\n")
+    assert preview == ["send TERM to 1 process named backup_nightly_web.sh:",
+                       f"  pid {web}: /bin/sh /data/backup_nightly_web.sh"], preview
+    r = ex.run(action)
+    assert r.ok and r.data == [web] and "it has exited" in r.text, r.text
+    assert f"pid {web}" in r.text and str(db) not in r.text
+    assert not _alive(web) and _alive(db)
+    # the cut comm itself names neither of them
+    assert "no process named backup_nightly_" in ex.check(
+        {"tool": "kill_process", "args": {"name": "backup_nightly_"}})
+    r = run(ex, "kill_process", name="backup_nightly_db.sh")
+    assert r.ok and r.data == [db] and not _alive(db), r.text
+
+
+def test_kill_preview_by_pid_names_the_process_and_its_command_line(ex, sandbox):
+    pid = _start_sleeper(ex, sandbox)
+    preview = ex.preview({"tool": "kill_process", "args": {"pid": pid, "signal": "KILL"}})
+    assert preview == f"send KILL to pid {pid} (sleeper.py: {sys.executable} /data/sleeper.py)"
+    r = run(ex, "kill_process", pid=pid)
+    assert r.text.startswith(f"sent TERM to pid {pid} (sleeper.py); it has exited"), r.text
+
+
+def test_kill_preview_escapes_a_hostile_argv(ex, sandbox):
+    write(sandbox / "data/evil.py", f"#!{sys.executable}\nimport time\ntime.sleep(30)\n")
+    os.chmod(sandbox / "data/evil.py", 0o755)
+    ex.ctx.start_wait = 0.3
+    args = ["x\npid 1: /sbin/init", "", "\x1b[2J\x1b[31mred"]
+    pid = run(ex, "start_program", path="evil.py", args=args).data["pid"]
+    for action in ({"pid": pid}, {"name": "evil.py"}):
+        preview = ex.preview({"tool": "kill_process", "args": action})
+        lines = preview.split("\n")
+        assert len(lines) == (1 if "pid" in action else 2), preview
+        assert "\x1b" not in preview and "\r" not in preview
+        assert lines[-1].endswith(f"{sys.executable} /data/evil.py 'x^Jpid 1: /sbin/init' '' "
+                                  "'^[[2J^[[31mred'" + (")" if "pid" in action else "")), preview
+
+
+def test_names_from_a_fake_proc(guest, tmp_path):
+    guest.ctx.own_pids = {4_000_001}
+    guest.ctx.procfs = fake_proc(tmp_path / "proc", [
+        (1, "init", "S", 0, 0, 0, 1, ["/sbin/init"]),
+        (2, "kthreadd", "S", 0, 0, 0, 0, []),
+        (50, "backup.sh", "S", 1, 0, 0, 1, ["/bin/sh", "-e", "/data/backup.sh", "--nightly"]),
+        (51, "python3.11", "S", 1, 0, 0, 1, ["/usr/bin/python3.11", "-u", "-W", "ignore", "/data/backup.sh"]),
+        (52, "sh", "S", 1, 0, 0, 1, ["/bin/sh", "-ec", "backup.sh"]),      # inline code
+        (53, "sleep", "S", 1, 0, 0, 1, ["/bin/sleep", "backup.sh"]),       # not an interpreter
+        (54, "backup.sh", "Z", 1, 0, 0, 0, []),                            # a zombie: comm only
+        (55, "backup.sh", "I", 2, 0, 0, 0, []),                            # a kernel thread
+        (56, "backup_nightly_", "S", 1, 0, 0, 1, ["/bin/sh", "/data/backup_nightly_db.sh"]),
+        (57, "backup_nightly_", "Z", 1, 0, 0, 0, []),
+        (58, "renamed", "S", 1, 0, 0, 1, ["worker: idle"]),                # comm set by prctl
+        (59, "evil\x1bname", "S", 1, 0, 0, 1, ["/data/a\nb"]),
+    ])
+    preview = guest.preview({"tool": "kill_process", "args": {"name": "backup.sh"}})
+    assert preview.split("\n") == ["send TERM to 3 processes named backup.sh:",
+                                   "  pid 50: /bin/sh -e /data/backup.sh --nightly",
+                                   "  pid 51: /usr/bin/python3.11 -u -W ignore /data/backup.sh",
+                                   "  pid 54: [backup.sh], zombie"], preview
+    assert "no process named backup_nightly_web.sh" in guest.check(
+        {"tool": "kill_process", "args": {"name": "backup_nightly_web.sh"}})
+    assert guest.preview({"tool": "kill_process", "args": {"name": "backup_nightly_db.sh"}}).endswith(
+        "  pid 56: /bin/sh /data/backup_nightly_db.sh")
+    assert "pid 58:" in guest.preview({"tool": "kill_process", "args": {"name": "renamed"}})
+    assert guest.preview({"tool": "kill_process", "args": {"pid": 59}}) == \
+        "send TERM to pid 59 (evil^[name: '/data/a^Jb')"
+    assert guest.preview({"tool": "kill_process", "args": {"name": "evil\x1bname"}}).split("\n") == \
+        ["send TERM to 1 process named evil^[name:", "  pid 59: '/data/a^Jb'"]
+    # a 15-character comm may be cut: without a command line it names nothing
+    assert "no process named backup_nightly_" in guest.check(
+        {"tool": "kill_process", "args": {"name": "backup_nightly_"}})
+
+
+def test_kill_preview_by_name_says_what_it_leaves_alone(ex, sandbox, tmp_path):
+    pid = _start_sleeper(ex, sandbox, "twin.py")
+    real = proc_info("/proc", pid)
+    ex.ctx.procfs = fake_proc(tmp_path / "proc", [
+        (pid, "twin.py", "S", 1, 0, 0, 1, real["argv"]),
+        (4_000_002, "twin.py", "S", 1, 0, 0, 1, ["/usr/bin/python3", "/home/someone/twin.py"]),
+    ])
+    lines = ex.preview({"tool": "kill_process", "args": {"name": "twin.py"}}).split("\n")
+    assert lines == ["send TERM to 1 process named twin.py:",
+                     f"  pid {pid}: {sys.executable} /data/twin.py",
+                     "  (left alone: 1 other process named twin.py, not started here)"], lines
+
+
+def test_script_names():
+    from llmos_init.tools.processes import _script
+    assert _script(["/bin/bash", "-o", "pipefail", "x.sh"]) == "x.sh"
+    assert _script(["python3", "-Wignore", "-X", "dev", "--", "-odd.py"]) == "-odd.py"
+    assert _script(["python3", "-m", "http.server"]) is None
+    assert _script(["perl", "-w", "t.pl"]) == "t.pl" and _script(["perl", "-e", "1"]) is None
+    assert _script(["node", "app.js"]) == "app.js" and _script(["/bin/cat", "x.sh"]) is None
+    assert _script(["python3"]) is None and _script([]) is None
+
+
+def test_set_priority_preview_shows_the_process_and_its_nice(ex, sandbox, spawner):
+    pid = _start_sleeper(ex, sandbox)
+    base = os.getpriority(os.PRIO_PROCESS, pid)
+    who = f"pid {pid} (sleeper.py: {sys.executable} /data/sleeper.py, sleeping)"
+    action = {"tool": "set_priority", "args": {"pid": pid, "nice": base + 5}}
+    assert ex.preview(action) == f"set {who} from nice {base} to nice {base + 5}"
+    assert run(ex, "set_priority", pid=pid, nice=base + 5).ok
+    assert ex.preview({"tool": "set_priority", "args": {"pid": pid}}) == f"show the nice value of {who}"
+    assert ex.preview(action).endswith(f"from nice {base + 5} to nice {base + 5} (no change)")
+    assert "only programs started here" in ex.preview(
+        {"tool": "set_priority", "args": {"pid": os.getppid(), "nice": 1}})
+    run(ex, "kill_process", pid=pid, signal="KILL")
+    next(c for c in spawner.children if c.pid == pid).wait(5)  # the supervisor's reaper's job
+    assert f"no process with pid {pid}" in ex.check({"tool": "set_priority", "args": {"pid": pid, "nice": 1}})
+
+
+def test_set_priority_preview_from_a_fake_proc(guest, tmp_path):
+    guest.ctx.procfs = fake_proc(tmp_path / "proc", [
+        (700, "sleeper.py", "R", 1, 0, 0, 1, ["/usr/bin/python3", "/data/sleeper.py"])])
+    stat = tmp_path / "proc/700/stat"
+    f = stat.read_text().split(" ")
+    f[18] = "-3"  # field 19: nice
+    stat.write_text(" ".join(f))
+    assert guest.preview({"tool": "set_priority", "args": {"pid": 700, "nice": 5}}) == \
+        "set pid 700 (sleeper.py: /usr/bin/python3 /data/sleeper.py, running) from nice -3 to nice 5"
+    assert "no process with pid 701" in guest.check({"tool": "set_priority", "args": {"pid": 701, "nice": 5}})
+    assert "no process with pid 701" in guest.preview({"tool": "set_priority", "args": {"pid": 701}})
