@@ -1,6 +1,6 @@
 """The audit log and undo (with the trash) on the data partition.
 
-<data_dir>/log/actions.jsonl   one JSON line per executed (or refused) action, fsync'd
+<data_dir>/log/actions.jsonl   one JSON line per executed, refused or declined action, fsync'd
 <data_dir>/log/undo.json       the undo stack, rewritten atomically after every change,
                                so undo works across console restarts
 <data_dir>/trash/<id>/         removed and replaced things: the item under its own name
@@ -9,13 +9,16 @@
 Undo never loses data: it refuses to put something back where something else now is, and
 whatever it takes away (a file written by write_file) goes to the trash first.
 
-The trash is bounded, so deleting things does free space in the end:
+The trash is bounded, so deleting things does free space in the end, and nothing leaves
+it without being named first:
 - it keeps what the undo stack can bring back: when the stack drops its oldest entries
   (beyond max_undo), their trash slots are deleted with them;
-- when a new trash slot leaves /data with less than `min_free` (10 %) of its space free,
-  the oldest slots are deleted first (never the newest) until that much is free again or
-  the trash is empty. `last_pruned` names what went; an undo that needs a deleted slot
-  says that the item is no longer in the trash.
+- when /data has less than `min_free` (10 %) of its space free, a new trash item is paid
+  for by the oldest slots (never the newest): only as many as its own size, or as the
+  shortfall below min_free when that is smaller.
+`plan_eviction` says beforehand what an action would delete for good (its preview names
+it); `commit` records the action's undo entry and deletes exactly that, and says so.
+Deleting never crosses into another filesystem (a mount inside a trash slot is left).
 """
 from __future__ import annotations
 
@@ -25,9 +28,11 @@ import os
 import secrets
 import shutil
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from .tools.fsio import atomic_write, fsync_dir, makedirs_durable
+from .tools.fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
+from .tools.text import clean, human_size
 
 MESSAGE_MAX = 2000
 
@@ -55,15 +60,16 @@ def _now_iso() -> str:
 
 
 TRASH_MIN_FREE = 0.10
+MAX_UNDO = 100
 
 
 class Journal:
-    def __init__(self, data_dir: str, max_undo: int = 100, min_free: float = TRASH_MIN_FREE,
-                 statvfs=os.statvfs):
+    def __init__(self, data_dir: str, max_undo: int = MAX_UNDO, min_free: float = TRASH_MIN_FREE,
+                 statvfs=os.statvfs, mountinfo: str = "/proc/self/mountinfo"):
         self.data_dir = data_dir
         self.min_free = min_free
         self._statvfs = statvfs
-        self.last_pruned: list[str] = []   # originals of the slots the last prune deleted
+        self.mountinfo = mountinfo
         self.log_dir = os.path.join(data_dir, "log")
         self.log_path = os.path.join(self.log_dir, "actions.jsonl")
         self.undo_path = os.path.join(self.log_dir, "undo.json")
@@ -110,14 +116,14 @@ class Journal:
         return os.path.join(slot, name or "item")
 
     def to_trash(self, real: str, shown: str | None = None, why: str = "remove") -> str:
-        """Move a file, link or directory into the trash; returns where it now is."""
+        """Move a file, link or directory into the trash; returns where it now is.
+        Nothing is evicted here: the caller's commit() does that, as planned."""
         item = self._new_trash_slot(os.path.basename(real.rstrip("/")), shown or real, why)
         try:
             move_path(real, item)
         except BaseException:
             shutil.rmtree(os.path.dirname(item), ignore_errors=True)
             raise
-        self.prune_trash(keep=item)
         return item
 
     def keep_copy(self, real: str, shown: str | None = None, why: str = "overwritten") -> str:
@@ -133,32 +139,39 @@ class Journal:
         except BaseException:
             shutil.rmtree(os.path.dirname(item), ignore_errors=True)
             raise
-        self.prune_trash(keep=item)
         return item
 
-    def drop_trash(self, item: str) -> None:
-        """Delete the trash slot holding `item`; anything not exactly one slot below the
-        trash directory (an undo.json edited by hand: "/data/trash/../x") is left alone."""
+    def _slot_of(self, item: str) -> str | None:
+        """The trash slot holding `item`, when it is exactly one slot below the trash
+        directory (an undo.json edited by hand, "/data/trash/../x", names none)."""
         slot = os.path.dirname(os.path.normpath(item))
         if (os.path.dirname(slot) == os.path.normpath(self.trash_dir)
-                and os.path.basename(slot) not in ("", ".", "..") and not os.path.islink(slot)):
-            shutil.rmtree(slot, ignore_errors=True)
+                and os.path.basename(slot) not in ("", ".", "..") and not os.path.islink(slot)
+                and not os.path.islink(self.trash_dir)):
+            return slot
+        return None
 
-    def take_pruned(self) -> str:
-        """A note on what the last prune deleted ("" when nothing), cleared once read."""
-        pruned, self.last_pruned = self.last_pruned, []
-        if not pruned:
-            return ""
-        names = ", ".join(pruned[:3]) + (f" and {len(pruned) - 3} more" if len(pruned) > 3 else "")
-        return (f"; /data was nearly full, so the {len(pruned)} oldest item(s) in the trash "
-                f"were deleted for good ({names})")
+    def in_trash(self, item: str) -> bool:
+        return self._slot_of(item) is not None
 
-    def _free_fraction(self) -> float | None:
+    def drop_trash(self, item: str) -> list[str]:
+        """Delete the trash slot holding `item` (anything else is left alone); never across
+        a filesystem boundary. Returns the mount points it left in place."""
+        slot = self._slot_of(item)
+        if slot is None or not os.path.lexists(slot):
+            return []
+        try:
+            return remove_tree(slot, self.mountinfo)
+        except OSError:
+            return []
+
+    def _free(self) -> tuple[int, int] | None:
+        """(free bytes, size in bytes) of /data."""
         try:
             st = self._statvfs(self.data_dir)
         except OSError:
             return None
-        return st.f_bavail / st.f_blocks if st.f_blocks else None
+        return st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
 
     def _slots(self) -> list[str]:
         """Trash slots, oldest first (their names start with the time they were made)."""
@@ -168,28 +181,64 @@ class Journal:
             return []
         return [os.path.join(self.trash_dir, n) for n in names]
 
-    def prune_trash(self, keep: str | None = None) -> list[str]:
-        """Delete the oldest trash slots while /data has less than min_free free; never
-        the slot of `keep`. Returns (and keeps in last_pruned) their original paths."""
-        pruned: list[str] = []
-        keep_slot = os.path.dirname(keep) if keep else None
+    def _slot_original(self, slot: str) -> str:
+        try:
+            with open(os.path.join(slot, "meta.json"), "rb") as f:
+                return str(json.loads(f.read()).get("original") or os.path.basename(slot))
+        except (OSError, ValueError, AttributeError):
+            return os.path.basename(slot)
+
+    def plan_eviction(self, trash_bytes: int = 0, new_bytes: int = 0, new_entry: bool = True,
+                      keep: str | None = None) -> "Eviction":
+        """What an action would delete from the trash for good: the slots of the undo
+        entries that fall off the list when it adds one (new_entry), and, when /data is
+        (or, after new_bytes more, will be) under min_free, the oldest slots that pay for
+        the trash_bytes it puts in the trash. `keep`: a slot never chosen (the new one)."""
+        ev = Eviction(max_undo=self.max_undo)
+        stack = self._load()
+        if new_entry and len(stack) + 1 > self.max_undo:
+            for entry in stack[:len(stack) + 1 - self.max_undo]:
+                for key in ("trash", "replaced", "previous"):
+                    item = entry.get(key)
+                    slot = self._slot_of(item) if isinstance(item, str) and item else None
+                    if slot and os.path.lexists(slot):
+                        ev.add(slot, self._slot_original(slot), tree_bytes(slot), "undo")
+        space = self._free()
+        if space is None or trash_bytes <= 0:
+            return ev
+        free, size = space
+        want = min(trash_bytes, int(self.min_free * size) - (free - new_bytes))
+        keep_slot = self._slot_of(keep) if keep else None
+        got = 0
         for slot in self._slots():
-            free = self._free_fraction()
-            if free is None or free >= self.min_free:
+            if got >= want:
                 break
-            if slot == keep_slot:
+            if slot == keep_slot or slot in ev.slots:
                 continue
-            try:
-                with open(os.path.join(slot, "meta.json"), "rb") as f:
-                    original = str(json.loads(f.read()).get("original") or os.path.basename(slot))
-            except (OSError, ValueError, AttributeError):
-                original = os.path.basename(slot)
-            shutil.rmtree(slot, ignore_errors=True)
-            pruned.append(original)
-        if pruned:
+            n = tree_bytes(slot)
+            ev.add(slot, self._slot_original(slot), n, "space")
+            got += n
+        return ev
+
+    def evict(self, ev: "Eviction") -> str:
+        """Delete the planned slots; a note on what went for good ("" when nothing)."""
+        kept: list[str] = []
+        for slot in ev.slots:
+            kept += self.drop_trash(os.path.join(slot, "item"))
+        if ev.slots:
             fsync_dir(self.trash_dir)
-        self.last_pruned = pruned
-        return pruned
+        note = ev.note(done=True)
+        if kept:
+            note += f"; left in place, being on another filesystem: {', '.join(clean(k) for k in kept)}"
+        return note
+
+    def commit(self, entry: dict | None, trash_bytes: int = 0, keep: str | None = None) -> str:
+        """After an action: push its undo entry (if any), then delete what its preview's
+        plan_eviction named (computed again now, the action done). Returns the note."""
+        ev = self.plan_eviction(trash_bytes=trash_bytes, new_entry=entry is not None, keep=keep)
+        if entry is not None:
+            self.push_undo(entry)
+        return self.evict(ev)
 
     # ---- undo stack ------------------------------------------------------------------
     def _load(self) -> list[dict]:
@@ -204,7 +253,8 @@ class Journal:
 
     def _save(self, stack: list[dict]) -> None:
         """Write the stack (its newest max_undo entries); the trash slots of the entries
-        that fall off go too, as nothing can bring them back any more."""
+        that fall off go too, as nothing can bring them back any more (commit() names
+        them in its note; plan_eviction() in the preview)."""
         makedirs_durable(self.log_dir)
         kept = stack[-self.max_undo:]
         atomic_write(self.undo_path, json.dumps(kept, ensure_ascii=False).encode())
@@ -223,20 +273,69 @@ class Journal:
         stack = self._load()
         return stack[-1] if stack else None
 
-    def undo(self) -> str:
+    def undo_step(self) -> "UndoStep | None":
+        """What `undo` would do now, before it does it (None when there is nothing)."""
+        stack = self._load()
+        if not stack:
+            return None
+        e = stack[-1]
+        kind, when = e.get("kind"), e.get("time", "?")
+        try:
+            if kind == "remove":
+                shown = clean(e.get("shown", e["path"]))
+                return UndoStep(e, f"undo: restore {shown} from the trash (removed {when})", False,
+                                [(e.get("shown", e["path"]), e["path"])])
+            if kind == "move":
+                ssrc, sdst = clean(e.get("shown_src", e["src"])), clean(e.get("shown_dst", e["dst"]))
+                text = f"undo: move {sdst} back to {ssrc} (moved {when})"
+                if e.get("replaced"):
+                    text += f", and restore the previous {sdst} from the trash"
+                return UndoStep(e, text, True, [(e.get("shown_src", e["src"]), e["src"]),
+                                                (e.get("shown_dst", e["dst"]), e["dst"])])
+            if kind == "write":
+                shown, real = clean(e.get("shown", e["path"])), e["path"]
+                now = _size_of(real)
+                cur = f" (now {human_size(now)}) goes to the trash" if now is not None else ""
+                if e.get("previous"):
+                    text = (f"undo: put back the previous {shown} ({human_size(_size_of(e['previous']) or 0)}, "
+                            f"replaced {when}); the current one{cur or ' is gone'}")
+                else:
+                    text = f"undo: remove {shown}, created by write_file {when}; it{cur or ' is gone already'}"
+                ev = self.plan_eviction(trash_bytes=tree_bytes(real) if now is not None else 0,
+                                        new_entry=False)
+                return UndoStep(e, text, True, [(e.get("shown", e["path"]), real)], ev)
+            if kind == "append":
+                shown = clean(e.get("shown", e["path"]))
+                added = int(e["new_size"]) - int(e["prev_size"])
+                return UndoStep(e, f"undo: take the {human_size(added)} added {when} off the end of "
+                                   f"{shown} (back to {human_size(int(e['prev_size']))})", True,
+                                [(e.get("shown", e["path"]), e["path"])])
+        except (KeyError, TypeError, ValueError):
+            pass
+        return UndoStep(e, f"undo: the last undo entry ({clean(str(kind))}) is unreadable; "
+                           "undo drops it", False, [])
+
+    def undo(self, expect: dict | None = None) -> str:
         """Revert the last undoable change; returns what was done. Raises UndoError when
         it cannot (the entry is kept when the user can fix the obstacle, dropped when the
-        change can never be reverted)."""
+        change can never be reverted). `expect`: the entry the user was shown (undo_step);
+        anything else on top of the stack is not undone."""
         stack = self._load()
         if not stack:
             return "nothing to undo"
         entry = stack[-1]
+        if expect is not None and entry != expect:
+            raise UndoError("cannot undo: the undo list changed since it was shown; say undo again")
         kind = entry.get("kind")
         fn = {"remove": self._undo_remove, "move": self._undo_move,
               "write": self._undo_write, "append": self._undo_append}.get(kind)
         try:
             if fn is None:
-                raise _Dead(f"unknown undo entry {kind!r}")
+                raise _Dead(f"unknown undo entry {clean(str(kind))!r}")
+            for key in ("trash", "replaced", "previous"):
+                item = entry.get(key)
+                if item and not (isinstance(item, str) and self.in_trash(item)):
+                    raise _Dead(f"its {key} item {clean(str(item))} is not in the trash")
             msg = fn(entry)
         except _Dead as e:
             stack.pop()
@@ -244,6 +343,11 @@ class Journal:
             raise UndoError(f"cannot undo: {e}; dropped from the undo list") from None
         except _Blocked as e:
             raise UndoError(f"cannot undo yet: {e}") from None
+        except (KeyError, TypeError, ValueError) as e:
+            stack.pop()
+            self._save(stack)
+            raise UndoError(f"cannot undo: the entry is unreadable ({type(e).__name__}); "
+                            "dropped from the undo list") from None
         stack.pop()
         self._save(stack)
         return msg
@@ -286,9 +390,10 @@ class Journal:
         if os.path.lexists(real):
             changed = not (os.path.isfile(real) and os.path.getsize(real) == e.get("size")
                            and sha256_file(real) == e.get("sha256"))
+            size = tree_bytes(real)
             item = self.to_trash(real, shown, why="undo of write_file")
-            kept = (" (it had changed since; that version is in the trash: "
-                    f"{item})" if changed else "")
+            kept = " (it had changed since; that version is in the trash)" if changed else ""
+            kept += self.commit(None, trash_bytes=size, keep=item)
         if prev:
             self._restore(prev, real)
             return f"restored the previous {shown}{kept}"
@@ -306,6 +411,54 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
         return f"removed the added text from {shown} (back to {prev} bytes)"
+
+
+@dataclass
+class Eviction:
+    """Trash slots an action deletes for good, each with its original path, size and why
+    ("undo": its undo entry falls off the list; "space": /data is nearly full)."""
+    items: list[tuple[str, str, int, str]] = field(default_factory=list)
+    max_undo: int = MAX_UNDO
+
+    @property
+    def slots(self) -> list[str]:
+        return [i[0] for i in self.items]
+
+    def add(self, slot: str, original: str, size: int, why: str) -> None:
+        self.items.append((slot, original, size, why))
+
+    def note(self, done: bool = False) -> str:
+        """"" when nothing goes; else one clause per reason, naming every item."""
+        parts = []
+        for why, head in (("undo", "the undo list keeps the last {n} changes, so the trash "
+                                   "item(s) of the oldest {verb} deleted for good"),
+                          ("space", "/data is nearly full, so the oldest trash item(s) {verb} "
+                                    "deleted for good")):
+            items = [i for i in self.items if i[3] == why]
+            if not items:
+                continue
+            names = ", ".join(f"{clean(o)} ({human_size(n)})" for _, o, n, _ in items)
+            parts.append(head.format(n=self.max_undo, verb="were" if done else "will be") + f": {names}")
+        return "".join(f"; {p}" for p in parts)
+
+
+@dataclass
+class UndoStep:
+    """What undo would do: the entry, one line saying it, whether it must ask (it moves,
+    removes or overwrites something that is in place now), the (console, real) paths it
+    changes, for the path rails to check again, and what it would evict."""
+    entry: dict
+    text: str
+    asks: bool
+    paths: list[tuple[str, str]]
+    eviction: Eviction = field(default_factory=Eviction)
+
+
+def _size_of(path: str) -> int | None:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return None
 
 
 class _Dead(Exception):

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 
 from .tools.context import Context
+from .tools.fsio import under as _under
+from .tools.text import clean
 from .tools.registry import SIGNALS, TOOLS
 
 
@@ -28,9 +30,11 @@ class Resolved:
     console: str   # console path after resolution (what the user sees)
     real: str      # host path to act on
 
-
-def _under(p: str, root: str) -> bool:
-    return p == root or root == "/" or p.startswith(root.rstrip("/") + "/")
+    @property
+    def shown(self) -> str:
+        """The console path as it may be printed: control characters escaped, so a name
+        holding a newline cannot start a line of its own."""
+        return clean(self.console)
 
 
 def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
@@ -46,26 +50,27 @@ def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
     else:
         r = os.path.join(os.path.realpath(os.path.dirname(real)), os.path.basename(real))
     if ctx.sandbox is not None and not _under(r, ctx.sandbox):
-        raise SafetyError(f"{shown} leads outside the sandbox ({ctx.sandbox}); refused")
+        raise SafetyError(f"{clean(shown)} leads outside the sandbox ({clean(ctx.sandbox)}); refused")
     return Resolved(ctx.display(r), r)
 
 
 def protected_reason(ctx: Context, console_path: str) -> str | None:
     """Why a resolved console path may not be changed, or None."""
     p = console_path
+    shown = clean(p)
     if p == "/":
         return "/ (the root directory) is protected"
     for q in ctx.protected:
         if q != "/" and _under(p, q):
-            return f"{p} is under {q}, a protected system path"
+            return f"{shown} is under {q}, a protected system path"
     data = os.path.normpath(ctx.data_dir)
     for sub in ("log", "trash"):
         if _under(p, os.path.join(data, sub)):
-            return f"{p} belongs to the console's {'audit log' if sub == 'log' else 'trash'}; refused"
+            return f"{shown} belongs to the console's {'audit log' if sub == 'log' else 'trash'}; refused"
     if ctx.sandbox is None:
         writable = tuple(ctx.writable) + (data,)
         if not any(_under(p, w) for w in writable):
-            return (f"{p} is on the read-only root filesystem "
+            return (f"{shown} is on the read-only root filesystem "
                     f"(only {', '.join(sorted(set(writable)))} can be changed)")
     return None
 
@@ -102,9 +107,10 @@ def path_args(tool: str) -> tuple[str, ...]:
 
 
 def needs_confirmation(action: dict) -> bool:
-    """Every destructive tool (per the registry) needs an explicit yes."""
+    """Every destructive tool, and every other that asks (per the registry), needs an
+    explicit yes; undo decides per entry (the executor asks the journal)."""
     t = TOOLS.get(action.get("tool")) if isinstance(action, dict) else None
-    return True if t is None else t.destructive
+    return True if t is None else t.confirms
 
 
 def signal_name(sig) -> str:

@@ -10,9 +10,9 @@ import stat
 
 from ..journal import move_path
 from ..safety import Resolved, SafetyError, _under, checked
-from .fsio import atomic_write, fsync_dir, makedirs_durable, temp_name
+from .fsio import atomic_write, fsync_dir, makedirs_durable, mounts_below, temp_name, tree_bytes
 from .result import Cancelled, Result, ToolError
-from .text import clean, fmt_time, human_size, plural, table
+from .text import clean, fmt_time, human_size, plural, table, text_block
 
 LINE_MAX = 1000          # characters of one line shown by read_file
 HEAD = 8192              # bytes looked at to tell text from binary
@@ -38,7 +38,7 @@ def _lstat(r: Resolved) -> os.stat_result:
     try:
         return os.lstat(r.real)
     except FileNotFoundError:
-        raise ToolError(f"{r.console} does not exist") from None
+        raise ToolError(f"{r.shown} does not exist") from None
 
 
 def _tree_size(path: str, limit: int = 20000) -> tuple[int, int, bool]:
@@ -77,7 +77,7 @@ def list_dir(ex, a) -> Result:
     r = checked(ex.ctx, a["path"])
     st = _lstat(r) if not os.path.exists(r.real) else os.stat(r.real)
     if not stat.S_ISDIR(st.st_mode):
-        raise ToolError(f"{r.console} is not a directory ({describe(r)})")
+        raise ToolError(f"{r.shown} is not a directory ({describe(r)})")
     rows = []
     with os.scandir(r.real) as it:
         for e in it:
@@ -96,12 +96,12 @@ def list_dir(ex, a) -> Result:
                          "mtime": est.st_mtime, "shown": name})
     rows.sort(key=lambda d: (d["type"] != "dir", d["name"].casefold()))
     if not rows:
-        return Result(True, f"{r.console} is empty", data=[])
+        return Result(True, f"{r.shown} is empty", data=[])
     limit = ex.ctx.list_limit
     lines = table(["TYPE", "SIZE", "MODIFIED", "NAME"],
                   [[d["type"], human_size(d["size"]) if d["size"] is not None else "-",
                     fmt_time(d["mtime"]), d["shown"]] for d in rows[:limit]], right={1})
-    head = f"{r.console}: {plural(len(rows), 'entry', 'entries')}"
+    head = f"{r.shown}: {plural(len(rows), 'entry', 'entries')}"
     more = f"\n… {len(rows) - limit} more not shown" if len(rows) > limit else ""
     return Result(True, f"{head}\n{lines}{more}", data=rows)
 
@@ -188,20 +188,20 @@ def read_file(ex, a) -> Result:
     try:
         st = os.stat(r.real)
     except FileNotFoundError:
-        raise ToolError(f"{r.console} does not exist") from None
+        raise ToolError(f"{r.shown} does not exist") from None
     if stat.S_ISDIR(st.st_mode):
-        raise ToolError(f"{r.console} is a directory; say 'list {r.console}' to see what is in it")
+        raise ToolError(f"{r.shown} is a directory; say 'list {r.shown}' to see what is in it")
     if not stat.S_ISREG(st.st_mode):
-        raise ToolError(f"{r.console} is a {_KIND_WORDS[_kind(st)]}; it is not read as a file")
+        raise ToolError(f"{r.shown} is a {_KIND_WORDS[_kind(st)]}; it is not read as a file")
     with open(r.real, "rb") as f:
         head = f.read(HEAD)
         if st.st_size == 0 and not head:
             ctx.last_read = None
-            return Result(True, f"{r.console} is empty", data={"lines": [], "total": 0})
+            return Result(True, f"{r.shown} is empty", data={"lines": [], "total": 0})
         if is_binary(head):
             ctx.last_read = None
             kind = file_kind(head)
-            return Result(True, f"{r.console}: binary file, {human_size(st.st_size)}, {kind}; not shown",
+            return Result(True, f"{r.shown}: binary file, {human_size(st.st_size)}, {kind}; not shown",
                           data={"binary": True, "kind": kind, "size": st.st_size})
         start = 0
         lr = ctx.last_read
@@ -215,12 +215,12 @@ def read_file(ex, a) -> Result:
     total = None if rest is None else shown_to + rest
     out = []
     if start:
-        out.append(f"({r.console}, lines {start + 1}–{shown_to}"
+        out.append(f"({r.shown}, lines {start + 1}–{shown_to}"
                    f"{'' if total is None else f' of {total}'})")
     out.extend(lines)
     if rest is None or rest > 0:
         more = "more lines" if rest is None else plural(rest, "more line")
-        out.append(f"… {more}; say 'show more of {r.console}'")
+        out.append(f"… {more}; say 'show more of {r.shown}'")
         ctx.last_read = (r.real, shown_to, st.st_mtime_ns, st.st_size)
     else:
         ctx.last_read = None
@@ -229,11 +229,13 @@ def read_file(ex, a) -> Result:
 
 
 # ---- write_file / append_file ---------------------------------------------------------
-def _text_bytes(a) -> bytes:
+def _text_of(a) -> str:
     text = a.get("text", "")
-    if not isinstance(text, str):
-        text = str(text)
-    data = text.encode("utf-8", "surrogateescape")
+    return text if isinstance(text, str) else str(text)
+
+
+def _text_bytes(a) -> bytes:
+    data = _text_of(a).encode("utf-8", "surrogateescape")
     if data and not data.endswith(b"\n"):
         data += b"\n"
     return data
@@ -246,19 +248,24 @@ def _target_file(ex, path: str) -> tuple[Resolved, os.stat_result | None]:
     except FileNotFoundError:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise ToolError(f"{r.console} is a {_KIND_WORDS[_kind(st)]}, not a file")
+        raise ToolError(f"{r.shown} is a {_KIND_WORDS[_kind(st)]}, not a file")
     parent = os.path.dirname(r.real)
     if os.path.lexists(parent) and not os.path.isdir(parent):
-        raise ToolError(f"{ex.ctx.display(parent)} is not a directory")
+        raise ToolError(f"{clean(ex.ctx.display(parent))} is not a directory")
     return r, st
 
 
 def preview_write_file(ex, a) -> str:
     r, st = _target_file(ex, a["path"])
-    n = len(_text_bytes(a))
+    data = _text_bytes(a)
+    n = len(data)
     if st is None:
-        return f"create {r.console} ({human_size(n)} of text)"
-    return f"overwrite {r.console} ({human_size(st.st_size)} now, {human_size(n)} after) → old content kept, undoable"
+        head = f"create {r.shown} ({human_size(n)} of text)"
+    else:
+        ev = ex.journal.plan_eviction(trash_bytes=st.st_blocks * 512, new_bytes=n)
+        head = (f"overwrite {r.shown} ({human_size(st.st_size)} now, {human_size(n)} after) "
+                f"→ old content kept, undoable{ev.note()}")
+    return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
 def write_file(ex, a) -> Result:
@@ -268,7 +275,7 @@ def write_file(ex, a) -> Result:
     parent = os.path.dirname(r.real)
     if not os.path.isdir(parent):
         makedirs_durable(parent)
-        made = f"; created {ex.ctx.display(parent)}"
+        made = f"; created {clean(ex.ctx.display(parent))}"
     prev = ex.journal.keep_copy(r.real, r.console, why="overwritten by write_file") if st else None
     try:
         atomic_write(r.real, data, like=st)
@@ -276,20 +283,24 @@ def write_file(ex, a) -> Result:
         if prev:
             ex.journal.drop_trash(prev)
         raise
-    ex.journal.push_undo({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
-                          "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    note = ex.journal.commit({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
+                              "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+                             trash_bytes=st.st_blocks * 512 if st else 0, keep=prev)
     if st is None:
-        return Result(True, f"created {r.console} ({human_size(len(data))}){made}")
-    return Result(True, f"wrote {r.console} ({human_size(len(data))}; was {human_size(st.st_size)}, "
-                        f"previous version kept for undo){ex.journal.take_pruned()}")
+        return Result(True, f"created {r.shown} ({human_size(len(data))}){made}{note}")
+    return Result(True, f"wrote {r.shown} ({human_size(len(data))}; was {human_size(st.st_size)}, "
+                        f"previous version kept for undo){note}")
 
 
 def preview_append_file(ex, a) -> str:
     r, st = _target_file(ex, a["path"])
     n = len(_text_bytes(a))
     if st is None:
-        return f"create {r.console} with one line ({human_size(n)})"
-    return f"append a line ({human_size(n)}) to {r.console} ({human_size(st.st_size)}), undoable"
+        head = f"create {r.shown} with one line ({human_size(n)})"
+    else:
+        head = (f"append a line ({human_size(n)}) to {r.shown} ({human_size(st.st_size)}), "
+                f"undoable{ex.journal.plan_eviction().note()}")
+    return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
 def append_file(ex, a) -> Result:
@@ -317,20 +328,20 @@ def append_file(ex, a) -> Result:
             os.fsync(f.fileno())
         from ..journal import sha256_file
         digest = sha256_file(r.real)
-    ex.journal.push_undo({"kind": "append", "path": r.real, "shown": r.console,
-                          "prev_size": st.st_size, "new_size": st.st_size + len(add), "sha256": digest})
-    return Result(True, f"added {human_size(len(add))} to {r.console} (now {human_size(st.st_size + len(add))})")
+    note = ex.journal.commit({"kind": "append", "path": r.real, "shown": r.console,
+                              "prev_size": st.st_size, "new_size": st.st_size + len(add), "sha256": digest})
+    return Result(True, f"added {human_size(len(add))} to {r.shown} (now {human_size(st.st_size + len(add))}){note}")
 
 
 # ---- make_dir -------------------------------------------------------------------------
 def make_dir(ex, a) -> Result:
     r = checked(ex.ctx, a["path"], change=True)
     if os.path.isdir(r.real):
-        return Result(True, f"{r.console} already exists")
+        return Result(True, f"{r.shown} already exists")
     if os.path.lexists(r.real):
-        raise ToolError(f"{r.console} already exists and is a {describe(r)}")
+        raise ToolError(f"{r.shown} already exists and is a {describe(r)}")
     makedirs_durable(r.real)
-    return Result(True, f"created directory {r.console}")
+    return Result(True, f"created directory {r.shown}")
 
 
 # ---- remove ---------------------------------------------------------------------------
@@ -338,17 +349,24 @@ def _removable(ex, path: str) -> Resolved:
     r = checked(ex.ctx, path, follow=False, change=True)
     data = os.path.realpath(ex.ctx.real_data_dir)
     if _under(data, r.real):
-        raise SafetyError(f"{r.console} holds the console's data (trash and audit log); refused")
+        raise SafetyError(f"{r.shown} holds the console's data (trash and audit log); refused")
     if not os.path.lexists(r.real):
-        raise ToolError(f"{r.console} does not exist")
+        raise ToolError(f"{r.shown} does not exist")
     if os.path.ismount(r.real):
-        raise ToolError(f"{r.console} is a mount point; unmount it first")
+        raise ToolError(f"{r.shown} is a mount point; unmount it first")
+    if os.path.isdir(r.real) and not os.path.islink(r.real):
+        below = mounts_below(r.real, os.path.join(ex.ctx.procfs, "self", "mountinfo"))
+        if below:
+            where = ", ".join(clean(ex.ctx.display(m)) for m in below[:3])
+            raise SafetyError(f"{r.shown} holds a mounted filesystem ({where}{' …' if len(below) > 3 else ''}); "
+                              "unmount it first, nothing on it is touched")
     return r
 
 
 def preview_remove(ex, a) -> str:
     r = _removable(ex, a["path"])
-    return f"remove {r.console} ({describe(r)}) → moved to the trash, undoable"
+    ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(r.real))
+    return f"remove {r.shown} ({describe(r)}) → moved to the trash, undoable{ev.note()}"
 
 
 def _fix_cwd(ex) -> str | None:
@@ -366,11 +384,13 @@ def _fix_cwd(ex) -> str | None:
 def remove(ex, a) -> Result:
     r = _removable(ex, a["path"])
     what = describe(r)
+    size = tree_bytes(r.real)
     item = ex.journal.to_trash(r.real, r.console, why="remove")
-    ex.journal.push_undo({"kind": "remove", "path": r.real, "shown": r.console, "trash": item})
+    note = ex.journal.commit({"kind": "remove", "path": r.real, "shown": r.console, "trash": item},
+                             trash_bytes=size, keep=item)
     ex.ctx.last_read = None
-    return Result(True, f"removed {r.console} ({what}); it is in the trash, say 'undo' to restore it"
-                        f"{ex.journal.take_pruned()}", data={"trash": item}, changed_cwd=_fix_cwd(ex))
+    return Result(True, f"removed {r.shown} ({what}); it is in the trash, say 'undo' to restore it"
+                        f"{note}", data={"trash": item}, changed_cwd=_fix_cwd(ex))
 
 
 # ---- move -----------------------------------------------------------------------------
@@ -381,25 +401,27 @@ def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
     if os.path.isdir(dst.real) and dst.real != src.real:
         dst = checked(ex.ctx, os.path.join(dst.console, os.path.basename(src.real)), follow=False, change=True)
     if dst.real == src.real:
-        raise ToolError(f"{src.console} is already there")
+        raise ToolError(f"{src.shown} is already there")
     if os.path.isdir(src.real) and not os.path.islink(src.real) and _under(dst.real, src.real):
-        raise ToolError(f"cannot move {src.console} into itself")
+        raise ToolError(f"cannot move {src.shown} into itself")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {ex.ctx.display(os.path.dirname(dst.real))} does not exist")
+        raise ToolError(f"directory {clean(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
     replaces = os.path.lexists(dst.real)
     if replaces and os.path.isdir(dst.real) and not os.path.islink(dst.real):
-        raise ToolError(f"{dst.console} already exists and is a directory")
+        raise ToolError(f"{dst.shown} already exists and is a directory")
     return src, dst, replaces
 
 
 def preview_move(ex, a) -> str:
     src, dst, replaces = _move_plan(ex, a)
-    extra = f"; replaces {dst.console} ({describe(dst)}), kept in the trash" if replaces else ""
-    return f"move {src.console} ({describe(src)}) → {dst.console}{extra}, undoable"
+    extra = f"; replaces {dst.shown} ({describe(dst)}), kept in the trash" if replaces else ""
+    ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(dst.real) if replaces else 0)
+    return f"move {src.shown} ({describe(src)}) → {dst.shown}{extra}, undoable{ev.note()}"
 
 
 def move(ex, a) -> Result:
     src, dst, replaces = _move_plan(ex, a)
+    size = tree_bytes(dst.real) if replaces else 0
     replaced = ex.journal.to_trash(dst.real, dst.console, why="replaced by move") if replaces else None
     try:
         move_path(src.real, dst.real)
@@ -407,11 +429,12 @@ def move(ex, a) -> Result:
         if replaced and not os.path.lexists(dst.real):
             move_path(replaced, dst.real)
         raise
-    ex.journal.push_undo({"kind": "move", "src": src.real, "dst": dst.real, "shown_src": src.console,
-                          "shown_dst": dst.console, "replaced": replaced})
+    note = ex.journal.commit({"kind": "move", "src": src.real, "dst": dst.real, "shown_src": src.console,
+                              "shown_dst": dst.console, "replaced": replaced}, trash_bytes=size, keep=replaced)
     ex.ctx.last_read = None
-    note = f" (the previous {dst.console} is in the trash{ex.journal.take_pruned()})" if replaced else ""
-    return Result(True, f"moved {src.console} → {dst.console}{note}", changed_cwd=_fix_cwd(ex))
+    if replaced:
+        note = f" (the previous {dst.shown} is in the trash){note}"
+    return Result(True, f"moved {src.shown} → {dst.shown}{note}", changed_cwd=_fix_cwd(ex))
 
 
 # ---- copy -----------------------------------------------------------------------------
@@ -438,19 +461,19 @@ def copy(ex, a) -> Result:
     ctx = ex.ctx
     src = checked(ctx, a["src"])
     if not os.path.exists(src.real):
-        raise ToolError(f"{src.console} does not exist")
+        raise ToolError(f"{src.shown} does not exist")
     dst = checked(ctx, a["dst"], change=True)
     if os.path.isdir(dst.real):
         dst = checked(ctx, os.path.join(dst.console, os.path.basename(src.real)), change=True)
     if os.path.lexists(dst.real):
-        raise ToolError(f"{dst.console} already exists; copy never overwrites (remove it or pick another name)")
+        raise ToolError(f"{dst.shown} already exists; copy never overwrites (remove it or pick another name)")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {ctx.display(os.path.dirname(dst.real))} does not exist")
+        raise ToolError(f"directory {clean(ctx.display(os.path.dirname(dst.real)))} does not exist")
     is_dir = os.path.isdir(src.real)
     if is_dir and _under(dst.real, src.real):
-        raise ToolError(f"cannot copy {src.console} into itself")
+        raise ToolError(f"cannot copy {src.shown} into itself")
     if not is_dir and not os.path.isfile(src.real):
-        raise ToolError(f"{src.console} is a {_KIND_WORDS[_kind(os.stat(src.real))]}; not copied")
+        raise ToolError(f"{src.shown} is a {_KIND_WORDS[_kind(os.stat(src.real))]}; not copied")
     tmp = temp_name(dst.real)
     try:
         if is_dir:
@@ -465,10 +488,10 @@ def copy(ex, a) -> Result:
         elif os.path.lexists(tmp):
             os.unlink(tmp)
         if isinstance(e, Cancelled):
-            raise Cancelled(f"copy cancelled (Ctrl-C): {dst.console} was not created") from None
+            raise Cancelled(f"copy cancelled (Ctrl-C): {dst.shown} was not created") from None
         raise
     fsync_dir(os.path.dirname(dst.real))
-    return Result(True, f"copied {src.console} → {dst.console} ({describe(dst)})")
+    return Result(True, f"copied {src.shown} → {dst.shown} ({describe(dst)})")
 
 
 # ---- file_info ------------------------------------------------------------------------
@@ -528,7 +551,7 @@ def find_files(ex, a) -> Result:
         raise ToolError("find_files needs a pattern, e.g. *.log")
     r = checked(ctx, a.get("path") or ctx.cwd)
     if not os.path.isdir(r.real):
-        raise ToolError(f"{r.console} is not a directory")
+        raise ToolError(f"{r.shown} is not a directory")
     glob = any(c in pattern for c in "*?[")
     skip = {os.path.realpath(ctx.real(p)) for p in ("/proc", "/sys", "/dev") if p in ctx.protected}
     skip -= {p for p in skip if _under(r.real, p)}  # searching inside /sys itself is fine
@@ -553,10 +576,10 @@ def find_files(ex, a) -> Result:
             break
     why = "cancelled (Ctrl-C)" if cancelled else f"stopped after {visited} entries"
     if not found:
-        return Result(True, f"no match for {clean(pattern)} under {r.console}"
+        return Result(True, f"no match for {clean(pattern)} under {r.shown}"
                             + ("" if complete else f" ({why})"), data=[])
     shown = found[:ctx.list_limit]
-    text = f"{plural(len(shown), 'match', 'matches')} for {clean(pattern)} under {r.console}:\n"
+    text = f"{plural(len(shown), 'match', 'matches')} for {clean(pattern)} under {r.shown}:\n"
     text += "\n".join(clean(p) for p in shown)
     if cancelled:
         text += f"\n… search cancelled (Ctrl-C) after {visited} entries"
@@ -570,12 +593,12 @@ def change_dir(ex, a) -> Result:
     r = checked(ex.ctx, a["path"])
     if not os.path.isdir(r.real):
         if os.path.lexists(r.real):
-            raise ToolError(f"{r.console} is not a directory")
-        raise ToolError(f"{r.console} does not exist")
+            raise ToolError(f"{r.shown} is not a directory")
+        raise ToolError(f"{r.shown} does not exist")
     if not os.access(r.real, os.X_OK):
-        raise ToolError(f"{r.console}: permission denied")
+        raise ToolError(f"{r.shown}: permission denied")
     ex.ctx.cwd = r.console
-    return Result(True, f"now in {r.console}", changed_cwd=r.console)
+    return Result(True, f"now in {r.shown}", changed_cwd=r.console)
 
 
 EXECUTORS = {"list_dir": list_dir, "read_file": read_file, "write_file": write_file,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import stat
 
 
 def fsync_dir(path: str) -> None:
@@ -75,3 +77,106 @@ def atomic_write(path: str, data: bytes, mode: int | None = None,
             pass
         raise
     fsync_dir(os.path.dirname(path) or ".")
+
+
+# ---- filesystem boundaries ------------------------------------------------------------
+def under(p: str, root: str) -> bool:
+    """True when path `p` is `root` or inside it (both normalised)."""
+    return p == root or root == "/" or p.startswith(root.rstrip("/") + "/")
+
+
+def mounts_below(path: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Mount points strictly inside the tree at `path` (a real path), from the mount table.
+    Where the table cannot be read, the tree is walked for directories on another device
+    (bounded); the result is then the first ones found."""
+    path = os.path.normpath(path)
+    try:
+        from ..sys.mountinfo import read_mountinfo
+        return sorted({m.target for m in read_mountinfo(mountinfo)
+                       if m.target != path and under(m.target, path)})
+    except (OSError, ValueError):
+        pass
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return []
+    found: list[str] = []
+    if not os.path.isdir(path) or os.path.islink(path):
+        return found
+    seen = 0
+    for root, dirs, _files in os.walk(path):
+        keep = []
+        for d in dirs:
+            seen += 1
+            full = os.path.join(root, d)
+            try:
+                if os.lstat(full).st_dev != st.st_dev:
+                    found.append(full)
+                    continue
+            except OSError:
+                continue
+            keep.append(d)
+        dirs[:] = keep
+        if seen > 100_000 or len(found) >= 10:
+            break
+    return found
+
+
+def tree_bytes(path: str) -> int:
+    """Disk space a file or tree takes (allocated blocks), not crossing into other filesystems."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return 0
+    total = st.st_blocks * 512
+    if not os.path.isdir(path) or os.path.islink(path):
+        return total
+    for root, dirs, files in os.walk(path):
+        keep = []
+        for name in dirs + files:
+            try:
+                s = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if s.st_dev != st.st_dev:
+                continue
+            total += s.st_blocks * 512
+            if name in dirs:
+                keep.append(name)
+        dirs[:] = [d for d in dirs if d in keep]
+    return total
+
+
+def remove_tree(path: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Delete a file or directory tree without ever crossing into another filesystem.
+    Returns the mount points found inside it: those, and the directories leading to them,
+    are left in place (nothing on another filesystem is touched)."""
+    if not os.path.lexists(path):
+        return []
+    if os.path.islink(path) or not os.path.isdir(path):
+        os.unlink(path)
+        return []
+    below = mounts_below(path, mountinfo)
+    if not below:
+        shutil.rmtree(path)
+        return []
+    dev = os.lstat(path).st_dev
+    keep = set(below)
+
+    def rm(p: str) -> None:
+        if p in keep:
+            return
+        st = os.lstat(p)
+        if stat.S_ISDIR(st.st_mode):
+            if st.st_dev != dev:
+                keep.add(p)
+                return
+            for name in os.listdir(p):
+                rm(os.path.join(p, name))
+            if not any(under(k, p) for k in keep):
+                os.rmdir(p)
+        else:
+            os.unlink(p)
+
+    rm(path)
+    return sorted(keep)

@@ -96,3 +96,38 @@ def table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+TEXT_HEAD_LINES = 8      # a long text in a preview: its first lines ...
+TEXT_TAIL_LINES = 3      # ... and its last ones, with a count of those between
+FOLD = 72                # characters of a text line per preview row
+FOLD_ROWS = 4            # rows one long line gets in a preview before it is cut
+
+
+def text_block(text: str, indent: str = "  | ") -> str:
+    """The text a write puts in a file, for a preview: every line on rows of its own,
+    marked by `indent` (so nothing in it can pass for a line of the console), control
+    characters escaped, long lines folded, a long text cut to its first and last lines
+    with a count of what is not shown. "" shows as (empty)."""
+    if text == "":
+        return indent + "(empty)"
+    lines = text.split("\n")
+    if lines[-1] == "" and len(lines) > 1:
+        lines.pop()
+    if len(lines) > TEXT_HEAD_LINES + TEXT_TAIL_LINES + 1:
+        hidden = len(lines) - TEXT_HEAD_LINES - TEXT_TAIL_LINES
+        lines = lines[:TEXT_HEAD_LINES] + [None] + lines[-TEXT_TAIL_LINES:]
+    else:
+        hidden = 0
+    rows = []
+    for line in lines:
+        if line is None:
+            rows.append(f"{indent}… {plural(hidden, 'more line')} …")
+            continue
+        shown = clean(line)
+        chunks = [shown[i:i + FOLD] for i in range(0, len(shown), FOLD)] or [""]
+        if len(chunks) > FOLD_ROWS:
+            cut = len(shown) - FOLD * (FOLD_ROWS - 1)
+            chunks = chunks[:FOLD_ROWS - 1] + [f"… {cut} more characters on this line"]
+        rows.extend(indent + c for c in chunks)
+    return "\n".join(rows)

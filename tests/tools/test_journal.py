@@ -11,6 +11,7 @@ import pytest
 from llmos_init.journal import Journal, UndoError
 from llmos_init.tools import fsio
 from llmos_init.tools.executor import Executor
+from llmos_init.tools.text import human_size
 
 from .conftest import run, write
 
@@ -205,47 +206,74 @@ class _Disk:
         return os.statvfs_result((4096, 4096, 100, self.free, self.free, 0, 0, 0, 0, 255))
 
 
-def test_full_disk_empties_the_oldest_trash_first(tmp_path):
+def _slot_bytes(item):
+    from llmos_init.tools.fsio import tree_bytes
+    return tree_bytes(os.path.dirname(item))
+
+
+def test_full_disk_takes_only_what_the_new_item_needs(tmp_path):
     disk = _Disk(free=50)
     j = Journal(str(tmp_path), statvfs=disk)
     items = []
     for name in ("a", "b", "c"):
         p = tmp_path / name
-        p.write_text(name)
+        p.write_text(name * 5000)                  # each slot takes a few blocks
         items.append(j.to_trash(str(p), f"/data/{name}"))
-    assert all(os.path.exists(i) for i in items) and j.last_pruned == []   # 50 % free: kept
+    assert j.plan_eviction(trash_bytes=10_000).items == []      # 50 % free: nothing goes
+    disk.free = 5                                  # the disk fills up (5 % free of 100 blocks)
+    need = _slot_bytes(items[0]) + 1               # a bit more than the oldest slot holds
+    ev = j.plan_eviction(trash_bytes=need)
+    assert [o for _, o, _, _ in ev.items] == ["/data/a", "/data/b"]   # oldest first, no more
+    assert "will be deleted for good: /data/a (" in ev.note() and "/data/b (" in ev.note()
+    ev = j.plan_eviction(trash_bytes=10)           # a 10-byte item: one slot pays for it
+    assert [o for _, o, _, _ in ev.items] == ["/data/a"]
+    # the shortfall below 10 % bounds it too: 9 % free and 1 block short → one slot
+    disk.free = 9
+    assert [o for _, o, _, _ in j.plan_eviction(trash_bytes=10**9).items] == ["/data/a"]
+    # commit deletes exactly the plan, never the newest (keep), and says so
+    disk.free = 5
+    (tmp_path / "d").write_text("d")
+    newest = j.to_trash(str(tmp_path / "d"), "/data/d")
+    size_a = human_size(_slot_bytes(items[0]))
+    note = j.commit(None, trash_bytes=10, keep=newest)
+    assert note == f"; /data is nearly full, so the oldest trash item(s) were deleted for good: /data/a ({size_a})"
+    assert not os.path.exists(items[0]) and all(os.path.exists(i) for i in items[1:] + [newest])
+    only_newest = Journal(str(tmp_path / "x"), statvfs=_Disk(free=1))
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "n").write_text("n")
+    item = only_newest.to_trash(str(tmp_path / "x" / "n"), "/data/n")
+    assert only_newest.plan_eviction(trash_bytes=10**6, keep=item).items == []  # never the newest
 
-    real_rmtree = __import__("shutil").rmtree
 
-    def rmtree(path, ignore_errors=False):   # each deleted slot frees 3 % of the disk
-        real_rmtree(path, ignore_errors=ignore_errors)
-        disk.free += 3
-
-    import llmos_init.journal as jmod
-    jmod.shutil.rmtree, saved = rmtree, jmod.shutil.rmtree
-    try:
-        disk.free = 5                           # the disk fills up (5 % free)
-        (tmp_path / "d").write_text("d")
-        newest = j.to_trash(str(tmp_path / "d"), "/data/d")
-    finally:
-        jmod.shutil.rmtree = saved
-    assert j.last_pruned == ["/data/a", "/data/b"]      # oldest first, until 11 % free
-    assert not os.path.exists(items[0]) and not os.path.exists(items[1])
-    assert os.path.exists(items[2]) and os.path.exists(newest)
-    disk.free = 1                                   # only the newest left: never deleted
-    assert j.prune_trash(keep=newest) == ["/data/c"] and os.path.exists(newest)
-
-
-def test_undo_of_a_pruned_item_says_so(tmp_path):
+def test_undo_of_an_evicted_item_says_so(tmp_path):
     disk = _Disk(free=50)
     j = Journal(str(tmp_path), statvfs=disk)
     (tmp_path / "a").write_text("a")
     item = j.to_trash(str(tmp_path / "a"), "/data/a")
     j.push_undo({"kind": "remove", "path": str(tmp_path / "a"), "shown": "/data/a", "trash": item})
     disk.free = 1
-    assert j.prune_trash() == ["/data/a"]
+    assert "/data/a" in j.evict(j.plan_eviction(trash_bytes=1))
     with pytest.raises(UndoError, match="no longer in the trash"):
         j.undo()
+
+
+def test_trash_eviction_never_crosses_a_filesystem_boundary(tmp_path):
+    """A slot that holds a mount point (a stick mounted below a removed directory, in an
+    older version) loses its own files only; the mounted tree stays whole."""
+    j = Journal(str(tmp_path / "data"), statvfs=_Disk(free=1),
+                mountinfo=str(tmp_path / "mountinfo"))
+    (tmp_path / "data").mkdir()
+    d = tmp_path / "data" / "media"
+    (d / "usb").mkdir(parents=True)
+    (d / "usb" / "photo.jpg").write_text("on the stick")
+    (d / "local.txt").write_text("local")
+    item = j.to_trash(str(d), "/data/media")
+    (tmp_path / "mountinfo").write_text(
+        f"30 21 8:1 / {item}/usb rw - vfat /dev/sda1 rw\n")
+    note = j.evict(j.plan_eviction(trash_bytes=1))
+    assert "/data/media" in note and "another filesystem" in note and f"{item}/usb" in note
+    assert (tmp_path / f"{item}/usb/photo.jpg").read_text() == "on the stick"
+    assert not os.path.exists(f"{item}/local.txt")
 
 
 def test_undo_stack_overflow_drops_its_trash(tmp_path):
@@ -273,16 +301,111 @@ def test_drop_trash_stays_inside_the_trash(tmp_path):
     assert keep.read_text() == "precious"
 
 
-def test_remove_says_what_a_full_disk_took_from_the_trash(ex, sandbox):
+def test_remove_names_what_a_full_disk_takes_before_and_after(ex, sandbox):
     from llmos_init.journal import Journal as J
     disk = _Disk(free=50)
     ex.journal = J(ex.ctx.real_data_dir, statvfs=disk)
     write(sandbox / "data/old.txt", "old")
+    write(sandbox / "data/older.txt", "older")
     write(sandbox / "data/new.txt", "new")
+    assert "nearly full" not in run(ex, "remove", path="older.txt").text
     assert "nearly full" not in run(ex, "remove", path="old.txt").text
     disk.free = 2
+    preview = ex.preview({"tool": "remove", "args": {"path": "new.txt"}})
+    assert "/data is nearly full, so the oldest trash item(s) will be deleted for good: /data/older.txt (" in preview
+    assert "/data/old.txt" not in preview                # only what the new item needs
     r = run(ex, "remove", path="new.txt")
-    assert r.ok and "the 1 oldest item(s) in the trash were deleted for good (/data/old.txt)" in r.text
+    assert r.ok and "were deleted for good: /data/older.txt (" in r.text and "/data/old.txt" not in r.text
     assert run(ex, "undo").text == "restored /data/new.txt from the trash"
+    assert run(ex, "undo").text == "restored /data/old.txt from the trash"
     r = run(ex, "undo")
     assert not r.ok and "no longer in the trash" in r.text
+
+
+def test_the_change_that_overflows_the_undo_list_names_what_it_deletes(ex, sandbox):
+    ex.journal = Journal(ex.ctx.real_data_dir, max_undo=2)
+    for name in ("a", "b"):
+        write(sandbox / f"data/{name}.txt", name)
+        assert run(ex, "remove", path=f"{name}.txt").ok
+    write(sandbox / "data/c.txt", "c")
+    preview = ex.preview({"tool": "remove", "args": {"path": "c.txt"}})
+    assert "the undo list keeps the last 2 changes, so the trash item(s) of the oldest will be " \
+           "deleted for good: /data/a.txt (" in preview
+    r = run(ex, "remove", path="c.txt")
+    assert "were deleted for good: /data/a.txt (" in r.text
+    # an append adds an undo entry too: it says what falls off
+    write(sandbox / "data/list.txt", "x")
+    assert "/data/b.txt" in ex.preview({"tool": "append_file", "args": {"path": "list.txt", "text": "y"}})
+    assert "/data/b.txt" in run(ex, "append_file", path="list.txt", text="y").text
+    # nothing is left over for the next action to report
+    write(sandbox / "data/d.txt", "d")
+    assert "deleted for good: /data/c.txt" in run(ex, "remove", path="d.txt").text
+
+
+def test_an_eviction_caused_by_undo_is_reported_by_undo(ex, sandbox):
+    disk = _Disk(free=50)
+    ex.journal = Journal(ex.ctx.real_data_dir, statvfs=disk)
+    write(sandbox / "data/old.txt", "old")
+    assert run(ex, "remove", path="old.txt").ok
+    assert run(ex, "write_file", path="new.txt", text="new").ok
+    disk.free = 2
+    step = ex.preview({"tool": "undo", "args": {}})
+    assert step.startswith("undo: remove /data/new.txt, created by write_file") and "/data/old.txt (" in step
+    assert ex.needs_confirmation({"tool": "undo", "args": {}})      # it takes a file away
+    r = run(ex, "undo")
+    assert r.ok and "were deleted for good: /data/old.txt (" in r.text
+    write(sandbox / "data/x.txt", "x")
+    assert "old.txt" not in run(ex, "remove", path="x.txt").text  # reported once, by undo
+
+
+def test_undo_shows_what_it_reverts_and_asks_when_it_moves_or_overwrites(ex, sandbox):
+    assert ex.preview({"tool": "undo", "args": {}}) == "undo: nothing to undo"
+    assert not ex.needs_confirmation({"tool": "undo", "args": {}})
+    write(sandbox / "data/a.txt", "A")
+    assert run(ex, "remove", path="a.txt").ok
+    assert ex.preview({"tool": "undo", "args": {}}).startswith("undo: restore /data/a.txt from the trash (removed ")
+    assert not ex.needs_confirmation({"tool": "undo", "args": {}})  # it only puts a file back
+    assert ex.announce({"tool": "undo", "args": {}}).startswith("undo: restore /data/a.txt")
+    assert run(ex, "undo").ok
+    assert run(ex, "move", src="a.txt", dst="b.txt").ok
+    assert ex.preview({"tool": "undo", "args": {}}).startswith("undo: move /data/b.txt back to /data/a.txt")
+    assert ex.needs_confirmation({"tool": "undo", "args": {}}) and ex.announce({"tool": "undo", "args": {}}) is None
+    assert run(ex, "undo").ok
+    assert run(ex, "append_file", path="a.txt", text="more").ok
+    assert "off the end of /data/a.txt" in ex.preview({"tool": "undo", "args": {}})
+    assert ex.needs_confirmation({"tool": "undo", "args": {}})
+
+
+def test_undo_obeys_the_path_rails(ex, sandbox, tmp_path):
+    """A directory swapped for a symbolic link to a place outside the sandbox: undo must
+    neither take a file from there into the trash nor write one there."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "n.txt").write_text("not yours")
+    write(sandbox / "data/docs/n.txt", "mine")
+    assert run(ex, "write_file", path="docs/n.txt", text="new").ok     # undo: put back "mine"
+    import shutil
+    shutil.rmtree(sandbox / "data/docs")
+    os.symlink(outside, sandbox / "data/docs")
+    r = run(ex, "undo")
+    assert not r.ok and ("outside the sandbox" in r.text or "undo refused" in r.text), r.text
+    assert (outside / "n.txt").read_text() == "not yours" and os.listdir(outside) == ["n.txt"]
+    # a parent swapped for a link that stays inside the sandbox is refused too
+    os.unlink(sandbox / "data/docs")
+    (sandbox / "data/elsewhere").mkdir()
+    os.symlink(sandbox / "data/elsewhere", sandbox / "data/docs")
+    r = run(ex, "undo")
+    assert not r.ok and "undo refused" in r.text and os.listdir(sandbox / "data/elsewhere") == []
+
+
+def test_undo_entry_pointing_outside_the_trash_is_dropped(ex, sandbox, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    write(sandbox / "data/a.txt", "a")
+    assert run(ex, "remove", path="a.txt").ok
+    stack = json.loads((sandbox / "data/log/undo.json").read_text())
+    stack[-1]["trash"] = str(victim)                   # an undo.json edited by hand
+    (sandbox / "data/log/undo.json").write_text(json.dumps(stack))
+    r = run(ex, "undo")
+    assert not r.ok and "not in the trash" in r.text
+    assert victim.read_text() == "keep" and not (sandbox / "data/a.txt").exists()
