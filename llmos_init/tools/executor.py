@@ -17,7 +17,7 @@ import threading
 import traceback
 
 from .. import safety
-from ..journal import Journal
+from ..journal import MESSAGE_MAX, Journal
 from ..safety import SafetyError
 from . import devices, files, processes, system
 from .context import Context
@@ -29,6 +29,8 @@ _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
 PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
 CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
+# tools whose confirmation depends on the state (undo: on what it would revert)
+ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}
 
 __all__ = ["Executor", "Result", "Context", "EXECUTORS"]
 
@@ -81,7 +83,45 @@ class Executor:
         return None
 
     def needs_confirmation(self, action) -> bool:
-        return safety.needs_confirmation(action)
+        try:
+            a = validate_action(action)
+        except PlanError:
+            return safety.needs_confirmation(action)  # the registry's word (unknown: yes)
+        fn = ASKS.get(a["tool"])
+        if fn is None:
+            return safety.needs_confirmation(a)
+        try:
+            return bool(fn(self, a["args"]))
+        except Exception:  # noqa: BLE001 - when in doubt, ask
+            return True
+
+    def announce(self, action) -> str | None:
+        """For an action that changes something without asking (undo of a remove,
+        set_priority, a link brought up, a mount...): the preview the console shows before
+        it runs. None when the action asks (its preview comes with the question) or has
+        no preview (it only reads, or its plan line says it all)."""
+        try:
+            a = validate_action(action)
+        except PlanError:
+            return None
+        if a["tool"] not in PREVIEWS or self.needs_confirmation(a):
+            return None
+        return self.preview(a)
+
+    # ---- what did not run ---------------------------------------------------------------
+    def record_refused(self, action, reason: str) -> str:
+        """Log an action refused before it ran; "" or a warning when the log failed."""
+        return self._record(action, {"ok": False, "message": str(reason), "refused": True})
+
+    def record_declined(self, action, preview: str) -> str:
+        """Log an action the user declined at its confirmation, with what was shown."""
+        return self._record(action, {"ok": False, "message": "declined at the confirmation",
+                                     "declined": True, "preview": str(preview)[:MESSAGE_MAX]})
+
+    def _record(self, action, outcome: dict) -> str:
+        if self.journal.record(action, outcome):
+            return ""
+        return f"(warning: not written to the audit log: {self.journal.last_error})"
 
     def preview(self, action) -> str:
         """The exact action and target, e.g. 'remove /data/a.txt (file, 12 B) → moved to

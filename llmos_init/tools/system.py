@@ -10,7 +10,7 @@ import re
 import textwrap
 
 from ..journal import UndoError
-from ..safety import SafetyError
+from ..safety import SafetyError, checked
 from .devices import _no_host, _sys
 from .fsio import atomic_write, makedirs_durable
 from .registry import TOOLS
@@ -244,9 +244,40 @@ def poweroff(ex, a) -> Result:
 
 
 # ---- the console's own tools ----------------------------------------------------------
+def _undo_step(ex):
+    """What undo would do, after the path rails every action obeys, checked again now: each
+    path it changes must still be inside the sandbox, not protected, and must resolve to
+    the very place it was recorded at (a parent swapped for a symbolic link is refused)."""
+    step = ex.journal.undo_step()
+    if step is None:
+        return None
+    for shown, real in step.paths:
+        r = checked(ex.ctx, shown, follow=False, change=True)
+        if os.path.normpath(r.real) != os.path.normpath(real):
+            raise SafetyError(f"undo refused: {clean(shown)} now leads to {r.shown} (a directory on "
+                              "the way was replaced, e.g. by a symbolic link); nothing changed")
+    return step
+
+
+def preview_undo(ex, a) -> str:
+    step = _undo_step(ex)
+    if step is None:
+        return "undo: nothing to undo"
+    return step.text + step.eviction.note()
+
+
+def asks_undo(ex, a) -> bool:
+    """Undo asks when it moves, removes or overwrites something that is in place now."""
+    step = ex.journal.undo_step()
+    return step is not None and step.asks
+
+
 def undo(ex, a) -> Result:
+    step = _undo_step(ex)
+    if step is None:
+        return Result(True, "nothing to undo")
     try:
-        msg = ex.journal.undo()
+        msg = ex.journal.undo(expect=step.entry)
     except UndoError as e:
         return Result(False, str(e))
     except OSError as e:
@@ -290,5 +321,6 @@ EXECUTORS = {"system_info": system_info, "get_time": get_time, "set_time": set_t
              "set_hostname": set_hostname, "kernel_log": kernel_log, "reboot": reboot,
              "poweroff": poweroff, "undo": undo, "answer": answer, "clarify": clarify, "help": help}
 PREVIEWS = {"set_time": preview_set_time, "set_hostname": preview_set_hostname,
-            "reboot": preview_reboot, "poweroff": preview_poweroff}
+            "reboot": preview_reboot, "poweroff": preview_poweroff, "undo": preview_undo}
 CHECKS = {}
+ASKS = {"undo": asks_undo}
