@@ -31,13 +31,13 @@ def _attr(path: str, default: str = "") -> str:
 
 
 def _mountinfo(ctx) -> list:
-    mounts = _sys("mounts")
+    from ..sys.mountinfo import read_mountinfo  # pure Python: no syscall layer needed
     try:
-        with open(os.path.join(ctx.procfs, "self", "mountinfo"), encoding="utf-8",
-                  errors="surrogateescape") as f:
-            return mounts.parse_mountinfo(f.read())
+        return read_mountinfo(os.path.join(ctx.procfs, "self", "mountinfo"))
     except OSError as e:
         raise ToolError(f"cannot read the mount table: {e.strerror}") from None
+    except ValueError as e:
+        raise ToolError(f"cannot read the mount table: {e}") from None
 
 
 # ---- list_devices ---------------------------------------------------------------------
@@ -186,7 +186,7 @@ def disk_usage(ex, a) -> Result:
     if a.get("path"):
         r = checked(ctx, a["path"])
         if not os.path.exists(r.real):
-            raise ToolError(f"{r.console} does not exist")
+            raise ToolError(f"{r.shown} does not exist")
         fs = "-"
         try:
             best = ""
@@ -197,7 +197,7 @@ def disk_usage(ex, a) -> Result:
             pass
         row = _usage_row(fs, r.console, r.real)
         if row is None:
-            raise ToolError(f"cannot get the size of the filesystem holding {r.console}")
+            raise ToolError(f"cannot get the size of the filesystem holding {r.shown}")
         return Result(True, table(heads[:5] + ["PATH"], [row[:6]], right={1, 2, 3, 4}), data=row[6])
     rows, top = [], {}
     for m in _mountinfo(ctx):
@@ -223,18 +223,62 @@ def _no_host(ex, what: str) -> None:
 
 
 def _mount_target(ex, a):
+    """The mount point, refused where a mount would hide something the console relies on:
+    the root, protected paths, the data partition (or anything above it), its audit log
+    and its trash, a mount point already in use, or a directory that holds files."""
     _no_host(ex, "mount")
-    t = checked(ex.ctx, a["target"])
-    for q in ex.ctx.protected:
+    ctx = ex.ctx
+    t = checked(ctx, a["target"])
+    for q in ctx.protected:
         if _under(t.console, q) and (q != "/" or t.console == "/"):
-            raise SafetyError(f"{t.console} is a protected system path; choose another mount point")
+            raise SafetyError(f"{t.shown} is a protected system path; choose another mount point")
+    data = os.path.realpath(ctx.real_data_dir)
+    if _under(data, t.real):
+        raise SafetyError(f"mounting at {t.shown} would hide the data partition ({clean(ctx.data_dir)}) "
+                          "and every file on it; choose an empty directory such as /data/media/usb")
+    for sub, what in (("log", "audit log"), ("trash", "trash")):
+        if _under(t.real, os.path.join(data, sub)):
+            raise SafetyError(f"{t.shown} belongs to the console's {what}; a mount there would hide it")
     if not os.path.isdir(t.real):
-        raise ToolError(f"mount point {t.console} is not a directory")
+        raise ToolError(f"mount point {t.shown} is not a directory")
+    try:
+        in_use = [m for m in _mountinfo(ctx) if m.target == t.real]
+    except ToolError:
+        in_use = []
+    if in_use or os.path.ismount(t.real):
+        what = f" ({clean(in_use[-1].source)}, {clean(in_use[-1].fstype)})" if in_use else ""
+        raise SafetyError(f"{t.shown} is already a mount point{what}; unmount it first or choose another")
+    try:
+        entries = os.listdir(t.real)
+    except OSError as e:
+        raise ToolError(f"mount point {t.shown}: {e.strerror}") from None
+    if entries:
+        raise SafetyError(f"{t.shown} is not empty ({len(entries)} entries); a mount would hide them. "
+                          "Choose an empty directory")
     return t
 
 
 def check_mount(ex, a) -> None:
     _mount_target(ex, a)
+
+
+def preview_mount(ex, a) -> str:
+    t = _mount_target(ex, a)
+    dev = str(a["device"])
+    what = ""
+    try:
+        import stat as _stat
+        st = os.stat(dev)
+        if _stat.S_ISBLK(st.st_mode):
+            size = int(_attr(os.path.join(ex.ctx.sysfs, "class", "block", os.path.basename(dev), "size"), "0") or 0)
+            what = f" (block device{', ' + human_size(size * 512) if size else ''})"
+        else:
+            what = " (not a block device)"
+    except OSError:
+        what = " (no such device file: a kernel filesystem name such as tmpfs)" if "/" not in dev else " (does not exist)"
+    fstype = a.get("fstype")
+    how = f"as {clean(str(fstype))}" if fstype else "with the first filesystem type that fits"
+    return f"mount {clean(dev)}{what} at {t.shown} (an empty directory), {how}"
 
 
 def _fstypes(ctx) -> list[str]:
@@ -265,28 +309,28 @@ def mount(ex, a) -> Result:
         else:
             raise ToolError(f"could not mount {clean(dev)}: no filesystem type worked "
                             f"({'; '.join(errors[:4]) or 'none to try'})")
-    return Result(True, f"mounted {clean(dev)} ({used}) at {t.console}")
+    return Result(True, f"mounted {clean(dev)} ({used}) at {t.shown}")
 
 
 def _unmount_target(ex, a):
     _no_host(ex, "unmount")
     t = checked(ex.ctx, a["target"])
     if t.console in ("/",) or any(_under(t.console, q) for q in ex.ctx.protected if q != "/"):
-        raise SafetyError(f"{t.console} is a protected system path; it stays mounted")
+        raise SafetyError(f"{t.shown} is a protected system path; it stays mounted")
     if _under(ex.ctx.real_data_dir, t.real):
-        raise SafetyError(f"{t.console} holds the console's data (trash and audit log); it stays mounted")
+        raise SafetyError(f"{t.shown} holds the console's data (trash and audit log); it stays mounted")
     entry = None
     for m in _mountinfo(ex.ctx):
         if m.target == t.real:
             entry = m
     if entry is None:
-        raise ToolError(f"nothing is mounted at {t.console}")
+        raise ToolError(f"nothing is mounted at {t.shown}")
     return t, entry
 
 
 def preview_unmount(ex, a) -> str:
     t, m = _unmount_target(ex, a)
-    return f"unmount {t.console} ({clean(m.source)}, {m.fstype})"
+    return f"unmount {t.shown} ({clean(m.source)}, {m.fstype})"
 
 
 def unmount(ex, a) -> Result:
@@ -297,12 +341,12 @@ def unmount(ex, a) -> Result:
     except OSError as e:
         import errno
         if e.errno == errno.EBUSY:
-            raise ToolError(f"{t.console} is busy (a program or the console's current directory "
+            raise ToolError(f"{t.shown} is busy (a program or the console's current directory "
                             "is using it)") from None
         raise
     if _under(ex.ctx.real_cwd, t.real):
         ex.ctx.cwd = t.console
-    return Result(True, f"unmounted {t.console} ({clean(m.source)})")
+    return Result(True, f"unmounted {t.shown} ({clean(m.source)})")
 
 
 # ---- network links --------------------------------------------------------------------
@@ -329,9 +373,26 @@ def link_up(ex, a) -> Result:
     return Result(True, f"{name} is up")
 
 
+def _link_state(ex, name: str) -> str:
+    """'now up, carrier up, 10.0.2.15/24' from /sys and the interface's addresses."""
+    _, rows = _net(ex.ctx)
+    row = next((r for r in rows if r["name"] == name), None)
+    if row is None:
+        return "state unknown"
+    addrs = ", ".join(row["addresses"]) or "no address"
+    return f"now {'up' if row['up'] else 'down'}, state {clean(row['state'])}, {clean(addrs)}"
+
+
+def preview_link_up(ex, a) -> str:
+    check_link(ex, a)
+    name = _iface(ex, a)
+    return f"bring network interface {name} up ({_link_state(ex, name)})"
+
+
 def preview_link_down(ex, a) -> str:
     check_link(ex, a)
-    return f"bring network interface {_iface(ex, a)} down"
+    name = _iface(ex, a)
+    return f"bring network interface {name} down ({_link_state(ex, name)})"
 
 
 def link_down(ex, a) -> Result:
@@ -343,5 +404,6 @@ def link_down(ex, a) -> Result:
 
 EXECUTORS = {"list_devices": list_devices, "disk_usage": disk_usage, "mount": mount,
              "unmount": unmount, "link_up": link_up, "link_down": link_down}
-PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down}
+PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down, "mount": preview_mount,
+            "link_up": preview_link_up}
 CHECKS = {"mount": check_mount, "link_up": check_link}

@@ -29,6 +29,12 @@ class Tool:
     summary: str
     example: str = ""
     undoable: bool = False
+    asks: bool = False     # asks for a yes although not destructive (reaches outside /data)
+
+    @property
+    def confirms(self) -> bool:
+        """Whether the console shows the action and asks for a yes before it runs."""
+        return self.destructive or self.asks
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -39,8 +45,8 @@ class Tool:
         return tuple(a.name for a in self.args)
 
 
-def _t(name, args, destructive, summary, example="", undoable=False) -> Tool:
-    return Tool(name, tuple(args), destructive, summary, example, undoable)
+def _t(name, args, destructive, summary, example="", undoable=False, asks=False) -> Tool:
+    return Tool(name, tuple(args), destructive, summary, example, undoable, asks)
 
 
 P = lambda n="path", req=True: Arg(n, "path", req)  # noqa: E731
@@ -74,7 +80,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     _t("list_devices", [Arg("kind", "kind", False)], False, "block devices, network interfaces, serial ports",
        "show network interfaces"),
     _t("mount", [Arg("device", "path"), P("target"), Arg("fstype", "string", False)], False,
-       "mount a filesystem", "mount /dev/vdd at /mnt"),
+       "mount a filesystem (asks first)", "mount /dev/vdd at /data/media/usb", asks=True),
     _t("unmount", [P("target")], True, "unmount a filesystem", "unmount /mnt"),
     _t("link_up", [Arg("interface", "string")], False, "bring a network interface up", "bring eth0 up"),
     _t("link_down", [Arg("interface", "string")], True, "bring a network interface down", "take eth0 down"),

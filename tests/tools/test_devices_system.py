@@ -173,9 +173,17 @@ def test_links_with_fake_netif(dev, monkeypatch):
     calls = []
     monkeypatch.setitem(sys.modules, "llmos_init.sys.netif",
                         types.SimpleNamespace(link_up=lambda n: calls.append(("up", n)),
-                                              link_down=lambda n: calls.append(("down", n))))
+                                              link_down=lambda n: calls.append(("down", n)),
+                                              get_ipv4=lambda n: None))
+    # the state is shown before the change, whether or not the change asks
+    assert dev.announce({"tool": "link_up", "args": {"interface": "eth0"}}) == \
+        "bring network interface eth0 up (now up, state up, fe80::1/64)"
     assert run(dev, "link_up", interface="eth0").text == "eth0 is up"
-    assert dev.preview({"tool": "link_down", "args": {"interface": "eth0"}}) == "bring network interface eth0 down"
+    assert dev.preview({"tool": "link_down", "args": {"interface": "eth0"}}) == \
+        "bring network interface eth0 down (now up, state up, fe80::1/64)"
+    assert dev.announce({"tool": "link_down", "args": {"interface": "eth0"}}) is None  # it asks
+    assert dev.announce({"tool": "link_up", "args": {"interface": "dummy9"}}) == \
+        "bring network interface dummy9 up (now down, state down, no address)"
     assert run(dev, "link_down", interface="eth0").ok
     assert calls == [("up", "eth0"), ("down", "eth0")]
     r = run(dev, "link_up", interface="wlan7")

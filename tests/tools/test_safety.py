@@ -21,7 +21,11 @@ def test_every_registry_tool_has_an_executor():
 
 def test_confirmation_matches_the_registry(ex):
     for name, tool in TOOLS.items():
-        assert ex.needs_confirmation({"tool": name, "args": {}}) is tool.destructive, name
+        if name == "undo":   # decided per entry (nothing to undo here: no question)
+            assert not ex.needs_confirmation({"tool": name, "args": {}})
+            continue
+        assert ex.needs_confirmation({"tool": name, "args": {}}) is tool.confirms, name
+    assert TOOLS["mount"].confirms and not TOOLS["mount"].destructive
     assert ex.needs_confirmation({"tool": "no_such_tool"})  # unknown: never run unasked
 
 
@@ -38,7 +42,7 @@ def test_previews_name_action_and_target(ex, sandbox):
         "move /data/a.txt (file, 12 B) → /data/b.txt, undoable"
     assert "overwrite /data/a.txt" in ex.preview({"tool": "write_file", "args": {"path": "a.txt", "text": "y"}})
     assert ex.preview({"tool": "append_file", "args": {"path": "a.txt", "text": "y"}}) == \
-        "append a line (2 B) to /data/a.txt (12 B), undoable"
+        "append a line (2 B) to /data/a.txt (12 B), undoable; the text:\n  | y"
     assert ex.preview({"tool": "reboot", "args": {}}).startswith("reboot the machine")
     assert "save hostname kiosk" in ex.preview({"tool": "set_hostname", "args": {"name": "kiosk"}})
 
