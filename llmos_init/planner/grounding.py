@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ..tools.context import expand_home
 from ..tools.registry import SIGNALS
 
 # A path-like token: absolute, ./ ../ ~ prefixed, containing a slash, or name.ext.
@@ -47,10 +48,9 @@ NOT_PATHS = frozenset({"e.g", "i.e", "etc.", "vs.", "a.m", "p.m"})
 
 
 def resolve(path: str, cwd: str) -> str:
-    """Absolute, normalised form of `path` relative to `cwd` ("~" is the root)."""
-    p = path.strip()
-    if p == "~" or p.startswith("~/"):
-        p = "/" + p[1:].lstrip("/")
+    """Absolute, normalised form of `path` relative to `cwd` ("~" is the data directory,
+    as in the executor)."""
+    p = expand_home(path.strip())
     if not p.startswith("/"):
         p = os.path.join(cwd or "/", p)
     p = os.path.normpath(p)

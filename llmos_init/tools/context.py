@@ -13,8 +13,19 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+DATA_DIR = "/data"      # the data partition: the console's home, what "~" means everywhere
 PROTECTED = ("/", "/proc", "/sys", "/dev")
-WRITABLE = ("/data", "/tmp", "/run")
+WRITABLE = (DATA_DIR, "/tmp", "/run")
+
+
+def expand_home(path: str, home: str = DATA_DIR) -> str:
+    """"~" and "~/x" name the data directory (the console has no other home), for the
+    planner and the executor alike; anything else is returned as it is."""
+    if path == "~":
+        return home
+    if path.startswith("~/"):
+        return home.rstrip("/") + path[1:]
+    return path
 
 
 def report_power(action: str) -> str:
@@ -41,7 +52,7 @@ def default_power(action: str) -> str:
 @dataclass
 class Context:
     cwd: str = "/"
-    data_dir: str = "/data"             # console path of the data partition
+    data_dir: str = DATA_DIR            # console path of the data partition
     sandbox: str | None = None          # host directory playing "/" (host console)
     protected: tuple[str, ...] = PROTECTED
     writable: tuple[str, ...] = WRITABLE  # outside these the root is read-only (squashfs)
@@ -78,10 +89,7 @@ class Context:
             raise ValueError("empty path")
         if "\0" in path:
             raise ValueError("a path cannot contain a NUL byte")
-        if path == "~":
-            path = self.data_dir
-        elif path.startswith("~/"):
-            path = self.data_dir + path[1:]
+        path = expand_home(path, self.data_dir)
         p = os.path.normpath(os.path.join(cwd or self.cwd, path))
         if p.startswith("//"):
             p = "/" + p.lstrip("/")

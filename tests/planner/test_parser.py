@@ -36,7 +36,7 @@ def test_shell_forms(planner, req, cwd, expect):
 
 def test_paths_are_absolute_and_normalised(planner):
     plan = planner.plan("copy ./a/../b.txt to ~/c.txt", "/data")
-    assert plan == [{"tool": "copy", "args": {"src": "/data/b.txt", "dst": "/c.txt"}}]
+    assert plan == [{"tool": "copy", "args": {"src": "/data/b.txt", "dst": "/data/c.txt"}}]  # ~ is /data, as in the executor
 
 
 def test_text_copied_exactly(planner):
