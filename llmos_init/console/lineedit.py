@@ -11,7 +11,10 @@ Robustness rules, whatever the line sends:
   never ends is cut off after a bound, and a newline always ends it;
 - a line longer than `limit` characters is refused with a message and the rest of it is
   discarded up to the next newline, with a byte search rather than per-character work;
-- all keys read in one chunk are applied before one redraw, so a paste costs one redraw.
+- all keys read in one chunk are applied before one redraw, so a paste costs one redraw;
+- a yes/no question (`read_answer`) can only be answered by a person: it is asked once the
+  line has gone quiet, everything that came before it is dropped, and a reply that is
+  overlong, noisy or comes in one burst with more input is a no.
 
 On an ANSI terminal the line scrolls horizontally within one row (no dependency on the real
 width being right); on a dumb terminal (no ANSI) the cursor stays at the end, backspace
@@ -20,6 +23,7 @@ is echoed as BS SP BS, and nothing but printable text, CR, LF and BS is ever wri
 from __future__ import annotations
 
 import codecs
+import time
 from collections import deque
 
 from .history import History
@@ -29,6 +33,9 @@ LINE_LIMIT = 4096
 CSI_LIMIT = 64          # characters in one CSI sequence before it is cut off
 STRING_LIMIT = 4096     # characters in one OSC/DCS/APC/PM/SOS string before it is cut off
 ESC_TIMEOUT = 0.1       # a lone ESC followed by nothing for this long is the Esc key
+QUIET_WINDOW = 0.3      # a question is asked once the input has been silent this long...
+QUIET_LIMIT = 3.0       # ...within this many seconds; a line still sending then gets a no
+BURST_GAP = 0.1         # input within this long after a reply's Enter came in its burst
 
 
 class Interrupted(Exception):
@@ -78,6 +85,11 @@ class KeyDecoder:
     @property
     def pending_escape(self) -> bool:
         return self._state == _ESC
+
+    @property
+    def after_cr(self) -> bool:
+        """The last character was a CR (an LF next is the same Enter)."""
+        return self._last_cr
 
     def flush_escape(self) -> list[str]:
         """The input went quiet after a lone ESC: it was the Esc key."""
@@ -243,6 +255,119 @@ class LineEditor:
                 break
             self._events.clear()
         self._events.clear()
+
+    # --- questions --------------------------------------------------------------------
+
+    def read_answer(self, question: str) -> bool:
+        """Ask a yes/no question that only a person can answer; True only for "y"/"yes".
+
+        Nothing that arrived before the question answers it: input is dropped until the line
+        has been quiet for QUIET_WINDOW (with the editor's and the decoder's state), and a
+        line that does not go quiet within QUIET_LIMIT is a no without asking. A Ctrl-C
+        among the dropped input is a no too (it can only refuse). At the question, an
+        overlong line, line noise, Ctrl-C, Ctrl-D, the end of input, and a reply that comes
+        with more input after its Enter in one burst are all a no; the rest of such a burst
+        is dropped the same way."""
+        try:
+            state = self._settle()
+        except InputClosed:
+            return False
+        if state == "busy":
+            self.term.write("the line is still sending: not asking, that is a no\n")
+            return False
+        if state == "cancel":
+            self.term.write(question + "^C\n")
+            return False
+        try:
+            reply, burst = self._reply(question)
+        except InputClosed:
+            return False
+        if burst:
+            try:
+                self._settle()
+            except InputClosed:
+                pass
+        return reply is not None and reply.strip().lower() in ("y", "yes")
+
+    def _settle(self) -> str:
+        """Drop input until it has been quiet for QUIET_WINDOW: "quiet"; "cancel" when a
+        Ctrl-C was among what was dropped; "busy" when the input did not go quiet within
+        QUIET_LIMIT (the rest of a line left half-read is then discarded up to its newline).
+        InputClosed at the end of input.
+
+        A read that returns None is taken as "nothing came for the whole timeout" (what
+        Terminal.read does)."""
+        cancelled = CTRL_C in self._events
+        mid_line = bool(self._events) and self._events[-1] != ENTER
+        self._events.clear()
+        self.decoder.reset()
+        self._discarding = False
+        last = time.monotonic()
+        deadline = last + QUIET_LIMIT
+        while True:
+            now = time.monotonic()
+            wait = last + QUIET_WINDOW - now
+            cut = now + wait > deadline
+            if cut:
+                wait = deadline - now
+            data = self.term.read(max(0.0, wait)) if wait > 0 else None
+            if data is None:
+                if cut:
+                    self._discarding = mid_line
+                return "cancel" if cancelled else "busy" if cut else "quiet"
+            if data == b"":
+                raise InputClosed()
+            cancelled = cancelled or b"\x03" in data  # never part of a UTF-8 sequence
+            mid_line = data[-1:] not in (b"\r", b"\n")
+            last = time.monotonic()
+
+    def _reply(self, question: str) -> tuple[str | None, bool]:
+        """Read the reply to `question`: (the reply or None for a no, whether the input
+        came in a burst that should be dropped)."""
+        line = _Line(self.term, question)
+        line.start()
+        while True:
+            while not self._events:
+                self._fill(None)
+            while self._events:
+                key = self._events.popleft()
+                if key == ENTER:
+                    line.finish()
+                    if self._events or self._more_input(BURST_GAP):
+                        self.term.write("ignored: the reply came with more input\n")
+                        return None, True
+                    return line.text, False
+                if key == CTRL_C or (key == CTRL_D and not line.chars):
+                    line.refresh()
+                    self.term.write("^C\n" if key == CTRL_C else "\n")
+                    return None, bool(self._events)
+                if key == NOISE:
+                    line.finish()
+                    self.term.write("ignored: the reply contained invalid characters\n")
+                    return None, True
+                if len(key) == 1 and len(line.chars) >= self.limit:
+                    self._overflow(line)
+                    return None, True
+                line.apply(key)
+            line.refresh()
+
+    def _more_input(self, timeout: float) -> bool:
+        """True when input arrives within `timeout` after an Enter (it is dropped: it is
+        part of a burst). The LF of a CR LF Enter that comes in a read of its own is not
+        more input."""
+        deadline = time.monotonic() + timeout
+        after_cr = self.decoder.after_cr
+        while True:
+            wait = deadline - time.monotonic()
+            data = self.term.read(wait) if wait > 0 else None
+            if not data:
+                return False  # None: nothing came; b"": the end, seen again by the next read
+            if after_cr and data.startswith(b"\n"):
+                data = data[1:]
+                self.decoder.reset()
+            after_cr = False
+            if data:
+                return True
 
     # --- the editor -------------------------------------------------------------------
 

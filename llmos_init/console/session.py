@@ -203,15 +203,25 @@ class Session:
         if ex is None:
             self.say(render.format_error(f"the executor is unavailable: {self.executor_error}"), "red")
             return False
-        reason = ex.check(action)
+        # the grounding check too: a destructive action must act on something named in
+        # this request or the ones before it (a planner's invented target is refused)
+        said = tuple(h["request"] for h in self.history)
+        reason = ex.check(action, request=request, history=said) if request else ex.check(action)
         if reason:
             self.say(render.format_refusal(action, reason), "red")
+            self._warn(ex.record_refused(action, reason))
             return False
         if not confirmed and ex.needs_confirmation(action):
-            self.say(render.sanitize(ex.preview(action)), "yellow")
+            shown = ex.preview(action)
+            self.say(render.sanitize(shown), "yellow")
             if not self.confirm("Proceed? [y/N] "):
                 self.say("declined: nothing changed")
+                self._warn(ex.record_declined(action, shown))
                 return False
+        elif not confirmed:
+            note = ex.announce(action)     # a change that does not ask is still shown first
+            if note:
+                self.say(render.sanitize(note), "yellow")
         result = self._run_tool(ex, action)
         text = getattr(result, "text", "") or ""
         ok = bool(getattr(result, "ok", False))
@@ -223,6 +233,10 @@ class Session:
             if self.context is not None:
                 self.context.cwd = new_cwd
         return ok
+
+    def _warn(self, warning: str) -> None:
+        if warning:
+            self.say(render.sanitize(warning), "red")
 
     def _run_tool(self, ex: Any, action: dict) -> Any:
         """ex.run(action) in a worker thread while this one watches for Ctrl-C. Ctrl-C
@@ -252,13 +266,14 @@ class Session:
         return _outcome(box)
 
     def confirm(self, question: str) -> bool:
-        """Only "y" or "yes" typed after the question counts; anything else is no."""
-        self.editor.discard_typeahead()
+        """The one yes/no question of the console (Proceed?, exit?, Power off?): only "y"
+        or "yes" typed by a person after the question counts; anything else is no.
+
+        Nothing typed ahead or pasted answers it: see LineEditor.read_answer."""
         try:
-            reply = self.editor.read_line(question, use_history=False)
+            return self.editor.read_answer(question)
         except (Interrupted, EndOfInput, InputClosed):
             return False
-        return reply.strip().lower() in ("y", "yes")
 
     def answer(self, request: str, action: dict) -> bool:
         text = action["args"].get("text")

@@ -20,6 +20,12 @@ def later(delay: float, data: bytes) -> Typeahead:
     return t
 
 
+def babble(n: int, gap: float, data: bytes = b"y\r") -> list:
+    """`n` chunks, each `gap` seconds after the read that first waits for it: a line that
+    keeps sending (it never goes quiet while there are chunks left)."""
+    return [later(gap, data) for _ in range(n)]
+
+
 class FakeTerm:
     """Input from a list of byte chunks; output collected.
 
@@ -141,11 +147,14 @@ class FakeExecutor:
         self.root = root
         self.ran = []
         self.power = power
+        self.checked = []    # (action, request, history) of every check
+        self.logged = []     # ("refused" | "declined", action, reason or preview)
 
     def real(self, p):
         return os.path.join(self.root, p.lstrip("/"))
 
-    def check(self, action):
+    def check(self, action, request=None, history=()):
+        self.checked.append((action, request, tuple(history)))
         for v in action["args"].values():
             if isinstance(v, str) and v.startswith("/protected"):
                 return f"{v} is protected"
@@ -153,6 +162,17 @@ class FakeExecutor:
 
     def needs_confirmation(self, action):
         return action["tool"] in ("remove", "poweroff")
+
+    def announce(self, action):
+        return f"will go to {action['args']['path']}" if action["tool"] == "change_dir" else None
+
+    def record_refused(self, action, reason):
+        self.logged.append(("refused", action, reason))
+        return ""
+
+    def record_declined(self, action, preview):
+        self.logged.append(("declined", action, preview))
+        return ""
 
     def preview(self, action):
         if action["tool"] == "poweroff":

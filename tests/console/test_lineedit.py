@@ -11,7 +11,7 @@ from llmos_init.console.history import History
 from llmos_init.console.lineedit import (EndOfInput, InputClosed, Interrupted, KeyDecoder,
                                          LineEditor)
 
-from .fakes import FakeTerm, Typeahead
+from .fakes import FakeTerm, Typeahead, babble
 
 P = "h:/data> "
 
@@ -281,3 +281,121 @@ def test_one_megabyte_line_on_a_dumb_terminal():
     assert term.output.count(P) == 2       # CR, then LF in the next read: one Enter
     assert "line too long (limit 4096), discarded" in term.output
     assert len(term.output) < 4096 + 200 and "\x1b" not in term.output
+
+
+# --- questions: only a person answers them (issue 17) ------------------------------------
+
+Q = "Proceed? [y/N] "
+CONTROLS = bytes(b for b in range(1, 32) if b not in b"\r\n\x03\x04")
+
+
+def answer(chunks, **kw):
+    ed, term = read(chunks, **kw)
+    return ed.read_answer(Q), ed, term
+
+
+@pytest.mark.parametrize("reply", [b"y\r", b"Y\r", b" yes \r", b"YES\n", b"y\r\n", b"x\x7fy\r"])
+@pytest.mark.parametrize("ansi", [True, False])
+def test_answer_typed_after_the_question_is_yes(reply, ansi):
+    ok, ed, term = answer([reply], ansi=ansi)
+    assert ok is True
+    assert term.output.startswith(Q)
+    if not ansi:
+        assert "\x1b" not in term.output
+
+
+@pytest.mark.parametrize("reply", [b"n\r", b"\r", b"yes please\r", b"\x03", b"\x04", b"ye\r"])
+def test_answer_anything_else_is_no(reply):
+    ok, _, _ = answer([reply])
+    assert ok is False
+
+
+def test_answer_at_end_of_input_is_no():
+    assert answer([])[0] is False
+    assert answer([Typeahead(b"y\r")])[0] is False   # typed ahead, then the input ended
+
+
+def test_answer_typeahead_is_dropped_and_the_typed_reply_counts():
+    ok, ed, term = answer([Typeahead(b"y\r"), Typeahead(b"yes\r"), b"n\r"])
+    assert ok is False
+    ok, ed, term = answer([Typeahead(b"n\r" + b"a" * 10_000), b"y\r"])
+    assert ok is True
+    assert term.output == Q + "y\n"          # nothing of the typeahead was echoed
+
+
+@pytest.mark.parametrize("ansi", [True, False])
+def test_answer_overflow_is_no(ansi):
+    ok, ed, term = answer([b"y" * 100 + b"\ry\r"], limit=64, ansi=ansi)
+    assert ok is False
+    assert "line too long (limit 64), discarded" in term.output
+    with pytest.raises(InputClosed):          # the rest of that burst was dropped
+        ed.read_line(P)
+    ok, ed, term = answer([b"y" * 40, b"y" * 40, b"\r", b"y\r"], limit=64, ansi=ansi)
+    assert ok is False                        # the question ends at the overflow...
+    assert ed.read_line(P) == ""              # ...it does not read on into the next line
+    if not ansi:
+        assert "\x1b" not in term.output
+
+
+@pytest.mark.parametrize("reply", [b"y\x00\r", b"\xffy\r", b"y\x07\r", b"\x00\x15y\r",
+                                   b"y\x1f\x7f\r", CONTROLS * 100 + b"\ry\r"])
+def test_answer_noisy_line_is_no(reply):
+    ok, ed, term = answer([reply])
+    assert ok is False
+    assert "ignored: the reply contained invalid characters" in term.output
+    with pytest.raises(InputClosed):
+        ed.read_line(P)
+
+
+@pytest.mark.parametrize("chunks", [[b"y\rls\r"], [b"y\r\x1b[A"], [b"yes\r\r"],
+                                    [b"y\r", Typeahead(b"ls\r")]])
+def test_answer_with_more_input_in_the_same_burst_is_no(chunks):
+    ok, ed, term = answer(chunks)
+    assert ok is False
+    assert "ignored: the reply came with more input" in term.output
+    with pytest.raises(InputClosed):          # the rest of the burst is not a request
+        ed.read_line(P)
+
+
+def test_answer_crlf_split_across_reads_is_one_enter():
+    ok, ed, term = answer([b"y\r", Typeahead(b"\n")])
+    assert ok is True
+    ok, ed, term = answer([b"y\r", Typeahead(b"\nls\r")])
+    assert ok is False
+
+
+def test_answer_ctrl_c_typed_ahead_is_a_no():
+    ok, ed, term = answer([Typeahead(b"junk\x03ls"), Typeahead(b"\ry\r"), b"\r"])
+    assert ok is False
+    assert term.output == Q + "^C\n"
+    assert ed.read_line(P) == ""              # what came with the Ctrl-C was dropped too
+
+
+def test_answer_is_not_asked_when_the_line_never_goes_quiet(monkeypatch):
+    from llmos_init.console import lineedit
+    monkeypatch.setattr(lineedit, "QUIET_LIMIT", 0.5)
+    chunks = babble(100, 0.05, b"y\r") + [b"y\r"]
+    t = time.monotonic()
+    ok, ed, term = answer(chunks)
+    assert ok is False
+    assert time.monotonic() - t < 1.5
+    assert "the line is still sending" in term.output and Q not in term.output
+    assert len(term.chunks) > 50              # it did not wait for the line to stop
+    # cut off in the middle of a line: the rest of that line is not a request
+    ok, ed, term = answer(babble(15, 0.05, b"x" * 10) + [b"rest\r", b"ls\r"])
+    assert ok is False
+    assert ed.read_line(P) == "" and ed.read_line(P) == "ls"
+
+
+def test_answer_is_asked_once_a_burst_stops(monkeypatch):
+    ok, ed, term = answer(babble(5, 0.02, b"y\r" + b"z" * 5000) + [b"y\r"])
+    assert ok is True and term.output == Q + "y\n"
+
+
+def test_answer_resets_a_half_escape_sequence_and_the_discard_state():
+    ed, term = read([b"ls\r\x1b[", b"y\r"])
+    assert ed.read_line(P) == "ls"            # the decoder is now inside "ESC ["
+    assert ed.read_answer(Q) is True          # the y is not eaten as its final byte
+    ed, term = read([b"y\r"])
+    ed._discarding = True                     # an overlong line was being dropped
+    assert ed.read_answer(Q) is True

@@ -222,3 +222,82 @@ def test_sigterm_restores_the_terminal(con):
     assert termios.tcgetattr(con.c.child_fd)[3] & termios.ICANON
     con.c.close()
     assert con.c.exitstatus == 128 + signal.SIGTERM
+
+
+# --- a confirmation only a person can answer (issue 17) ----------------------------------
+
+CONTROLS = bytes(b for b in range(1, 32) if b not in b"\r\n\x03\x04")
+LONG = {"letters": b"a" * 60_000, "controls": (CONTROLS * 3000)[:60_000]}
+
+
+def _after_burst(con):
+    """The console either asks once the line has gone quiet, or says no without asking.
+    A question shown is left alone a moment (a typed-ahead y would act by then), then
+    refused with Ctrl-C; either way a prompt follows."""
+    i = con.c.expect([CONFIRM, PROMPT], timeout=15)
+    con._take()
+    if i == 0:
+        time.sleep(0.5)
+        con.ask(b"\x03")
+
+
+@pytest.mark.parametrize("kind", sorted(LONG))
+def test_a_long_line_typed_ahead_does_not_answer_proceed(con, sandbox, kind):
+    victim = sandbox / "data" / "victim.txt"
+    victim.write_text("x")
+    con.blast(b"delete victim.txt\r" + LONG[kind] + b"\ry\r")
+    _after_burst(con)
+    assert victim.exists()
+    assert b"nothing changed" in con.log and b"removed" not in con.log
+    # the console still works, and a y typed after the question still confirms
+    con.ask("delete victim.txt\r", CONFIRM)
+    con.ask("y\r")
+    assert not victim.exists()
+
+
+def test_request_and_y_in_one_write_does_not_confirm(con, sandbox):
+    victim = sandbox / "data" / "victim.txt"
+    victim.write_text("x")
+    con.c.send(b"delete victim.txt\ry\r")
+    _after_burst(con)
+    assert victim.exists()
+    assert b"nothing changed" in con.log and b"removed" not in con.log
+
+
+@pytest.mark.parametrize("kind", sorted(LONG))
+def test_a_long_line_typed_ahead_does_not_answer_the_ctrl_d_question(con, kind):
+    con.blast(b"\x04" + LONG[kind] + b"\ry\r")
+    _after_burst(con)
+    assert con.c.isalive()
+    assert b"exit? [y/N]" in con.log
+    out = con.request("list /data")
+    assert b"list_dir /data" in out and con.c.isalive()
+
+
+@pytest.mark.parametrize("paste", [LONG["letters"] + b"\ry\r", LONG["controls"] + b"\ry\r",
+                                   b"y\rlist /data\r"], ids=["long", "controls", "y-and-more"])
+def test_a_paste_at_the_question_is_no(con, sandbox, paste):
+    victim = sandbox / "data" / "victim.txt"
+    victim.write_text("x")
+    con.ask("delete victim.txt\r", CONFIRM)
+    con.blast(paste)
+    con.c.expect(PROMPT, timeout=15)
+    con._take()
+    assert victim.exists()
+    assert b"nothing changed" in con.log and b"removed" not in con.log
+
+
+def test_typeahead_does_not_confirm_on_a_dumb_terminal(sandbox):
+    victim = sandbox / "data" / "victim.txt"
+    c = Console(sandbox, "--dumb")
+    try:
+        victim.write_text("x")
+        c.blast(b"delete victim.txt\r" + LONG["letters"] + b"\ry\r")
+        _after_burst(c)
+        assert victim.exists() and b"nothing changed" in c.log
+        c.ask("delete victim.txt\r", CONFIRM)
+        c.ask("y\r")
+        assert not victim.exists()
+        assert b"\x1b" not in c.log
+    finally:
+        c.close()

@@ -7,7 +7,7 @@ import pytest
 from llmos_init.console.lineedit import LineEditor
 from llmos_init.console.session import Banner, Session
 
-from .fakes import FakeExecutor, FakePlanner, FakeTerm, Typeahead, later
+from .fakes import FakeExecutor, FakePlanner, FakeTerm, Typeahead, babble, later
 
 
 @pytest.fixture
@@ -231,3 +231,95 @@ def test_ctrl_c_asks_a_running_tool_to_stop_and_waits_for_it(root):
     assert "cancelled (Ctrl-C)" in out and "stopping list_dir" in out
     assert "will remove /data/f.txt" in out                 # the next request ran normally
     assert out.index("cancelled (Ctrl-C)") < out.index("will remove")
+
+
+# --- a confirmation only a person can answer (issue 17) ----------------------------------
+
+CONTROLS = bytes(b for b in range(1, 32) if b not in b"\r\n\x03\x04")
+LONG_LINES = [b"a" * 60_000, (CONTROLS * 3000)[:60_000], b"\x00" * 60_000]
+
+
+def assert_declined(root, term, ex):
+    assert (root / "data" / "f.txt").read_text() == "keep me"
+    assert "declined: nothing changed" in term.output
+    assert "removed" not in term.output and ex.ran == []
+
+
+def pieces(data, size=1024):
+    """`data` arriving while the console works, in the chunks a serial line would give."""
+    return [Typeahead(data[i:i + size]) for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-chunk", "pieces"])
+@pytest.mark.parametrize("long", LONG_LINES, ids=["letters", "controls", "nul"])
+def test_a_long_line_typed_ahead_does_not_let_y_answer(root, long, split):
+    if split:
+        chunks = [b"rm f.txt\r"] + pieces(long + b"\ry\r")
+    else:
+        chunks = [b"rm f.txt\r" + long + b"\ry\r"]
+    s, term, _, ex = make(root, chunks)
+    s.run()
+    assert_declined(root, term, ex)
+
+
+@pytest.mark.parametrize("long", LONG_LINES, ids=["letters", "controls", "nul"])
+def test_a_long_line_while_the_console_works_does_not_let_y_answer(root, long):
+    slow = FakePlanner(delay=0.2)
+    chunks = [b"rm f.txt\r"] + [later(0.02, long[i:i + 4096]) for i in range(0, len(long), 4096)]
+    s, term, _, ex = make(root, chunks + [Typeahead(b"\ry\r")], planner=slow)
+    s.run()
+    assert_declined(root, term, ex)
+
+
+@pytest.mark.parametrize("reply", [b"y" * 5000 + b"\ry\r", b"y\x00\r", b"\x01\x02y\x1f\r",
+                                   CONTROLS * 2000 + b"\ry\r"])
+def test_an_overlong_or_noisy_reply_is_no(root, reply):
+    # the question ends there: the y typed next is not read as the answer
+    s, term, _, ex = make(root, [b"rm f.txt\r", reply, b"y\r"])
+    s.run()
+    assert_declined(root, term, ex)
+
+
+@pytest.mark.parametrize("ansi", [True, False])
+def test_a_reply_with_more_input_in_the_same_burst_is_no(root, ansi):
+    s, term, _, ex = make(root, [b"rm f.txt\r", b"y\rls\r"], ansi=ansi)
+    s.run()
+    assert_declined(root, term, ex)             # and the pasted "ls" did not run either
+    s, term, _, ex = make(root, [b"rm f.txt\r", b"y\r", Typeahead(b"ls\r")], ansi=ansi)
+    s.run()
+    assert_declined(root, term, ex)
+
+
+def test_y_typed_after_the_question_still_confirms(root):
+    s, term, _, ex = make(root, [b"rm f.txt\r"] + pieces(b"a" * 60_000 + b"\ry\r")
+                          + [b"n\r", b"rm f.txt\r", b" Yes \r"])
+    s.run()
+    assert not (root / "data" / "f.txt").exists()
+    assert term.output.count("Proceed? [y/N]") == 2
+    assert "declined: nothing changed" in term.output and "removed /data/f.txt" in term.output
+
+
+def test_a_line_that_never_goes_quiet_is_not_asked(root, monkeypatch):
+    from llmos_init.console import lineedit
+    monkeypatch.setattr(lineedit, "QUIET_LIMIT", 0.5)
+    s, term, _, ex = make(root, [b"rm f.txt\r"] + babble(20, 0.05, b"y\r") + [b"y\r"])
+    s.run()
+    assert_declined(root, term, ex)
+    assert "the line is still sending" in term.output and "Proceed?" not in term.output
+
+
+@pytest.mark.parametrize("long", LONG_LINES, ids=["letters", "controls", "nul"])
+def test_ctrl_d_question_is_not_answered_by_typeahead(root, long):
+    s, term, _, ex = make(root, [b"\x04"] + pieces(long + b"\ry\r") + [b"n\r", b"ls\r"])
+    s.run()
+    assert not s.ended
+    assert term.output.count("exit? [y/N]") == 1 and "box:/data> ls" in term.output
+
+
+def test_power_off_question_is_not_answered_by_typeahead(root):
+    asked = []
+    s, term, _, ex = make(root, [b"\x04\ry\r", b"\r", b"\x04"] + pieces(b"a" * 60_000 + b"\ry\r"),
+                          sandbox=None, power=asked.append)
+    s.run()
+    assert asked == [] and ex.ran == []
+    assert term.output.count("Power off? [y/N]") == 2
