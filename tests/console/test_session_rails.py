@@ -1,0 +1,113 @@
+"""The session with the real executor when the planner is wrong (issue 17): what it refuses
+and what the user declines is in the audit log with the reason; a destructive action on
+something nobody named is refused (the grounding check); a change that does not ask is
+still shown before it happens."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmos_init.console.lineedit import LineEditor
+from llmos_init.console.session import Session
+from llmos_init.journal import Journal
+from llmos_init.tools.context import Context
+from llmos_init.tools.executor import Executor
+
+from .fakes import FakeTerm
+
+
+class ScriptedPlanner:
+    """Gives the plans it was handed, in order, whatever the request (a planner that
+    misreads)."""
+    status = "none"
+
+    def __init__(self, *plans):
+        self.plans = list(plans)
+
+    def plan(self, request, cwd, history):
+        return self.plans.pop(0)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    (tmp_path / "sb" / "data").mkdir(parents=True)
+    (tmp_path / "sb" / "data" / "notes.txt").write_text("precious")
+    (tmp_path / "sb" / "data" / "other.txt").write_text("also precious")
+    return tmp_path / "sb"
+
+
+def session(sandbox, chunks, *plans):
+    term = FakeTerm(chunks)
+    ctx = Context(cwd="/data", sandbox=str(sandbox))
+    ex = Executor(ctx, Journal(ctx.real_data_dir))
+    s = Session(term, LineEditor(term), ScriptedPlanner(*plans), ex, cwd="/data",
+                hostname=lambda: "box", sandbox=str(sandbox), context=ctx, status_delay=10)
+    return s, term
+
+
+def log(sandbox):
+    return [json.loads(ln) for ln in (sandbox / "data/log/actions.jsonl").read_text().splitlines()]
+
+
+def remove(path):
+    return [{"tool": "remove", "args": {"path": path}}]
+
+
+def test_a_destructive_action_on_something_nobody_named_is_refused_and_logged(sandbox):
+    s, term = session(sandbox, [b"tidy up my notes please\r"], remove("/data/other.txt"))
+    s.run()
+    assert "refused: remove /data/other.txt: remove: /data/other.txt was not mentioned" in term.output
+    assert "Proceed?" not in term.output
+    assert (sandbox / "data/other.txt").read_text() == "also precious"
+    (entry,) = log(sandbox)
+    assert entry["refused"] is True and entry["ok"] is False and "not mentioned" in entry["message"]
+
+
+def test_a_target_named_in_an_earlier_request_is_grounded(sandbox):
+    s, term = session(sandbox, [b"look at notes.txt\r", b"now delete it\r", b"y\r"],
+                      [{"tool": "read_file", "args": {"path": "/data/notes.txt"}}],
+                      remove("/data/notes.txt"))
+    s.run()
+    assert "removed /data/notes.txt" in term.output
+    assert not (sandbox / "data/notes.txt").exists()
+
+
+def test_a_declined_confirmation_is_logged_with_what_was_shown(sandbox):
+    s, term = session(sandbox, [b"delete notes.txt\r", b"n\r"], remove("/data/notes.txt"))
+    s.run()
+    assert "declined: nothing changed" in term.output
+    (entry,) = log(sandbox)
+    assert entry["declined"] is True and entry["ok"] is False
+    assert entry["message"] == "declined at the confirmation"
+    assert entry["preview"].startswith("remove /data/notes.txt (file, 8 B)")
+    assert (sandbox / "data/notes.txt").exists()
+
+
+def test_a_refusal_by_the_rails_is_logged(sandbox):
+    s, term = session(sandbox, [b"delete the log /data/log\r"], remove("/data/log"))
+    s.run()
+    assert "refused: remove /data/log" in term.output
+    (entry,) = log(sandbox)
+    assert entry["refused"] is True and "audit log" in entry["message"]
+
+
+def test_an_undo_that_asks_shows_what_it_reverts_first(sandbox):
+    s, term = session(sandbox, [b"rename notes.txt to n2.txt\r", b"y\r", b"undo\r", b"n\r",
+                                b"undo\r", b"y\r"],
+                      [{"tool": "move", "args": {"src": "/data/notes.txt", "dst": "/data/n2.txt"}}],
+                      [{"tool": "undo", "args": {}}], [{"tool": "undo", "args": {}}])
+    s.run()
+    out = term.output
+    assert out.count("undo: move /data/n2.txt back to /data/notes.txt") == 2
+    assert "declined: nothing changed" in out and "moved /data/n2.txt back to /data/notes.txt" in out
+    assert (sandbox / "data/notes.txt").read_text() == "precious"
+
+
+def test_an_undo_that_only_restores_is_shown_without_a_question(sandbox):
+    s, term = session(sandbox, [b"delete notes.txt\r", b"y\r", b"undo\r"],
+                      remove("/data/notes.txt"), [{"tool": "undo", "args": {}}])
+    s.run()
+    out = term.output.split("box:/data> undo")[-1]
+    assert "undo: restore /data/notes.txt from the trash" in out and "Proceed?" not in out
+    assert "restored /data/notes.txt" in out
