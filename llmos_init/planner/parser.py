@@ -301,7 +301,9 @@ def parse_shell(seg: str, ctx: Context) -> list[dict] | None:
             return [clarify(f"Where should I mount {pos[0]}?")]
         if len(pos) != 2:
             return None
-        a = act("mount", device=pos[0] if pos[0].startswith("/") else R(pos[0]), target=R(pos[1]))
+        # with -t, a source without a slash is the filesystem's own name (tmpfs, proc, none)
+        named = fstype is not None and "/" not in pos[0]
+        a = act("mount", device=pos[0] if pos[0].startswith("/") or named else R(pos[0]), target=R(pos[1]))
         if fstype:
             a["args"]["fstype"] = fstype
         return [a]

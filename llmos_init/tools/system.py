@@ -299,7 +299,7 @@ def help_text(width: int = 79, col: int = 28) -> str:
     """Every tool of the registry with its example; '*' marks those that ask first."""
     lines = ["Say what you want in plain words, for example:", ""]
     for t in TOOLS.values():
-        ex = f" {'*' if t.destructive else ' '} {t.example}"
+        ex = f" {'*' if t.confirms else ' '} {t.example}"
         body = textwrap.wrap(t.summary, max(20, width - col)) or [""]
         if len(ex) >= col - 1:
             lines.append(ex)
@@ -308,8 +308,9 @@ def help_text(width: int = 79, col: int = 28) -> str:
             lines.append(ex.ljust(col) + body[0])
             lines.extend(" " * col + b for b in body[1:])
     lines += ["", "* shows exactly what it will do and asks for 'y' first.",
-              "Relative paths start from the current directory. 'undo' reverts the last",
-              "remove, move, write or append (removed things wait in the trash on /data)."]
+              "Relative paths start from the current directory; ~ is /data. 'undo' reverts",
+              "the last remove, move, write or append (removed things wait in the trash on",
+              "/data) and asks first when that moves, removes or overwrites a file."]
     return "\n".join(lines)
 
 
