@@ -44,17 +44,22 @@ def fake_sys(tmp_path):
     return str(s)
 
 
-@pytest.fixture
-def dev(guest, tmp_path):
+def fake_devices(guest, tmp_path, mountinfo: str):
+    """The guest-like executor with a fake /sys and /proc (this mount table)."""
     guest.ctx.sysfs = fake_sys(tmp_path)
     guest.ctx.procfs = fake_proc(tmp_path / "proc", [])
-    write(tmp_path / "proc/self/mountinfo",
-          "20 1 253:0 / / ro,relatime - squashfs /dev/vda1 ro\n"
-          f"21 20 0:5 / {tmp_path} rw - ext4 /dev/vdb rw\n"
-          "22 20 0:6 / /proc rw - proc proc rw\n")
+    write(tmp_path / "proc/self/mountinfo", mountinfo)
     write(tmp_path / "proc/filesystems", "nodev\tproc\n\text4\n\tvfat\n")
     write(tmp_path / "proc/net/if_inet6", "fe800000000000000000000000000001 02 40 20 80 eth0\n")
     return guest
+
+
+@pytest.fixture
+def dev(guest, tmp_path):
+    return fake_devices(guest, tmp_path,
+                        "20 1 253:0 / / ro,relatime - squashfs /dev/vda1 ro\n"
+                        f"21 20 0:5 / {tmp_path} rw - ext4 /dev/vdb rw\n"
+                        "22 20 0:6 / /proc rw - proc proc rw\n")
 
 
 def test_list_devices_fake_sys(dev, monkeypatch):

@@ -37,13 +37,19 @@ def human(n):
     return human_size(n)
 
 
-def _start_sleeper(ex, sandbox, name="sleeper.py", seconds=30):
-    write(sandbox / "data" / name, f"#!{sys.executable}\nimport time\nprint('hi', flush=True)\ntime.sleep({seconds})\n")
+def _start_script(ex, sandbox, name, text, wait=0.5):
+    """Write an executable script into /data and start it from the console; its pid."""
+    write(sandbox / "data" / name, text)
     os.chmod(sandbox / "data" / name, 0o755)
-    ex.ctx.start_wait = 0.5
+    ex.ctx.start_wait = wait
     r = run(ex, "start_program", path=name)
     assert r.ok and "still running" in r.text, r.text
     return r.data["pid"]
+
+
+def _start_sleeper(ex, sandbox, name="sleeper.py", seconds=30):
+    return _start_script(ex, sandbox, name, f"#!{sys.executable}\nimport time\n"
+                                            f"print('hi', flush=True)\ntime.sleep({seconds})\n")
 
 
 def test_start_program_that_exits_shows_output(ex, sandbox):
@@ -147,12 +153,8 @@ def test_start_and_kill_under_the_real_reaper(tmp_path):
 def _start_sh(ex, sandbox, name, seconds=30):
     """A #!/bin/sh script that sleeps, started by the console (its comm is the script's
     name cut to 15 characters); on TERM it takes its sleep child with it."""
-    write(sandbox / "data" / name, f"#!/bin/sh\ntrap 'kill $!; exit 0' TERM\nsleep {seconds} &\nwait\n")
-    os.chmod(sandbox / "data" / name, 0o755)
-    ex.ctx.start_wait = 0.3
-    r = run(ex, "start_program", path=name)
-    assert r.ok and "still running" in r.text, r.text
-    return r.data["pid"]
+    return _start_script(ex, sandbox, name, f"#!/bin/sh\ntrap 'kill $!; exit 0' TERM\nsleep {seconds} &\nwait\n",
+                         wait=0.3)
 
 
 def _alive(pid):

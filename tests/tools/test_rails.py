@@ -19,7 +19,7 @@ from llmos_init.planner import grounding
 from llmos_init.tools.context import Context, expand_home
 
 from .conftest import fake_proc, run, write
-from .test_devices_system import FakeMounts
+from .test_devices_system import FakeMounts, fake_devices
 
 
 @pytest.fixture
@@ -58,15 +58,10 @@ def dev_mounts(dev, tmp_path, monkeypatch):
 
 @pytest.fixture
 def dev(guest, tmp_path):
-    from .test_devices_system import fake_sys
-    guest.ctx.sysfs = fake_sys(tmp_path)
-    guest.ctx.procfs = fake_proc(tmp_path / "proc", [])
-    write(tmp_path / "proc/self/mountinfo",
-          "20 1 253:0 / / ro,relatime - squashfs /dev/vda1 ro\n"
-          f"21 20 0:5 / {tmp_path}/data rw - ext4 /dev/vdc rw\n"
-          f"22 20 0:6 / {tmp_path}/busy rw - tmpfs tmpfs rw\n")
-    write(tmp_path / "proc/filesystems", "nodev\tproc\n\text4\n\tvfat\n")
-    return guest
+    return fake_devices(guest, tmp_path,
+                        "20 1 253:0 / / ro,relatime - squashfs /dev/vda1 ro\n"
+                        f"21 20 0:5 / {tmp_path}/data rw - ext4 /dev/vdc rw\n"
+                        f"22 20 0:6 / {tmp_path}/busy rw - tmpfs tmpfs rw\n")
 
 
 @pytest.mark.parametrize("target,why", [
