@@ -12,9 +12,11 @@ Result(ok=False, text=<reason>). Nothing it returns holds raw bytes from a file.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 import traceback
+from typing import Any
 
 from .. import safety
 from ..journal import MESSAGE_MAX, Journal
@@ -31,6 +33,9 @@ PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
 CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
 # tools whose confirmation depends on the state (undo: on what it would revert)
 ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}
+# tools whose preview names targets that can change before the answer (kill by name):
+# what the preview showed is kept, and the run acts on that only
+PINS = {name: fn for m in _MODULES for name, fn in getattr(m, "PINS", {}).items()}
 
 __all__ = ["Executor", "Result", "Context", "EXECUTORS"]
 
@@ -42,6 +47,7 @@ class Executor:
         # set by the console on Ctrl-C while run() works in its worker thread; long tools
         # (copy, find_files) look at it between steps through check_cancel()
         self.cancel = threading.Event()
+        self._pins: dict[str, Any] = {}   # what the last preview of an action showed (PINS)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -115,6 +121,7 @@ class Executor:
 
     def record_declined(self, action, preview: str) -> str:
         """Log an action the user declined at its confirmation, with what was shown."""
+        self._pins.clear()
         return self._record(action, {"ok": False, "message": "declined at the confirmation",
                                      "declined": True, "preview": str(preview)[:MESSAGE_MAX]})
 
@@ -131,7 +138,10 @@ class Executor:
         except PlanError as e:
             return f"invalid action: {e}"
         tool, args = a["tool"], a["args"]
+        self._pins.clear()
         try:
+            if tool in PINS:
+                self._pins[_pin_key(a)] = PINS[tool](self, args)
             if tool in PREVIEWS:
                 return PREVIEWS[tool](self, args)
         except (SafetyError, ToolError) as e:
@@ -140,6 +150,11 @@ class Executor:
             return f"{tool}: {self._os_error(e)}"
         shown = ", ".join(f"{k}={clean(str(v))}" for k, v in args.items())
         return f"{tool} {shown}".strip()
+
+    def pinned(self, action) -> Any:
+        """What the preview of this very action showed (PINS), or None when it was not
+        previewed; taken once."""
+        return self._pins.pop(_pin_key(action), None)
 
     # ---- running ----------------------------------------------------------------------
     def run(self, action) -> Result:
@@ -185,6 +200,10 @@ class Executor:
         if e.filename:
             what = f"{clean(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
         return what
+
+
+def _pin_key(action: dict) -> str:
+    return json.dumps([action.get("tool"), action.get("args")], sort_keys=True, default=str)
 
 
 def missing_executors() -> list[str]:

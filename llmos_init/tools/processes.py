@@ -61,6 +61,7 @@ def proc_info(procfs: str, pid: int, uptime: float | None = None) -> dict | None
     except OSError:
         argv = []
     return {"pid": pid, "ppid": ppid, "name": name, "state": state, "argv": argv, "nice": nice,
+            "start": start,
             "cpu": min(100.0 * (ticks / hz) / alive, 100.0 * (os.cpu_count() or 1)),
             "rss": rss, "kernel": pid == 2 or ppid == 2}
 
@@ -256,9 +257,22 @@ def preview_kill_process(ex, a) -> str:
     return "\n".join(lines)
 
 
+def pin_kill_process(ex, a) -> frozenset:
+    """What the user is shown and confirms: these processes, by (pid, start time), so
+    that a process started (or a pid reused) between the question and the answer is
+    never signalled in their place."""
+    procs, _, _ = _targets(ex, a)
+    return frozenset((p["pid"], p["start"]) for p in procs)
+
+
 def kill_process(ex, a) -> Result:
     sig = signal_name(a.get("signal"))
     procs, name, _ = _targets(ex, a)
+    shown = ex.pinned({"tool": "kill_process", "args": a})
+    if shown is not None:
+        procs = [p for p in procs if (p["pid"], p["start"]) in shown]
+        if not procs:
+            raise ToolError("the processes shown at the question are gone; nothing was signalled")
     what = _what(procs, name)
     signum = getattr(signal, "SIG" + sig)
     sent = []
@@ -469,6 +483,7 @@ def set_priority(ex, a) -> Result:
 
 EXECUTORS = {"list_processes": list_processes, "kill_process": kill_process,
              "start_program": start_program, "set_priority": set_priority}
+PINS = {"kill_process": pin_kill_process}
 PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program,
             "set_priority": preview_set_priority}
 CHECKS = {"set_priority": check_set_priority}

@@ -8,6 +8,7 @@ depends on the language model (it is usually still loading under TCG).
 """
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
@@ -57,15 +58,17 @@ def test_file_session_with_undo_and_audit_log(booted):
     out = g.ask("ls /data/work")
     assert "renamed.txt" not in out and "empty" in out, out
 
-    # undo, three times: the remove, the rename, the append
+    # undo, three times: the remove (puts a file back: shown, not asked), the rename and
+    # the append (they move or cut a file that is in place: asked)
     out = g.ask("undo")
     assert "restored /data/work/renamed.txt" in out, out
     out = g.ask("show /data/work/renamed.txt")
     assert "first line" in out and "second line" in out, out
-    out = g.ask("undo")
+    out = g.ask("undo", confirm="y")
+    assert "undo: move /data/work/renamed.txt back to /data/work/notes.txt" in out, out
     out = g.ask("ls /data/work")
     assert "notes.txt" in out and "renamed.txt" not in out, out
-    g.ask("undo")
+    g.ask("undo", confirm="y")
     out = g.ask("show /data/work/notes.txt")
     assert "first line" in out and "second line" not in out, out
 
@@ -86,9 +89,18 @@ def test_declined_destructive_actions_change_nothing(booted):
     assert "keep.txt" in g.ask("ls /data")
     out = g.ask("show /data/keep.txt")
     assert "precious" in out and "replaced" not in out, out
-    # nothing was recorded as done
+    # nothing was recorded as done: the two are in the audit log as declined
     log = "\n".join(_lines(g.ask("cat /data/log/actions.jsonl")))
-    assert '"tool": "remove", "args": {"path": "/data/keep.txt"}' not in log, log[-2000:]
+    entries = []
+    for line in log.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pass   # the request echoed, a line cut by read_file
+    for action in ({"tool": "remove", "args": {"path": "/data/keep.txt"}},
+                   {"tool": "write_file", "args": {"path": "/data/keep.txt", "text": "replaced"}}):
+        found = [(e["ok"], e["message"], e.get("declined")) for e in entries if e.get("action") == action]
+        assert found == [(False, "declined at the confirmation", True)], (action, log[-2000:])
 
 
 def test_start_list_and_kill_a_program(booted):

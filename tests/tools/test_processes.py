@@ -186,6 +186,19 @@ def test_kill_by_name_is_not_fooled_by_the_15_character_comm(ex, sandbox):
     assert r.ok and r.data == [db] and not _alive(db), r.text
 
 
+def test_kill_by_name_signals_only_what_the_question_showed(ex, sandbox):
+    first = _start_sh(ex, sandbox, "worker.sh")
+    action = {"tool": "kill_process", "args": {"name": "worker.sh"}}
+    assert ex.preview(action).split("\n")[1:] == [f"  pid {first}: /bin/sh /data/worker.sh"]
+    second = _start_sh(ex, sandbox, "worker.sh")   # started while the question was open
+    r = ex.run(action)
+    assert r.ok and r.data == [first], r.text
+    assert not _alive(first) and _alive(second)
+    # not previewed (or previewed and declined): the run takes what matches now
+    r = run(ex, "kill_process", name="worker.sh")   # (the first may linger as a zombie)
+    assert r.ok and second in r.data and not _alive(second), r.text
+
+
 def test_kill_preview_by_pid_names_the_process_and_its_command_line(ex, sandbox):
     pid = _start_sleeper(ex, sandbox)
     preview = ex.preview({"tool": "kill_process", "args": {"pid": pid, "signal": "KILL"}})
