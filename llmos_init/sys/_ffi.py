@@ -19,50 +19,56 @@ module is an ImportError).
 
 from __future__ import annotations
 
-import hashlib
-import importlib.machinery
-import importlib.util
 import os
-import platform
-import shutil
 import sys
-import sysconfig
-import warnings
-from pathlib import Path
 
+from ..digest import sha256
 from .errors import SyscallError, Sym
+
+# Only the image's fast path (a prebuilt module next to this file) runs at boot; what the
+# development-host path needs (pathlib, platform, shutil, importlib.util...) is imported
+# there, as under QEMU TCG each of those costs tens of milliseconds before the prompt.
 
 __all__ = ["ffi", "lib", "check", "check_ioctl", "fspath", "fileno", "SyscallError", "Sym"]
 
 _MODULE = "llmos_init.sys._llmos_sys"
-_HERE = Path(__file__).resolve().parent
-_BUILD_SCRIPT = _HERE / "ffi_build.py"
+_BUILD_SCRIPT = os.path.join(os.path.dirname(os.path.realpath(__file__)), "ffi_build.py")
 
 
 def _current_source_hash() -> str | None:
     try:
-        return hashlib.sha256(_BUILD_SCRIPT.read_bytes()).hexdigest()[:16]
+        with open(_BUILD_SCRIPT, "rb") as f:
+            return sha256(f.read()).hexdigest()[:16]
     except OSError:
         return None
 
 
-def cache_dir() -> Path:
-    """Directory holding the host-compiled extension for this interpreter."""
+def cache_dir():
+    """Directory (a Path) holding the host-compiled extension for this interpreter."""
+    import platform
+    import sysconfig
+    from pathlib import Path
+
     import _cffi_backend
 
     base = os.environ.get("LLMOS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "llmos")
+    with open(_BUILD_SCRIPT, encoding="utf-8") as f:
+        script = f.read()
     key_src = "\0".join([
-        _BUILD_SCRIPT.read_text(encoding="utf-8"),
+        script,
         sys.version,
         getattr(_cffi_backend, "__version__", "?"),
         platform.machine(),
         sysconfig.get_config_var("EXT_SUFFIX") or "",
     ])
-    key = hashlib.sha256(key_src.encode()).hexdigest()[:20]
+    key = sha256(key_src.encode()).hexdigest()[:20]
     return Path(base) / "ffi" / key
 
 
-def _load_from(path: Path):
+def _load_from(path):
+    import importlib.machinery
+    import importlib.util
+
     loader = importlib.machinery.ExtensionFileLoader(_MODULE, str(path))
     spec = importlib.util.spec_from_file_location(_MODULE, str(path), loader=loader)
     module = importlib.util.module_from_spec(spec)
@@ -75,6 +81,7 @@ def _load_from(path: Path):
 
 def _have_compiler() -> bool:
     import shlex
+    import shutil
 
     cc = os.environ.get("CC") or "cc"
     return shutil.which(shlex.split(cc)[0]) is not None
@@ -111,6 +118,7 @@ def _load():
         if want is None or want == have:
             return prebuilt
         if no_build or not _have_compiler():
+            import warnings
             warnings.warn(f"{_MODULE} was built from another ffi_build.py "
                           f"({have} != {want}); using it anyway", RuntimeWarning)
             return prebuilt
@@ -118,8 +126,8 @@ def _load():
     if no_build:
         raise ImportError(f"{_MODULE} is not built and LLMOS_FFI_NO_BUILD is set; "
                           "run: python -m llmos_init.sys.ffi_build")
-    if not _BUILD_SCRIPT.exists():
-        raise ImportError(f"{_MODULE} is missing and {_BUILD_SCRIPT.name} is not available to build it")
+    if not os.path.exists(_BUILD_SCRIPT):
+        raise ImportError(f"{_MODULE} is missing and ffi_build.py is not available to build it")
     try:
         return _load_or_build_cached()
     except Exception as exc:  # no compiler, no headers, no cffi ...

@@ -3,11 +3,11 @@ copy, info, find, change directory. Every path goes through safety.checked() fir
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import shutil
 import stat
 
+from ..digest import sha256
 from ..journal import move_path
 from ..safety import Resolved, SafetyError, _under, checked
 from .fsio import atomic_write, fsync_dir, makedirs_durable, mounts_below, temp_name, tree_bytes
@@ -284,7 +284,7 @@ def write_file(ex, a) -> Result:
             ex.journal.drop_trash(prev)
         raise
     note = ex.journal.commit({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
-                              "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+                              "size": len(data), "sha256": sha256(data).hexdigest()},
                              trash_bytes=st.st_blocks * 512 if st else 0, keep=prev)
     if st is None:
         return Result(True, f"created {r.shown} ({human_size(len(data))}){made}{note}")
@@ -320,7 +320,7 @@ def append_file(ex, a) -> Result:
     if old is not None:
         new = old + add
         atomic_write(r.real, new, like=st)
-        digest = hashlib.sha256(new).hexdigest()
+        digest = sha256(new).hexdigest()
     else:  # a huge file: append in place, fsync'd (a power cut can only cut the new line)
         with open(r.real, "ab") as f:
             f.write(add)

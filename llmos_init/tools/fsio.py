@@ -8,7 +8,6 @@ disk.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import stat
 
@@ -42,7 +41,7 @@ def makedirs_durable(path: str, mode: int = 0o755) -> None:
 
 def temp_name(path: str) -> str:
     d, name = os.path.split(path)
-    return os.path.join(d, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    return os.path.join(d, f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
 
 
 def atomic_write(path: str, data: bytes, mode: int | None = None,
