@@ -186,10 +186,12 @@ class KeyDecoder:
 
 
 class LineEditor:
-    def __init__(self, term, history: History | None = None, limit: int = LINE_LIMIT):
+    def __init__(self, term, history: History | None = None, limit: int = LINE_LIMIT,
+                 on_prompt=None):
         self.term = term
         self.history = history
         self.limit = limit
+        self.on_prompt = on_prompt   # called once, after the first prompt is written
         self.decoder = KeyDecoder()
         self._events: deque[str] = deque()
         self._discarding = False
@@ -381,6 +383,9 @@ class LineEditor:
         hist_index = len(hist)
         draft = ""
         line.start()
+        if self.on_prompt is not None:
+            hook, self.on_prompt = self.on_prompt, None
+            hook()
         while True:
             while not self._events:
                 self._fill(None)

@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -136,7 +137,7 @@ def hostname() -> str:
 
 # --- collaborators (imported lazily: a missing or broken one costs its feature only) --------
 
-def make_planner(opts: Options):
+def make_planner(opts: Options, after=None):
     try:
         try:
             from ..planner import Planner
@@ -144,7 +145,8 @@ def make_planner(opts: Options):
             from ..planner.planner import Planner
         # model_path=None lets the planner find the image's model; --no-model forbids one.
         planner = Planner(model_path=opts.model, use_model=not opts.no_model)
-        planner.start_loading()  # a background thread; plans work meanwhile (parser only)
+        # a background thread, once `after` is set; plans work meanwhile (parser only)
+        planner.start_loading(after) if after is not None else planner.start_loading()
         return planner, None
     except Exception as exc:  # noqa: BLE001 - the console still runs and says why
         return None, f"{type(exc).__name__}: {exc}"
@@ -220,12 +222,13 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
     term = term or Terminal(0, 1, dumb=True if opts.dumb else None)
     power = Power(sandbox=bool(sandbox))
     planner_error = executor_error = None
+    prompt_shown = threading.Event()   # the model starts loading once the prompt is up
     if planner is None:
-        planner, planner_error = make_planner(opts)
+        planner, planner_error = make_planner(opts, prompt_shown)
     if executor is None:
         executor, context, executor_error = make_executor(cwd, sandbox, power)
     history = History(os.path.join(real_data, ".history"))
-    editor = LineEditor(term, history)
+    editor = LineEditor(term, history, on_prompt=prompt_shown.set)
     total, free = memory()
     banner = Banner(hostname=hostname(), boot_seconds=None if sandbox else boot_seconds(),
                     uptime_seconds=uptime_seconds(), memory_total=total, memory_free=free,
