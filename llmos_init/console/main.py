@@ -13,7 +13,6 @@ In the image the supervisor starts the console as a service with the serial tty 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -42,6 +41,9 @@ class Options:
 
 
 def parse_args(argv: list[str]) -> Options:
+    if not argv:
+        return Options()   # the guest's service: argparse is not worth importing at boot
+    import argparse
     p = argparse.ArgumentParser(prog="python -m llmos_init console",
                                 description="The llmos natural-language console.")
     p.add_argument("--sandbox", metavar="DIR",
@@ -137,7 +139,42 @@ def hostname() -> str:
 
 # --- collaborators (imported lazily: a missing or broken one costs its feature only) --------
 
-def make_planner(opts: Options, after=None):
+def initial_model_status(opts: Options) -> str:
+    """What the planner will say at first ("none" or "loading"), known without importing
+    it: the banner shows it while the planner is still being built."""
+    if opts.no_model:
+        return "none"
+    from ..planner.models import find_model
+    return "loading" if (opts.model or find_model()) else "none"
+
+
+class Later:
+    """Collaborators built by `build` in a thread, started once (the console starts it
+    when its prompt is on the screen); `value` is what build returned."""
+
+    def __init__(self, build, status: str):
+        self.build = build
+        self.status = status          # the model status to show meanwhile
+        self.done = threading.Event()
+        self.value: dict = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="console-setup", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.value = self.build()
+        except BaseException as exc:  # noqa: BLE001 - the session says what failed
+            why = f"{type(exc).__name__}: {exc}"
+            self.value = {"planner_error": why, "executor_error": why}
+        finally:
+            self.done.set()
+
+
+def make_planner(opts: Options):
     try:
         try:
             from ..planner import Planner
@@ -145,8 +182,7 @@ def make_planner(opts: Options, after=None):
             from ..planner.planner import Planner
         # model_path=None lets the planner find the image's model; --no-model forbids one.
         planner = Planner(model_path=opts.model, use_model=not opts.no_model)
-        # a background thread, once `after` is set; plans work meanwhile (parser only)
-        planner.start_loading(after) if after is not None else planner.start_loading()
+        planner.start_loading()  # a background thread; plans work meanwhile (parser only)
         return planner, None
     except Exception as exc:  # noqa: BLE001 - the console still runs and says why
         return None, f"{type(exc).__name__}: {exc}"
@@ -222,13 +258,23 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
     term = term or Terminal(0, 1, dumb=True if opts.dumb else None)
     power = Power(sandbox=bool(sandbox))
     planner_error = executor_error = None
-    prompt_shown = threading.Event()   # the model starts loading once the prompt is up
-    if planner is None:
-        planner, planner_error = make_planner(opts, prompt_shown)
-    if executor is None:
-        executor, context, executor_error = make_executor(cwd, sandbox, power)
+    later = None
+    if planner is None and executor is None:
+        # Nothing the prompt does not need is on its way: the planner and the tools
+        # (and the model after them) are imported and built in a thread once the prompt
+        # is on the screen; the first request waits for them if it comes sooner.
+        def build() -> dict:
+            got = dict(zip(("planner", "planner_error"), make_planner(opts)))
+            got.update(zip(("executor", "context", "executor_error"), make_executor(cwd, sandbox, power)))
+            return got
+        later = Later(build, status=initial_model_status(opts))
+    else:
+        if planner is None:
+            planner, planner_error = make_planner(opts)
+        if executor is None:
+            executor, context, executor_error = make_executor(cwd, sandbox, power)
     history = History(os.path.join(real_data, ".history"))
-    editor = LineEditor(term, history, on_prompt=prompt_shown.set)
+    editor = LineEditor(term, history, on_prompt=later.start if later else None)
     total, free = memory()
     banner = Banner(hostname=hostname(), boot_seconds=None if sandbox else boot_seconds(),
                     uptime_seconds=uptime_seconds(), memory_total=total, memory_free=free,
@@ -237,7 +283,7 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
         banner.extra.append(f"history not kept: {history.error}")
     session = Session(term, editor, planner, executor, cwd=cwd, hostname=hostname,
                       sandbox=sandbox, banner=banner, planner_error=planner_error,
-                      executor_error=executor_error, context=context)
+                      executor_error=executor_error, context=context, later=later)
     power.session = session
     term.enter_raw()
     try:

@@ -49,7 +49,7 @@ class Session:
                  cwd: str, hostname: Callable[[], str], sandbox: str | None = None,
                  banner: Banner | None = None, planner_error: str | None = None,
                  executor_error: str | None = None, context: Any = None,
-                 status_delay: float = STATUS_DELAY):
+                 status_delay: float = STATUS_DELAY, later: Any = None):
         self.term = term
         self.editor = editor
         self.planner = planner
@@ -66,6 +66,9 @@ class Session:
         self.ended = False                 # set by a power request, or by exit on the host
         self._model_status = None
         self._pending_plan: threading.Thread | None = None
+        # planner and executor still being built (console/main.Later): .start(), .done,
+        # .value (their attributes), .status (the model status to show meanwhile)
+        self._later = later
 
     # --- output helpers ------------------------------------------------------------------
 
@@ -75,7 +78,28 @@ class Session:
             text = render.style(text, style, self.term.ansi)
         self.term.write(text + "\n")
 
+    def _attach(self) -> None:
+        """Take the planner and the executor once they are built (waiting for them, with a
+        status line, when a request comes before they are ready)."""
+        later = self._later
+        if later is None:
+            return
+        later.start()
+        if not later.done.is_set():
+            status = _StatusLine(self, text="… starting the planner and the tools")
+            started = time.monotonic()
+            while not later.done.wait(POLL_INTERVAL):
+                status.show(time.monotonic() - started)
+            status.clear()
+        self._later = None
+        for name, value in later.value.items():
+            setattr(self, name, value)
+
     def model_status(self) -> str:
+        if self._later is not None:
+            if not self._later.done.is_set():
+                return self._later.status
+            self._attach()
         if self.planner is None:
             return f"unavailable: {self.planner_error or 'no planner'}"
         try:
@@ -144,6 +168,7 @@ class Session:
         question = "exit? [y/N] " if self.sandbox else "Power off? [y/N] "
         if not self.confirm(question):
             return
+        self._attach()
         if self.sandbox:
             self.ended = True
             return
@@ -158,6 +183,7 @@ class Session:
         request = line.strip()
         if not request:
             return
+        self._attach()
         if self.planner is None:
             self.say(render.format_error(f"the planner is unavailable: {self.planner_error}"), "red")
             return

@@ -108,22 +108,14 @@ class Planner:
     def status(self) -> str:
         return self._status
 
-    def start_loading(self, after: threading.Event | None = None) -> None:
-        """Load the model in a background thread; plan() works meanwhile (parser only).
-        `after`: the thread waits for this event first (the console sets it once its
-        prompt is on the screen, so the model's imports do not delay the prompt)."""
+    def start_loading(self) -> None:
+        """Load the model in a background thread; plan() works meanwhile (parser only)."""
         if not self.model_path or self._thread is not None:
             if not self.model_path:
                 self._loaded.set()
             return
         self._status = "loading"
-
-        def load():
-            if after is not None:
-                after.wait()
-            self._load()
-
-        self._thread = threading.Thread(target=load, name="planner-model", daemon=True)
+        self._thread = threading.Thread(target=self._load, name="planner-model", daemon=True)
         self._thread.start()
 
     def load(self) -> str:
