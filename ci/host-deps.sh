@@ -25,18 +25,18 @@ declare -A need=(
   [rsync]=/usr/bin/rsync
 )
 # aarch64 images (aarch64-virt, and rpi4 built from it): QEMU for arm, and the cross
-# compilers unless this host is arm64 itself; the SD card: FAT tools and sfdisk.
+# compilers unless this host is arm64 itself.
 case "$target" in
   aarch64-virt|rpi4)
     need[qemu-system-arm]=/usr/bin/qemu-system-aarch64
     [ "$(uname -m)" = aarch64 ] || need[crossbuild-essential-arm64]=/usr/bin/aarch64-linux-gnu-g++
     ;;
 esac
-if [ "$target" = rpi4 ]; then
-  need[mtools]=/usr/bin/mcopy
-  need[dosfstools]=/sbin/mkfs.vfat
-  need[fdisk]=/sbin/sfdisk
-fi
+# the SD card's FAT tools and sfdisk: for rpi4, and for the card-layout tests of every
+# target (tests/build/test_sdcard.py builds small FAT images and partition tables)
+need[mtools]=/usr/bin/mcopy
+need[dosfstools]=/sbin/mkfs.vfat
+need[fdisk]=/sbin/sfdisk
 
 missing=()
 for pkg in "${!need[@]}"; do
