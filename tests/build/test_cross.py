@@ -33,7 +33,7 @@ def test_arm64_fragments_ask_for_the_console_disks_and_the_pi_hardware():
           "CONFIG_SERIAL_8250_BCM2835AUX", "CONFIG_SERIAL_8250_CONSOLE", "CONFIG_RASPBERRYPI_FIRMWARE",
           "CONFIG_GPIO_RASPBERRYPI_EXP", "CONFIG_REGULATOR_GPIO", "CONFIG_BCM2835_WDT",
           "CONFIG_USB_XHCI_PCI", "CONFIG_USB_HID"]
-    common = ["CONFIG_SQUASHFS_ZSTD", "CONFIG_EXT4_FS", "CONFIG_DEVTMPFS", "CONFIG_VFAT_FS"]
+    common = ["CONFIG_SQUASHFS_ZSTD", "CONFIG_SQUASHFS_LZ4", "CONFIG_EXT4_FS", "CONFIG_DEVTMPFS", "CONFIG_VFAT_FS"]
     for name in virt + pi + common:
         assert opts.get(name) == "y", name
     # arm64 has no EARLY_PRINTK: asking for it would fail the build's option check
