@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..tools.registry import TOOLS
 
 # A complete escape sequence: CSI (ESC [ or U+009B), OSC/DCS/SOS/PM/APC strings ended by
 # BEL or ST, SS2/SS3 with one character, or ESC plus one intermediate/final character.
@@ -141,6 +140,7 @@ def format_action(action: dict) -> str:
     args = action.get("args") or {}
     if not isinstance(args, dict):
         args = {}
+    from ..tools.registry import TOOLS  # not on the way to the first prompt
     tool = TOOLS.get(name)
     order = list(tool.arg_names) if tool else []
     order += [k for k in args if k not in order]
