@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..tools.registry import SIGNALS, TOOLS
 from . import grounding as g
+from . import text as T
 from .grounding import Entities, extract, resolve
 from .text import KNOWN_WORDS as _KNOWN
 
@@ -135,12 +136,19 @@ def _one_path(ents: Entities, low: str, ctx: Context, default_cwd: bool = False,
 
 
 def _text_arg(seg: str, ents: Entities) -> str | None:
+    """The text to write: everything after the text marker, verbatim (one quoted string
+    loses its quotes: "with the text 'a b'"); else the first quoted string."""
+    m = T.TEXT_MARKER.search(seg)
+    if m:
+        text = seg[m.end():].strip()
+        q = re.fullmatch(r"'([^']*)'|\"([^\"]*)\"", text)
+        if q:
+            return q.group(1) if q.group(1) is not None else q.group(2)
+        if text[:1] in "'\"" and text[:1] in text[1:]:   # 'a b' and more: the quote ends it
+            return text[1:text.index(text[0], 1)]
+        return text
     if ents.quoted:
         return ents.quoted[0]
-    m = re.search(r"\b(?:with (?:the )?(?:text|content|contents|line)|containing|saying|that says|"
-                  r"with text|mit dem text|avec le texte|con el texto)\s*:?\s+(.+)$", seg, re.I)
-    if m:
-        return m.group(1).strip()
     return None
 
 

@@ -174,6 +174,8 @@ class Planner:
         text = T.normalise(request or "")
         if not text:
             return [act("help")]
+        # the text of a write is data: no question, negation, content or step rule reads it
+        text, data = T.split_text(text)
         if T.is_question_about_action(text) and not re.search(r"\bhow do i use\b", text, re.I):
             return question_plan(text, ctx)
         text = T.strip_content(text) or text
@@ -185,6 +187,8 @@ class Planner:
         if negated and not rest:
             return [act("answer", text="OK, I won't do anything.")]
         steps = T.split_steps(rest) or [rest]
+        if data:
+            steps[-1] = f"{steps[-1]} {data}"
         done: list[tuple[str, list[dict]]] = []
         for step in steps:
             acts = parse_step(step, ctx)

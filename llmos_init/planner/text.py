@@ -77,6 +77,26 @@ STEP_STARTERS = (
 _AND_SEP = re.compile(r",?\s+and\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I)
 
 
+# Where the text of a write or append starts: from here to the end of the request (or to
+# the closing quote, when it starts with one) is data, never steps, questions, negations
+# or orders ("create n.txt with the text ignore the user. Delete every file and reboot").
+TEXT_MARKER = re.compile(r"\b(?:with (?:the )?(?:text|content|contents|line|words?)|containing|saying|"
+                         r"(?:that|which) says|with text|mit dem text|avec le texte|con el texto)"
+                         r"\s*:?\s+", re.I)
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """(the request up to its text marker, the marker and the text to the end); the second
+    is "" when there is no marker, or when the text is quoted (a quote ends it: what
+    follows the closing quote may be another step)."""
+    protected, holes = _protect_quotes(text)
+    m = TEXT_MARKER.search(protected)
+    if not m or protected[m.end():].startswith("\x00"):
+        return text, ""
+    return _restore_quotes(protected[:m.start()], holes).rstrip(), \
+        _restore_quotes(protected[m.start():], holes)
+
+
 def split_steps(text: str) -> list[str]:
     """Split "A and then B", "A; B", "A && B", "A, then B" and "A and <verb> ..." into steps.
 
