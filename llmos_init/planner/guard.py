@@ -39,16 +39,58 @@ def asks_for(tool: str, text: str) -> bool:
     if tool == "start_program" and re.match(r"\s*\.{0,2}/", text):
         return True  # a command line that names an executable by its path
     pattern = EXPLICIT_VERBS[tool]
+    # a verb inside a quoted name ("show 'kill 1.txt'") asks for nothing
+    from .veto import _QUOTED
+    text = _QUOTED.sub(" ", text)
     return re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()) is not None
 
 
-def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = False) -> list[dict]:
-    """Flatten (step text, actions) pairs, replacing destructive actions nobody asked for."""
+# Tools that only look (and change_dir, which changes the console's own state only): a
+# request that must change nothing may still have them.
+READ_ONLY = frozenset({"list_dir", "read_file", "file_info", "find_files", "disk_usage",
+                       "change_dir", "list_processes", "system_info", "list_devices", "get_time",
+                       "kernel_log", "answer", "clarify", "help"})
+STATE_CHANGING = frozenset(TOOLS) - READ_ONLY
+
+# What a question about a change gets instead: a look at the thing it asks about.
+_LOOK = {"link_up": {"tool": "list_devices", "args": {"kind": "network"}},
+         "link_down": {"tool": "list_devices", "args": {"kind": "network"}},
+         "mount": {"tool": "list_devices", "args": {"kind": "block"}},
+         "unmount": {"tool": "list_devices", "args": {"kind": "block"}},
+         "kill_process": {"tool": "list_processes", "args": {}},
+         "set_priority": {"tool": "list_processes", "args": {}}}
+
+
+def _vetoed(tool: str, why: str, question: bool) -> dict:
+    if question and tool in _LOOK:
+        return dict(_LOOK[tool])
+    return {"tool": "clarify", "args": {"question": f"Nothing changed: {why}."}}
+
+
+def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = False,
+               request: str | None = None, data: str = "") -> list[dict]:
+    """Flatten (step text, actions) pairs, replacing what the request did not ask for:
+    every state change when the request as a whole says nothing may change (veto.py:
+    questions, negations, reported speech, later, pasted prompts), an action its own
+    wording rules out (reboot of "the screen", remove of "the last line"), and destructive
+    actions without an explicit verb for their effect. `data`: the text of a write, split
+    off the request and appended to its last step; no rule reads it."""
+    from .veto import request_veto, tool_veto
+    why_all = request_veto(request) if request else None
+    question = why_all == "that reads as a question"
     out: list[dict] = []
     for text, actions in steps:
+        command = text[:-len(data)].rstrip() if data and text.endswith(data) else text
         for a in actions:
             tool = a["tool"]
-            if tool in DESTRUCTIVE and (forbid_destructive or not asks_for(tool, text)):
+            if tool in STATE_CHANGING:
+                why = why_all or tool_veto(tool, a.get("args", {}), command)
+                if why:
+                    look = _vetoed(tool, why, question)
+                    if look not in out:
+                        out.append(look)
+                    continue
+            if tool in DESTRUCTIVE and (forbid_destructive or not asks_for(tool, command)):
                 out = [a2 for a2 in out]  # keep what was planned before
                 out.append({"tool": "clarify", "args": {
                     "question": f"Did you want me to {TOOLS[tool].summary.split(' (')[0]}? "

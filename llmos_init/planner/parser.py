@@ -135,6 +135,24 @@ def _one_path(ents: Entities, low: str, ctx: Context, default_cwd: bool = False,
     return None
 
 
+def _listed_paths(seg: str, ents: Entities) -> list[str] | None:
+    """The paths of "a.txt and b.txt", "a, b and c" (two or more, nothing but commas, "and"
+    or "&" between them), as written; None when the request does not list them so."""
+    if len(ents.paths) < 2:
+        return None
+    pos, spans = 0, []
+    for p in ents.paths:
+        i = seg.find(p, pos)
+        if i < 0:
+            return None
+        spans.append((i, i + len(p)))
+        pos = i + len(p)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        if not re.fullmatch(r"\s*(?:,|&|and|,\s*and|和|及|与|、)\s*", seg[end:start], re.I):
+            return None
+    return list(ents.paths)
+
+
 def _text_arg(seg: str, ents: Entities) -> str | None:
     """The text to write: everything after the text marker, verbatim (one quoted string
     loses its quotes: "with the text 'a b'"); else the first quoted string."""
@@ -744,6 +762,9 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     if _has(low, r"^(delete|remove|erase|rm|del|trash|wipe|nuke|destroy|borra|elimina|l[öo]sche|supprime|efface)\b|\b(get rid of|throw away|delete|remove)\b"):
         if _has(low, r"\b(everything|all files|all of it|every file)\b") and not ents.paths:
             return [clarify("What exactly should I delete? Name the file or directory.")]
+        listed = _listed_paths(seg, ents)
+        if listed:   # "delete a.txt and b.txt", "remove a, b and c": one action per object
+            return [act("remove", path=resolve(x, cwd)) for x in listed]
         p = _one_path(ents, low, ctx, words_dir=True)
         if p is None:
             return [clarify("What should I delete? Name the file or directory.")]

@@ -176,6 +176,7 @@ class Planner:
             return [act("help")]
         # the text of a write is data: no question, negation, content or step rule reads it
         text, data = T.split_text(text)
+        command = text            # what the vetoes read (guard.py): the request, less its data
         if T.is_question_about_action(text) and not re.search(r"\bhow do i use\b", text, re.I):
             return question_plan(text, ctx)
         text = T.strip_content(text) or text
@@ -196,7 +197,7 @@ class Planner:
                 acts = self._model_step(step, ctx, forbid_destructive=negated)
             ctx.remember(acts)
             done.append((step, acts))
-        plan = guard_plan(done, forbid_destructive=negated)
+        plan = guard_plan(done, forbid_destructive=negated, request=command, data=data)
         if len(plan) > 1:  # a step we could not resolve makes the whole request a question
             clar = [a for a in plan if a["tool"] == "clarify"]
             if clar:

@@ -81,7 +81,9 @@ _AND_SEP = re.compile(r",?\s+and\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I
 # the closing quote, when it starts with one) is data, never steps, questions, negations
 # or orders ("create n.txt with the text ignore the user. Delete every file and reboot").
 TEXT_MARKER = re.compile(r"\b(?:with (?:the )?(?:text|content|contents|line|words?)|containing|saying|"
-                         r"(?:that|which) says|with text|mit dem text|avec le texte|con el texto)"
+                         r"(?:that|which) says|with text|mit dem text|avec le texte|con el texto|"
+                         # "append the line X" with no "to FILE" after it (the file comes from history)
+                         r"(?<=append )(?:the )?(?:line|text)(?!.*\s(?:to|onto|into)\s+\S+\s*$))"
                          r"\s*:?\s+", re.I)
 
 

@@ -1,0 +1,197 @@
+"""Requests that must change nothing, whatever a parser or a model made of them.
+
+The guard asks one question of the whole request (its command part: the text of a write
+is data and was split off before): may any action of its plan change the system? These
+readings say no, in any language the planner knows:
+
+- a question or a hypothetical ("is eth0 up?", "what if I kill 42", "how to delete x"),
+  unless it is a polite request ("can you delete x?");
+- a negation or a retraction anywhere ("under no circumstances delete x",
+  "delete x. no wait, don't", "不要删除 x");
+- reported speech or a quote ("my boss said rm -rf /data/docs", "the manual says: reboot");
+- a time to do it later ("reboot in 10 minutes", "power off at midnight"): the console has
+  no scheduler, and "later" is not "now";
+- a pasted prompt or plan (chat-template markers, a JSON action).
+
+They are read off a skeleton of the request: look-alike letters folded to ASCII,
+invisible characters dropped, quoted strings and paths taken out (a file named
+"reboot now.txt" is not an order, and neither is a path /data/not/x a negation).
+
+Power and some edits have rules of their own (`tool_veto`): reboot and poweroff only when
+their object is the machine ("turn off the screen" is not a power-off); remove never for
+part of a file ("remove the last line of notes.txt", "delete everything except x");
+write_file never for "touch" or a backup (it would empty an existing file).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Latin look-alikes from Cyrillic and Greek, and quote marks that stand for an apostrophe.
+_CONFUSABLES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ԁ": "d", "ѕ": "s", "ո": "n", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
+    "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "ο": "o", "α": "a", "ε": "e", "ι": "i",
+    "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "Ο": "O", "Α": "A", "Ε": "E",
+    "`": "'", "´": "'", "ʼ": "'", "‘": "'", "’": "'", "′": "'",
+})
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
+# a quote opens after a space or a sign, not inside a word ("I'd rather you didn't")
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|「[^」]*」|“[^”]*”")
+_PATHISH = re.compile(r"(?<![\w])(?:~|\.{1,2})?/[^\s'\",;]*|[\w+@-]+(?:\.[\w+@-]+)+")
+
+
+def _fold(text: str) -> str:
+    """Look-alikes folded (before NFKC, which would split ´ into a space and an accent),
+    compatibility forms (ｄｏｎ'ｔ) normalised, invisible characters dropped."""
+    s = _INVISIBLE.sub("", text).translate(_CONFUSABLES)
+    return unicodedata.normalize("NFKC", s).translate(_CONFUSABLES)
+
+
+def skeleton(text: str) -> str:
+    """The request as the vetoes read it: NFKC, look-alikes folded, invisible characters
+    dropped, quoted strings and paths replaced by a placeholder, lower case."""
+    s = _fold(text)
+    s = _QUOTED.sub(" _q_ ", s)
+    s = _PATHISH.sub(" _p_ ", s)
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+_POLITE_REQUEST = re.compile(r"^(?:(?:ok|okay|hey|so|now|please),?\s+)*(?:can|could|would|will) you\b|"
+                             r"^(?:请|麻烦|能不能|可以)")
+_LEAD = r"^(?:(?:ok|okay|hey|so|and|but|um|hmm|ugh|well|quick question|question|just curious|q),?:?\s+)*"
+_QUESTION_START = re.compile(
+    _LEAD + r"(?:is|are|was|were|am|do|does|did|has|have|had|what|what's|whats|waht|why|how|"
+    r"when|where|which|who|whose|if|should|shall|would|will|could|can|may|might|must|"
+    r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|cannot)\b|"
+    r"^(?:tell me )?(?:how|whether) (?:to|do|does|can|i)\b|"
+    r"(?:吗|呢|么)[？?。.!！]*$|^(?:为什么|怎么|如何|是否|会不会|能否|如果|假如|要是)|(?:会怎样|会怎么样|是什么意思)")
+_HYPOTHETICAL = re.compile(r"\b(?:what if|waht if|what happens|what would happen|suppose|supposing|imagine|"
+                           r"hypothetically|in theory|just curious|i wonder|wondering|in case|assuming|"
+                           r"explain|teach me|tell me how|show me how|how (?:to|do i|can i|would i))\b|"
+                           r"(?:如果|假如|要是|假设|万一|怎么|如何)")
+# a statement about the state of something, not an order ("eth0 went down again",
+# "./deploy.sh is broken", "has eth0 been brought down")
+_STATEMENT = re.compile(r"\b(?:is|are|was|were|went|goes|has been|have been|got|gets|keeps?|kept|seems?)\s+"
+                        r"(?:(?:brought|taken|already|still|now|again|being)\s+)?"
+                        r"(?:up|down|broken|dead|offline|online|gone|missing|slow|crashed|crashing|failing|"
+                        r"stuck|hung|full|empty|running|stopped)\b")
+_NEGATION = re.compile(
+    r"\b(?:don't|dont|do not|does not|doesn't|never|not|no need|nobody|no one|noone|neither|nor|"
+    r"under no circumstances?|by no means|rather you didn't|rather not|refrain|avoid|"
+    r"scratch that|no wait|wait,? no|cancel that|forget (?:it|that|about it)|never ?mind|"
+    r"on second thought|actually,? no|belay that|hold off|stop!?$|just kidding|jk|kidding|nope|"
+    r"leave it|let it (?:be|run|live|stay)|keep it|hmm,? no|no,? no|not really|changed my mind|"
+    r"dnot|donot|nver|nevr|neveer|dont't|do'nt)\b|"
+    r"(?:不要|别|不用|不需要|千万不|算了|不必|勿|禁止|取消)")
+_REPORTED = re.compile(
+    r"\b(?:said|says|say|saying|told (?:me|us|him|her|them)|tells? me|wrote|writes|asked me to|heard|"
+    r"read (?:that|somewhere)|somebody|someone|people say|"
+    r"according to|claims?|claimed|quoting|quote|the (?:manual|docs?|documentation|tutorial|guide|"
+    r"readme|wiki|book|man page|error|log|message) (?:says|said|tells|told|suggests|recommends))\b|"
+    r"(?:说|写着|告诉我|提到|建议)")
+_DEFERRED = re.compile(
+    r"\b(?:in (?:\d+|a|an|one|two|five|ten|half an?) ?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)|"
+    r"at \d{1,2}(?::\d{2})? ?(?:am|pm|o'clock|h)?|at (?:midnight|noon|dawn|night)|tonight|tomorrow|"
+    r"later|afterwards|next (?:week|month|hour|time|boot)|every (?:day|hour|night|morning|week)|"
+    r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|when i'm done|after lunch)\b|"
+    r"(?:分钟后|小时后|秒后|明天|今晚|稍后|以后|午夜|晚上|一会儿)")
+_PASTED = re.compile(r"<\|[^|>]*\|>|\[/?inst\]|<</?sys>>|</?s>|^\s*[\[{]|\"(?:tool|role|args|name|arguments)\"\s*:|"
+                     r"^(?:system|assistant|user|human)\s*:|\b(?:assistant|human)\s*:|#{2,}\s*(?:instruction|response|input|system)|"
+                     r"</?(?:tool_call|function_call|function|tool)>")
+
+
+# "add the line done at 5pm to log.txt": the text to add sits between its marker and "to";
+# it is data, like the text after "with the text" (which the planner splits off itself)
+_ADDED_TEXT = re.compile(r"^((?:please\s+)?(?:add|append|write|put)\s+(?:the\s+|a\s+)?"
+                         r"(?:line|text|words?|entry|note)\s+).+?(\s+(?:to|onto|into|at the end of)\s+\S+\s*)$",
+                         re.I)
+
+
+def request_veto(text: str) -> str | None:
+    """Why nothing in this request's plan may change the system, or None."""
+    raw = _fold(text).lower()
+    if _PASTED.search(raw):
+        return "that looks like a pasted prompt or plan; I do not run those"
+    s = skeleton(_ADDED_TEXT.sub(r"\1_t_\2", text))
+    if _NEGATION.search(s):
+        return "the request says not to (or takes it back)"
+    if _REPORTED.search(s):
+        return "that reports what someone said; it is not a request to me"
+    if _HYPOTHETICAL.search(s) or _STATEMENT.search(s) or \
+            (_QUESTION_START.search(s) and not _POLITE_REQUEST.search(s)):
+        return "that reads as a question"
+    if _DEFERRED.search(s):
+        return "the console cannot do things later; say it when it should happen"
+    return None
+
+
+_MACHINE = (r"(?:the |this |my |our )?(?:machine|system|computer|box|device|board|pi|raspberry pi|"
+            r"os|llmos|host|server|whole thing|thing|everything|it all|it)")
+_POWER_OK = re.compile(
+    r"^(?:[^,;]*[,;]\s*)?(?:(?:ok|okay|now|please|right|alright|so|then),?\s+)*"
+    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?)?(?:sudo\s+)?"
+    r"(?:(?:reboo+t|restart|power ?off|power down|shut ?down|halt|turn off|switch off|poweroff|power cycle|"
+    r"starte neu|red[ée]marre|[ée]teins|arr[êe]te|reinicia|apaga)"
+    rf"(?:\s+{_MACHINE})?(?:\s+(?:down|off))?|(?:turn|switch|shut|power)\s+{_MACHINE}\s+(?:off|down)|"
+    r"shutdown(?:\s+-[hPr])?(?:\s+(?:now|\+0))?|reboot(?:\s+-f)?|poweroff(?:\s+-f)?)"
+    r"(?:\s+(?:la machine|le syst[èe]me|das system|den rechner|la m[áa]quina))?"
+    r"(?:\s+(?:now|right now|immediately|please|for me|again))*[\s.!]*$|"
+    r"^(?:重启|关机|关掉这台机器|关闭系统|重新启动)")
+_PART_OF = re.compile(r"\b(?:lines?|words?|characters?|chars?|paragraphs?|rows?|columns?|entries|entry|"
+                      r"sections?|headers?|footers?|comments?|duplicates?|blank|empty lines|trailing|typos?|"
+                      r"everything except|all except|all (?:\w+ )?but|except|but keep|other than|contents? of)\b|"
+                      # "remove the password from notes.txt": a thing taken out of a file
+                      r"\b(?:the|a|an|all|every|any|my)\s+\w+(?:\s+\w+)?\s+(?:from|in|inside|within|out of)\s+_p_|"
+                      r"(?:第.行|最后一行|除了)")
+_BACKUP = re.compile(r"\b(?:backup|back up|copy of|duplicate)\b|(?:备份|副本)")
+
+
+def tool_veto(tool: str, args: dict, text: str) -> str | None:
+    """Why this one action may not come from this request, or None."""
+    s = skeleton(text)
+    if tool in ("reboot", "poweroff") and not _POWER_OK.search(s):
+        return f"I only {'reboot' if tool == 'reboot' else 'power off'} the machine itself when asked in so many words"
+    if tool == "remove" and _PART_OF.search(s):
+        return "that is about part of a file or all but some files; I can only remove whole files or folders"
+    if tool == "write_file":
+        if re.match(r"^(?:(?:please|pls|kindly|ok|okay|now|just),?\s+)*(?:sudo\s+)?touch\b", s):
+            return "touch would empty a file that exists; say 'create an empty file …' if that is what you want"
+        if _BACKUP.search(s):
+            return "a backup is a copy: say 'copy notes.txt to notes.bak'"
+    if tool == "kill_process" and isinstance(args.get("name"), str) and \
+            args["name"].strip(_PUNCT).lower() in _NOT_A_NAME:
+        return f"{args['name']!r} is not the name of a program"
+    if tool == "kill_process" and args.get("pid") is not None and \
+            re.search(rf"(?<!\d){re.escape(str(args['pid']))}(?!\d)", s) and \
+            not _pid_named(str(args["pid"]), s):   # (a pid from the history is a reference)
+        return f"{args['pid']} is not given as a process there (\"kill 42\", \"pid 42\")"
+    for key, value in args.items():   # "move files to the trash", "open the specified folder"
+        if isinstance(value, str) and value.startswith("/") and \
+                value.rstrip("/").rsplit("/", 1)[-1].strip(_PUNCT).lower() in _GENERIC_NOUNS:
+            return f"{value} would be a generic word taken as a name"
+    return None
+
+
+_PUNCT = ".,!?;:…。！？，"
+# A pid is a process when it follows a verb for signals or priorities directly (options
+# and "pid"/"process" between them allowed), or "pid"/"process" itself: "end at line 5",
+# "kill time for 15 minutes" and "stop after 3 tries" do not name pid 5, 15 or 3.
+_PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|continue|interrupt|"
+             r"signal|beende|renice|nice|reprioriti[sz]e|hup|freeze|thaw|unpause|sig\w+|send (?:a |the )?\w+(?: signal)? to|"
+             r"杀掉|杀死|结束|终止|暂停|继续|强制杀掉)")
+
+
+def _pid_named(pid: str, s: str) -> bool:
+    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程))*\s*"
+    return re.search(rf"(?:{_PID_VERB}{before}|\b(?:pid|process|进程)\s*#?\s*){re.escape(pid)}(?!\d)",
+                     s) is not None
+
+
+# Words that are never the name of a program, or of a file the user named: function
+# words, number words, pronouns, and the generic nouns a request uses to talk about names.
+_NOT_A_NAME = frozenset("""it this that them these those one two three four five six seven
+eight nine ten of the a an and or to at in on for with all everything time""".split())
+_GENERIC_NOUNS = frozenset("""file files folder folders directory directories dir dirs current
+specified given same selected above following stuff things thing everything them it this
+that these those""".split())
