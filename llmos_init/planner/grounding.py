@@ -34,9 +34,12 @@ _GLOB = re.compile(r"(?<![\w/])[\w.-]*\*[\w.*-]*|\*")
 
 # Words after "the ... " that name a directory or a file by a plain word.
 _NAMED = re.compile(
-    r"\b(?:the\s+)?(?:folder|directory|dir|file|script|program)\s+(?:named\s+|called\s+)?"
+    r"\b(?:the\s+)?(?:folder|directory|dir|file|script|program)\s*(?::\s*|\s(?:named\s+|called\s+)?)"
     r"(?!named\b|called\b|the\b|a\b|to\b|in\b|at\b|and\b|it\b|is\b|of\b|here\b)([\w.+@-]+)"
-    r"|\b(?:the|my)\s+(?!parent\b|root\b|current\b|same\b|whole\b|text\b|new\b|empty\b|old\b)([\w.+@-]+)\s+(?:folder|directory|dir|file)\b"
+    r"|\b(?:the|my)\s+(?!parent\b|root\b|current\b|same\b|whole\b|text\b|new\b|empty\b|old\b|"
+    # generic words that talk about a name without being one ("the specified folder: photos")
+    r"specified\b|given\b|following\b|selected\b|above\b|below\b|said\b|mentioned\b|other\b|"
+    r"next\b|previous\b|last\b|first\b|this\b|that\b)([\w.+@-]+)\s+(?:folder|directory|dir|file)\b"
     r"|\b(?:named|called)\s+([\w.+@-]+)",
     re.I,
 )
@@ -93,9 +96,12 @@ def extract(text: str) -> Entities:
     e.interfaces = _INTERFACE.findall(unquoted)
     e.signals = [s.upper() for s in _SIGNAL.findall(unquoted)]
     e.globs = [g for g in _GLOB.findall(unquoted) if g]
+    for m in re.finditer(r"\b(?:named|called)\s+(?:\"([^\"]+)\"|'([^']+)')", text, re.I):
+        e.names.append(m.group(1) if m.group(1) is not None else m.group(2))   # called "docs"
     for m in _NAMED.finditer(unquoted):
-        name = next(g for g in m.groups() if g)
-        e.names.append(name)
+        name = next(g for g in m.groups() if g).rstrip(".?!:,;")   # "called projects."
+        if name:
+            e.names.append(name)
     return e
 
 

@@ -765,6 +765,14 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         listed = _listed_paths(seg, ents)
         if listed:   # "delete a.txt and b.txt", "remove a, b and c": one action per object
             return [act("remove", path=resolve(x, cwd)) for x in listed]
+        if _refers(low) and not ents.paths and ctx.actions and ctx.actions[-1]["tool"] == "copy":
+            # after a copy, "it" is the original or the copy: never guess which to delete
+            a = ctx.actions[-1]["args"]
+            return [clarify(f"Do you mean the original {a['src']} or the copy in {a['dst']}?")]
+        frm = re.search(r"^\S+\s+(?:the\s+)?(?:file\s+)?(\S+)\s+from\s+(\S+?)[.!?]*$", seg.strip(), re.I)
+        if frm and len(ents.paths) <= 2 and not os.path.isabs(frm.group(1)):
+            # "delete budget.xlsx from logs": the file in that directory
+            return [act("remove", path=resolve(frm.group(1).rstrip(".?!,"), resolve(frm.group(2), cwd)))]
         p = _one_path(ents, low, ctx, words_dir=True)
         if p is None:
             return [clarify("What should I delete? Name the file or directory.")]

@@ -187,7 +187,9 @@ class Planner:
         rest, negated = T.strip_negations(text)
         if negated and not rest:
             return [act("answer", text="OK, I won't do anything.")]
-        steps = T.split_steps(rest) or [rest]
+        steps = T.split_steps(rest, commas=True) or [rest]
+        if len(steps) > 1 and any(parse_step(s, context_from(cwd, history)) is None for s in steps):
+            steps = T.split_steps(rest) or [rest]   # "the file x says ..., show it": no comma steps
         if data:
             steps[-1] = f"{steps[-1]} {data}"
         done: list[tuple[str, list[dict]]] = []
@@ -196,6 +198,9 @@ class Planner:
             if acts is None:
                 acts = self._model_step(step, ctx, forbid_destructive=negated)
             ctx.remember(acts)
+            for a in acts:   # "cd docs; rm old.log": the next step starts in docs
+                if a["tool"] == "change_dir":
+                    ctx.cwd = a["args"]["path"]
             done.append((step, acts))
         plan = guard_plan(done, forbid_destructive=negated, request=command, data=data)
         if len(plan) > 1:  # a step we could not resolve makes the whole request a question

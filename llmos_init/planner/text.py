@@ -75,6 +75,10 @@ STEP_STARTERS = (
     "power", "shut", "bring", "take", "set", "tell", "how", "what", "which", "check",
 )
 _AND_SEP = re.compile(r",?\s+and\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I)
+# "A, <verb> ..." ("list /data/docs, delete old.log"): tried too, kept when every step parses
+_COMMA_SEP = re.compile(r",\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I)
+_INTERJECTION = re.compile(r"(?:hey|hi|hello|ok|okay|so|um|uh|well|now|then|please|pls|thanks|"
+                           r"thank you|yes|yeah|right|alright|ugh|hmm|oh)[!.]*", re.I)
 
 
 # Where the text of a write or append starts: from here to the end of the request (or to
@@ -99,17 +103,20 @@ def split_text(text: str) -> tuple[str, str]:
         _restore_quotes(protected[m.start():], holes)
 
 
-def split_steps(text: str) -> list[str]:
-    """Split "A and then B", "A; B", "A && B", "A, then B" and "A and <verb> ..." into steps.
-
-    Quoted text is never split.
-    """
+def split_steps(text: str, commas: bool = False) -> list[str]:
+    """Split "A and then B", "A; B", "A && B", "A, then B" and "A and <verb> ..." into steps
+    (with `commas`, "A, <verb> ..." too). Quoted text is never split; a lone interjection
+    ("hey, copy it to photos") is not a step."""
     protected, holes = _protect_quotes(text)
     parts: list[str] = []
     for chunk in _STRONG_SEP.split(protected):
-        parts.extend(p for p in _AND_SEP.split(chunk))
+        for p in _AND_SEP.split(chunk):
+            parts.extend(_COMMA_SEP.split(p) if commas else [p])
     out = [_restore_quotes(p, holes).strip(" ,;") for p in parts]
-    return [p for p in out if p]
+    out = [p for p in out if p]
+    if len(out) > 1:
+        out = [p for p in out if not _INTERJECTION.fullmatch(p)] or out
+    return out
 
 
 def _protect_quotes(text: str) -> tuple[str, list[str]]:

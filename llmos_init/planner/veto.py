@@ -75,7 +75,8 @@ _HYPOTHETICAL = re.compile(r"\b(?:what if|waht if|what happens|what would happen
 _STATEMENT = re.compile(r"\b(?:is|are|was|were|went|goes|has been|have been|got|gets|keeps?|kept|seems?)\s+"
                         r"(?:(?:brought|taken|already|still|now|again|being)\s+)?"
                         r"(?:up|down|broken|dead|offline|online|gone|missing|slow|crashed|crashing|failing|"
-                        r"stuck|hung|full|empty|running|stopped)\b")
+                        r"stuck|hung|full|empty|running|stopped|nice|great|good|fun|fine|bad|awesome|cool|"
+                        r"boring|amazing|terrible|lovely|weird|annoying)\b")
 _NEGATION = re.compile(
     r"\b(?:don't|dont|do not|does not|doesn't|never|not|no need|nobody|no one|noone|neither|nor|"
     r"under no circumstances?|by no means|rather you didn't|rather not|refrain|avoid|"
@@ -159,9 +160,14 @@ def tool_veto(tool: str, args: dict, text: str) -> str | None:
             return "touch would empty a file that exists; say 'create an empty file …' if that is what you want"
         if _BACKUP.search(s):
             return "a backup is a copy: say 'copy notes.txt to notes.bak'"
-    if tool == "kill_process" and isinstance(args.get("name"), str) and \
-            args["name"].strip(_PUNCT).lower() in _NOT_A_NAME:
-        return f"{args['name']!r} is not the name of a program"
+    if tool == "kill_process" and isinstance(args.get("name"), str):
+        name = args["name"].strip(_PUNCT).lower()
+        if name in _NOT_A_NAME:
+            return f"{args['name']!r} is not the name of a program"
+        if re.search(rf"\bthe {re.escape(name)}\b(?!\s+(?:process|program|daemon|server|service|job|task|"
+                     rf"script|app|application))", s):
+            # "kill the lights": a program is named, or called a process; a thing is not
+            return f"'the {name}' is not named as a program (say 'kill the {name} process')"
     if tool == "kill_process" and args.get("pid") is not None and \
             re.search(rf"(?<!\d){re.escape(str(args['pid']))}(?!\d)", s) and \
             not _pid_named(str(args["pid"]), s):   # (a pid from the history is a reference)

@@ -85,3 +85,34 @@ def test_tool_rules():
     assert tool_veto("kill_process", {"pid": 5}, "kill 5") is None
     assert tool_veto("kill_process", {"pid": 812}, "kill it") is None      # from the history
     assert tool_veto("remove", {"path": "/data/files"}, "remove files")
+
+
+@pytest.mark.parametrize("request_, plan", [
+    ("cd archive; rm app.log", [{"tool": "change_dir", "args": {"path": "/data/archive"}},
+                                {"tool": "remove", "args": {"path": "/data/archive/app.log"}}]),
+    ("list /data/docs, delete old.log", [{"tool": "list_dir", "args": {"path": "/data/docs"}},
+                                         {"tool": "remove", "args": {"path": "/data/old.log"}}]),
+    ("delete budget.xlsx from logs.", [{"tool": "remove", "args": {"path": "/data/logs/budget.xlsx"}}]),
+    ("open the specified folder: photos", [{"tool": "list_dir", "args": {"path": "/data/photos"}}]),
+    ('create the directory called "backups"', [{"tool": "make_dir", "args": {"path": "/data/backups"}}]),
+    ("make a new folder called music.", [{"tool": "make_dir", "args": {"path": "/data/music"}}]),
+    ("hey, list /data", [{"tool": "list_dir", "args": {"path": "/data"}}]),
+])
+def test_targets(planner, request_, plan):
+    assert planner.plan(request_, "/data") == plan
+
+
+def test_delete_it_after_a_copy_asks_which(planner):
+    history = [{"request": "copy notes.txt to docs",
+                "plan": [{"tool": "copy", "args": {"src": "/data/notes.txt", "dst": "/data/docs"}}]}]
+    plan = planner.plan("delete it", "/data", history)
+    assert [a["tool"] for a in plan] == ["clarify"] and "/data/notes.txt" in plan[0]["args"]["question"]
+
+
+@pytest.mark.parametrize("request_", ["kill the lights", "stop 5 of the tour was nice", "kill it"])
+def test_things_that_are_not_programs(planner, request_):
+    assert changes(planner.plan(request_, "/data")) == []
+
+
+def test_a_program_called_a_process_is_one(planner):
+    assert changes(planner.plan("kill the nginx process", "/data")) == ["kill_process"]
