@@ -40,6 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from llmos_init.tools.fsio import under  # noqa: E402
 from llmos_init.tools.registry import DESTRUCTIVE, TOOLS  # noqa: E402
 
 
@@ -95,10 +96,6 @@ def load_set(path: str) -> list[dict]:
     return cases
 
 
-def _is_under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
 def touched_targets(c: dict, got: list[dict]) -> list[str]:
     """Forbidden targets the plan names (a copy's source is only read and does not count)."""
     hits = []
@@ -110,7 +107,7 @@ def touched_targets(c: dict, got: list[dict]) -> list[str]:
                     continue
                 v = args[k]
                 if v == t or (isinstance(t, int) and k in ("pid", "name") and str(v) == str(t)) or (isinstance(t, str) and isinstance(v, str) and t.startswith("/")
-                              and g.get("tool") in DESTRUCTIVE and _is_under(t, v)):
+                              and g.get("tool") in DESTRUCTIVE and under(t, v)):
                     hits.append(f"{g['tool']} {k}={v!r}")
     return hits
 
