@@ -104,8 +104,8 @@ _PASTED = re.compile(r"<\|[^|>]*\|>|\[/?inst\]|<</?sys>>|</?s>|^\s*[\[{]|\"(?:to
 
 # "add the line done at 5pm to log.txt": the text to add sits between its marker and "to";
 # it is data, like the text after "with the text" (which the planner splits off itself)
-_ADDED_TEXT = re.compile(r"^((?:please\s+)?(?:add|append|write|put)\s+(?:the\s+|a\s+)?"
-                         r"(?:line|text|words?|entry|note)\s+).+?(\s+(?:to|onto|into|at the end of)\s+\S+\s*)$",
+_ADDED_TEXT = re.compile(r"^((?:please\s+)?(?:add|append|write|put)\s+(?:(?:the\s+|a\s+)?"
+                         r"(?:line|text|words?|entry|note)\s+)?).+?(\s+(?:to|onto|into|at the end of)\s+\S+\s*)$",
                          re.I)
 
 

@@ -66,6 +66,7 @@ def test_a_question_about_a_link_shows_it(planner):
     ("send the TERM signal to 61", ["kill_process"]),
     ("delete a.txt and b.txt", ["remove", "remove"]),
     ("add the line done at 5pm to log.txt", ["append_file"]),   # the time is data
+    ("add buy milk at 5pm to list.txt", ["append_file"]),
     ("don't list anything, just delete old.log", []),  # a negation anywhere: nothing
 ])
 def test_requests_still_act(planner, request_, tools):
