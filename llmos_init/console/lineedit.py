@@ -243,21 +243,6 @@ class LineEditor:
             return True
         return False
 
-    def discard_typeahead(self, max_reads: int = 4) -> None:
-        """Forget what was typed before now (used before asking for a confirmation).
-
-        Only what is already waiting is dropped (at most `max_reads` chunks), so a line that
-        keeps sending cannot keep the console discarding."""
-        self._events.clear()
-        for _ in range(max_reads):
-            try:
-                if not self._fill(0):
-                    break
-            except InputClosed:
-                break
-            self._events.clear()
-        self._events.clear()
-
     # --- questions --------------------------------------------------------------------
 
     def read_answer(self, question: str) -> bool:

@@ -218,11 +218,7 @@ def test_random_bytes_never_crash_and_a_prompt_follows():
         assert all(c.isprintable() for c in line)
 
 
-def test_discard_typeahead_and_poll_interrupt():
-    ed, _ = read([Typeahead(b"y\r")])
-    ed.discard_typeahead()
-    with pytest.raises(InputClosed):
-        ed.read_line(P)
+def test_poll_interrupt_takes_ctrl_c_and_keeps_the_rest():
     ed, _ = read([Typeahead(b"ab\x03cd")])
     assert ed.poll_interrupt(0) is True
     ed.term.feed(b"\r")
@@ -264,13 +260,6 @@ def test_through_a_real_pipe(tmp_path):
         if out_w >= 0:
             os.close(out_w)
         os.close(out_r)
-
-
-def test_discard_typeahead_is_bounded():
-    ed, term = read([Typeahead(b"x" * 10)] * 10 + [b"ok\r"])
-    ed.discard_typeahead()
-    assert term.reads <= 5
-    assert ed.read_line(P) == "x" * 60 + "ok"  # 4 chunks dropped, the rest kept
 
 
 def test_one_megabyte_line_on_a_dumb_terminal():
