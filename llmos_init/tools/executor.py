@@ -175,8 +175,9 @@ class Executor:
             outcome["refused"] = True
         if res.changed_cwd:
             outcome["cwd"] = res.changed_cwd
-        if not self.journal.record(a, outcome):
-            res.text += f"\n(warning: not written to the audit log: {self.journal.last_error})"
+        warning = self._record(a, outcome)
+        if warning:
+            res.text += "\n" + warning
         return res
 
     def _dispatch(self, a: dict) -> Result:
