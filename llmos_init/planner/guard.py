@@ -40,8 +40,8 @@ def asks_for(tool: str, text: str) -> bool:
         return True  # a command line that names an executable by its path
     pattern = EXPLICIT_VERBS[tool]
     # a verb inside a quoted name ("show 'kill 1.txt'") asks for nothing
-    from .veto import _QUOTED
-    text = _QUOTED.sub(" ", text)
+    from .veto import QUOTED
+    text = QUOTED.sub(" ", text)
     return re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()) is not None
 
 
@@ -75,9 +75,9 @@ def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = F
     wording rules out (reboot of "the screen", remove of "the last line"), and destructive
     actions without an explicit verb for their effect. `data`: the text of a write, split
     off the request and appended to its last step; no rule reads it."""
-    from .veto import request_veto, tool_veto
+    from .veto import QUESTION, request_veto, tool_veto
     why_all = request_veto(request) if request else None
-    question = why_all == "that reads as a question"
+    question = why_all == QUESTION
     out: list[dict] = []
     for text, actions in steps:
         command = text[:-len(data)].rstrip() if data and text.endswith(data) else text

@@ -37,7 +37,7 @@ _CONFUSABLES = str.maketrans({
 })
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
 # a quote opens after a space or a sign, not inside a word ("I'd rather you didn't")
-_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|「[^」]*」|“[^”]*”")
+QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|「[^」]*」|“[^”]*”")
 _PATHISH = re.compile(r"(?<![\w])(?:~|\.{1,2})?/[^\s'\",;]*|[\w+@-]+(?:\.[\w+@-]+)+")
 
 
@@ -52,7 +52,7 @@ def skeleton(text: str) -> str:
     """The request as the vetoes read it: NFKC, look-alikes folded, invisible characters
     dropped, quoted strings and paths replaced by a placeholder, lower case."""
     s = _fold(text)
-    s = _QUOTED.sub(" _q_ ", s)
+    s = QUOTED.sub(" _q_ ", s)
     s = _PATHISH.sub(" _p_ ", s)
     return re.sub(r"\s+", " ", s).strip().lower()
 
@@ -109,6 +109,9 @@ _ADDED_TEXT = re.compile(r"^((?:please\s+)?(?:add|append|write|put)\s+(?:(?:the\
                          re.I)
 
 
+QUESTION = "that reads as a question"   # the veto whose plan gets a look instead (guard.py)
+
+
 def request_veto(text: str) -> str | None:
     """Why nothing in this request's plan may change the system, or None."""
     raw = _fold(text).lower()
@@ -121,7 +124,7 @@ def request_veto(text: str) -> str | None:
         return "that reports what someone said; it is not a request to me"
     if _HYPOTHETICAL.search(s) or _STATEMENT.search(s) or \
             (_QUESTION_START.search(s) and not _POLITE_REQUEST.search(s)):
-        return "that reads as a question"
+        return QUESTION
     if _DEFERRED.search(s):
         return "the console cannot do things later; say it when it should happen"
     return None
