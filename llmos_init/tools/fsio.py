@@ -7,6 +7,7 @@ disk.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import stat
@@ -84,6 +85,28 @@ def under(p: str, root: str) -> bool:
     return p == root or root == "/" or p.startswith(root.rstrip("/") + "/")
 
 
+def _same_fs(path: str, limit: int | None = None):
+    """(path, lstat) of the entries inside the tree at `path`, at most `limit` of them;
+    a directory on another filesystem is listed but not entered."""
+    dev = os.lstat(path).st_dev
+    seen = 0
+    for root, dirs, files in os.walk(path):
+        enter = []
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            seen += 1
+            if limit is not None and seen > limit:
+                return
+            yield full, st
+            if stat.S_ISDIR(st.st_mode) and st.st_dev == dev:
+                enter.append(name)
+        dirs[:] = enter
+
+
 def mounts_below(path: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
     """Mount points strictly inside the tree at `path` (a real path), from the mount table.
     Where the table cannot be read, the tree is walked for directories on another device
@@ -96,54 +119,25 @@ def mounts_below(path: str, mountinfo: str = "/proc/self/mountinfo") -> list[str
     except (OSError, ValueError):
         pass
     try:
-        st = os.lstat(path)
+        if not os.path.isdir(path) or os.path.islink(path):
+            return []
+        dev = os.lstat(path).st_dev
+        return list(itertools.islice((p for p, st in _same_fs(path, limit=100_000)
+                                      if stat.S_ISDIR(st.st_mode) and st.st_dev != dev), 10))
     except OSError:
         return []
-    found: list[str] = []
-    if not os.path.isdir(path) or os.path.islink(path):
-        return found
-    seen = 0
-    for root, dirs, _files in os.walk(path):
-        keep = []
-        for d in dirs:
-            seen += 1
-            full = os.path.join(root, d)
-            try:
-                if os.lstat(full).st_dev != st.st_dev:
-                    found.append(full)
-                    continue
-            except OSError:
-                continue
-            keep.append(d)
-        dirs[:] = keep
-        if seen > 100_000 or len(found) >= 10:
-            break
-    return found
 
 
 def tree_bytes(path: str) -> int:
     """Disk space a file or tree takes (allocated blocks), not crossing into other filesystems."""
     try:
         st = os.lstat(path)
+        if not os.path.isdir(path) or os.path.islink(path):
+            return st.st_blocks * 512
+        return st.st_blocks * 512 + sum(s.st_blocks * 512 for _, s in _same_fs(path)
+                                        if s.st_dev == st.st_dev)
     except OSError:
         return 0
-    total = st.st_blocks * 512
-    if not os.path.isdir(path) or os.path.islink(path):
-        return total
-    for root, dirs, files in os.walk(path):
-        keep = []
-        for name in dirs + files:
-            try:
-                s = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue
-            if s.st_dev != st.st_dev:
-                continue
-            total += s.st_blocks * 512
-            if name in dirs:
-                keep.append(name)
-        dirs[:] = [d for d in dirs if d in keep]
-    return total
 
 
 def remove_tree(path: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
