@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 
 from ..safety import SafetyError, _under, checked
 from .result import Result, ToolError
@@ -267,9 +268,8 @@ def preview_mount(ex, a) -> str:
     dev = str(a["device"])
     what = ""
     try:
-        import stat as _stat
         st = os.stat(dev)
-        if _stat.S_ISBLK(st.st_mode):
+        if stat.S_ISBLK(st.st_mode):
             size = int(_attr(os.path.join(ex.ctx.sysfs, "class", "block", os.path.basename(dev), "size"), "0") or 0)
             what = f" (block device{', ' + human_size(size * 512) if size else ''})"
         else:
