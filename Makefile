@@ -6,6 +6,9 @@
 #   make deps           host tools (apt-get, only what is missing) + the Python venv
 #   make eval           score the planner on tests/eval (accuracy, unsafe plans, latency)
 #   make bench          benchmarks (not tests): boot, inference, latency, footprint
+#   make train          LoRA fine-tune of the model to write canonical commands (CPU, its own
+#                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name; without
+#                       those files it trains on a stand-in made from tests/eval). Not in test.
 #   make clean          remove images/ (the data image included: asks first)
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
@@ -27,7 +30,7 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench clean rpi4 flash
+.PHONY: all image run test deps host-deps venv eval bench train train-venv clean rpi4 flash
 
 all: image
 
@@ -67,6 +70,35 @@ eval: deps
 
 bench: image
 	$(PY) -m bench $(BENCH_ARGS)
+
+# ---- training (mkimage/train/): never part of `make test` ----
+TRAIN_VENV ?= .venv-train
+TRAIN_PY := $(TRAIN_VENV)/bin/python
+TRAIN_STAMP := $(TRAIN_VENV)/.llmos-train-$(shell cat mkimage/train/requirements.txt | sha256sum | cut -c1-12)
+CORPUS ?= mkimage/train/data/train.jsonl
+VAL ?= mkimage/train/data/val.jsonl
+RUN ?=
+TRAIN_ARGS ?=
+TRAIN_NICE ?= nice -n 10
+# pip options for torch alone, e.g. TORCH_PIP="--index-url URL-of-a-CPU-wheel-index" where no
+# local CPU wheel is configured: the venv refuses a CUDA build
+TORCH_PIP ?=
+
+train: train-venv
+	@if [ -e "$(CORPUS)" ] && [ -e "$(VAL)" ]; then c="$(CORPUS)"; v="$(VAL)"; run="$(RUN)"; \
+	else echo "make train: $(CORPUS) / $(VAL) not found: training on the STAND-IN corpus (tests/eval plans as canonical commands)" >&2; \
+	  set -- $$($(TRAIN_PY) -m mkimage.train.standin) && c=$$1 && v=$$2 && run="$(or $(RUN),standin)"; fi; \
+	$(TRAIN_NICE) $(TRAIN_PY) -m mkimage.train.lora --corpus "$$c" --val "$$v" $${run:+--run "$$run"} $(TRAIN_ARGS)
+
+train-venv: $(TRAIN_STAMP)
+
+$(TRAIN_STAMP): mkimage/train/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "make train needs Python 3.11")'
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_PY) -m pip install -q --disable-pip-version-check $(TORCH_PIP) "$$(grep '^torch==' mkimage/train/requirements.txt)"
+	$(TRAIN_PY) -m pip install -q --disable-pip-version-check -r mkimage/train/requirements.txt
+	$(TRAIN_PY) -c 'import torch, sys; sys.exit("make train: torch %s is a CUDA build; want the CPU one (TORCH_PIP=...)" % torch.__version__ if torch.version.cuda else 0)'
+	rm -f $(TRAIN_VENV)/.llmos-train-* && touch $@
 
 clean:
 	@if [ -e images/$(TARGET)/data.ext4 ]; then \
