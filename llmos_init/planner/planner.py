@@ -22,6 +22,7 @@ from . import text as T
 from .guard import asks_for, guard_plan
 from .parser import Context, act, clarify, parse_english, parse_shell
 from .synonyms import canonical
+from .templates import match as match_template
 
 NO_MODEL_REPLY = ("I can only act on requests here (try 'help'); the language model is "
                   "not available for free-form replies.")
@@ -38,11 +39,14 @@ def context_from(cwd: str, history: list | None) -> Context:
 
 
 def parse_step(step: str, ctx: Context) -> list[dict] | None:
-    """The deterministic parser on one step: its canonical form (synonyms.py), as written,
-    then both again with typos repaired."""
+    """The deterministic readers on one step (exact command syntax, then a whole-step
+    sentence template, then the English rules): its canonical form (synonyms.py), as
+    written, then both again with typos repaired."""
     repaired = T.repair_typos(step)
     for variant in dict.fromkeys((canonical(step), step, canonical(repaired), repaired)):
         acts = parse_shell(variant, ctx)
+        if acts is None:
+            acts = match_template(variant, ctx)
         if acts is None:
             acts = parse_english(variant, ctx)
         if acts is not None:
