@@ -30,6 +30,22 @@ EXPLICIT_VERBS: dict[str, str] = {
                 r"shut (?:it|everything|it all|the (?:whole )?(?:thing|system|machine|box)) (?:all )?down",
 }
 assert set(EXPLICIT_VERBS) == set(DESTRUCTIVE), "every destructive tool needs its explicit verbs"
+# The same in Chinese, which has no spaces: found anywhere in the step.
+EXPLICIT_VERBS_ZH: dict[str, str] = {
+    "remove": r"删除|删掉|删了|删去|移除|去掉|扔掉|回收站|删",
+    "move": r"移动|移到|移至|挪|搬|转移|重命名|改名|更名",
+    "write_file": r"写入|写进|写到|写上|创建|新建|建立|覆盖",
+    "append_file": r"追加|添加|加上|附加|加到|加进",
+    "kill_process": r"杀|结束|终止|停止|关闭|干掉|退出|暂停|挂起|冻结|恢复|继续|中断|重新加载|重载|发送",
+    "start_program": r"运行|启动|执行",
+    "unmount": r"卸载|取消挂载|弹出|卸下",
+    "link_down": r"禁用|关闭|停用|关掉",
+    "set_time": r"设置|设为|设成|改为|改成|调到|调整|设",
+    "set_hostname": r"主机名|机器名|设备名",
+    "reboot": r"重启|重新启动",
+    "poweroff": r"关机|断电|关掉|关闭|关了",
+}
+assert set(EXPLICIT_VERBS_ZH) == set(DESTRUCTIVE)
 
 
 def asks_for(tool: str, text: str) -> bool:
@@ -42,6 +58,8 @@ def asks_for(tool: str, text: str) -> bool:
     # a verb inside a quoted name ("show 'kill 1.txt'") asks for nothing
     from .veto import QUOTED
     text = QUOTED.sub(" ", text)
+    if re.search(EXPLICIT_VERBS_ZH[tool], text):
+        return True
     return re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()) is not None
 
 

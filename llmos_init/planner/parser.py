@@ -361,7 +361,7 @@ def parse_shell(seg: str, ctx: Context) -> list[dict] | None:
     if cmd in ("clear", "reset", "cls"):
         return [act("answer", text="")] if not args else None
     # An executable named by its path: "./backup.sh", "/data/bin/agent -v".
-    if argv[0].startswith(("./", "/", "../")) and len(argv) >= 1:
+    if argv[0].startswith(("./", "/", "../")) and not re.search(r"[\u3400-\u9fff]", argv[0]):
         rest_words = [a for a in rest if not a.startswith("-")]
         if any(w.isalpha() and w.lower() in ("and", "the", "to", "please") for w in rest_words):
             return None

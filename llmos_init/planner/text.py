@@ -65,7 +65,13 @@ def repair_typos(text: str) -> str:
 
 # ---- splitting a request into steps -----------------------------------------------------
 
-_STRONG_SEP = re.compile(r"\s*(?:;|&&|,?\s+and then\s+|,\s*then\s+|\s+then\s+)\s*", re.I)
+_STRONG_SEP = re.compile(r"\s*(?:;|；|&&|,?\s+and then\s+|,\s*then\s+|\s+then\s+|"
+                         r"[,，。]?\s*(?:然后|接着)(?:再)?|[,，]\s*再)\s*", re.I)
+# Chinese steps: "A，<verb>…" ("列出 docs，删除 old.log"), tried like the English commas
+STEP_STARTERS_ZH = ("列出", "显示", "查看", "看看", "打开", "读取", "删除", "删掉", "把", "将",
+                    "进入", "切换", "复制", "拷贝", "移动", "重命名", "创建", "新建", "写入", "追加",
+                    "查找", "搜索", "结束", "杀掉", "终止", "暂停", "启动", "运行", "挂载", "卸载",
+                    "重启", "关机", "只", "帮我", "请", "再")
 # After a plain "and" a new step starts only with one of these words.
 STEP_STARTERS = (
     "list", "ls", "show", "display", "print", "read", "open", "cat", "view", "go", "cd",
@@ -76,7 +82,7 @@ STEP_STARTERS = (
 )
 _AND_SEP = re.compile(r",?\s+and\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I)
 # "A, <verb> ..." ("list /data/docs, delete old.log"): tried too, kept when every step parses
-_COMMA_SEP = re.compile(r",\s+(?=(?:%s)\b)" % "|".join(STEP_STARTERS), re.I)
+_COMMA_SEP = re.compile(r",\s+(?=(?:%s)\b)|[，,]\s*(?=(?:%s))" % ("|".join(STEP_STARTERS), "|".join(STEP_STARTERS_ZH)), re.I)
 _INTERJECTION = re.compile(r"(?:hey|hi|hello|ok|okay|so|um|uh|well|now|then|please|pls|thanks|"
                            r"thank you|yes|yeah|right|alright|ugh|hmm|oh)[!.]*", re.I)
 
@@ -149,8 +155,15 @@ _NEGATED_CLAUSE = re.compile(
 )
 
 
+# Chinese: "不要删除 b.txt，只显示它", "删除 old.log，但别删 报告.pdf", "什么都不要删"
+_NEGATED_CLAUSE_ZH = re.compile(
+    r"(?:[,，]\s*)?(?:但是?|可是|而)?\s*(?:什么都|都|也|千万|请)?(?:不要|别|请勿|勿|不用|无需|不必|不许|禁止)"
+    r"[^,，。；;!！?？]*(?:[,，。；;!！?？]+|$)\s*(?:只|就|而是|但是?|仅)?")
+
+
 def negated_clauses(text: str) -> list[str]:
-    return [m.group(0) for m in _NEGATED_CLAUSE.finditer(text)]
+    return [m.group(0) for m in _NEGATED_CLAUSE.finditer(text)] + \
+        [m.group(0) for m in _NEGATED_CLAUSE_ZH.finditer(text)]
 
 
 _CONTENT_CLAUSE = re.compile(r"\b(?:which |that )?says\b(?:\s+to\b)?[^,.;]*", re.I)
@@ -170,8 +183,8 @@ def strip_negations(text: str) -> tuple[str, bool]:
     Returns the remaining text and whether anything was negated. A negated request leaves
     the planner forbidden to produce destructive actions.
     """
-    out = _NEGATED_CLAUSE.sub("", text).strip(" ,;")
-    return out, out != text.strip(" ,;")
+    out = _NEGATED_CLAUSE_ZH.sub("", _NEGATED_CLAUSE.sub("", text)).strip(" ,;，；。")
+    return out, out != text.strip(" ,;，；。")
 
 
 _QUESTION_ABOUT_ACTION = re.compile(

@@ -188,12 +188,12 @@ _PUNCT = ".,!?;:…。！？，"
 # "kill time for 15 minutes" and "stop after 3 tries" do not name pid 5, 15 or 3.
 _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|continue|interrupt|"
              r"signal|beende|renice|nice|reprioriti[sz]e|hup|freeze|thaw|unpause|sig\w+|send (?:a |the )?\w+(?: signal)? to|"
-             r"杀掉|杀死|结束|终止|暂停|继续|强制杀掉)")
+             r"杀掉|杀死|杀|结束|终止|暂停|挂起|冻结|继续|恢复|中断|停止|关闭|干掉|重新加载|重载|给|向|让)")
 
 
 def _pid_named(pid: str, s: str) -> bool:
     before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程))*\s*"
-    return re.search(rf"(?:{_PID_VERB}{before}|\b(?:pid|process|进程)\s*#?\s*){re.escape(pid)}(?!\d)",
+    return re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)",
                      s) is not None
 
 
