@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache, ggml_portable, kernel, model, rootfs, wheel
+from . import cache, ggml_portable, kernel, model, pypi, rootfs, wheel
+from .pins import pins
 from .targets import REPO, Target
 
 DATA_SIZE_MB = 256
@@ -46,11 +47,18 @@ def source_files() -> list[Path]:
     return files
 
 
+def pure_wheels() -> list[Path]:
+    """The pinned pure-Python wheels (pins.toml [pure_wheels]), fetched from PyPI."""
+    return [pypi.fetch(name, p["version"], p["wheel_sha256"], sdist=False)
+            for name, p in sorted(pins()["pure_wheels"].items())]
+
+
 def build_rootfs(target: Target, whl: Path) -> Path:
     files = source_files()
     portable = ggml_portable.build(target.arch)
     extra = {f"{ggml_portable.GUEST_DIR}/{ggml_portable.LIB}": portable} if portable else {}
-    k = cache.key(target.name, whl.name, cache.file_digest(whl),
+    pure = pure_wheels()
+    k = cache.key(target.name, whl.name, cache.file_digest(whl), [p.name for p in pure],
                   rootfs.pool_for(target).name, [str(p.relative_to(REPO)) for p in files], files,
                   sorted((g, cache.file_digest(h)) for g, h in extra.items()))
     out = cache.entry("rootfs", f"{target.name}-{k}")
@@ -58,7 +66,7 @@ def build_rootfs(target: Target, whl: Path) -> Path:
         with cache.building("rootfs", f"{target.name}-{k}") as tmp:
             root = tmp / "root"
             cache.log("assembling the root filesystem")
-            libs = rootfs.assemble(target, whl, root, extra)
+            libs = rootfs.assemble(target, whl, root, extra, pure)
             (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
             # lz4, not zstd: every module imported on the way to the prompt is read and
             # decompressed at boot, and under QEMU TCG zstd's decompression made the

@@ -30,7 +30,7 @@ PACKAGES = [
     "libuuid1", "libcrypt1",
     "python3-numpy", "libblas3", "liblapack3", "libgfortran5", "libquadmath0",
     "python3-cffi-backend", "python3-jinja2", "python3-markupsafe",
-    "python3-typing-extensions", "python3-diskcache",
+    "python3-typing-extensions", "python3-diskcache", "python3-yaml", "libyaml-0-2",
 ]
 
 # Packages that exist only on some Debian architectures (libquadmath: x86 and ppc64el).
@@ -52,7 +52,9 @@ DYNLOAD_DROP_PREFIX = ("_tkinter", "_curses", "_dbm", "_gdbm", "readline", "_tes
                        "_ctypes_test", "_xxtestfuzz", "audioop", "nis", "xxsubtype")
 # From Debian's dist-packages: what llama_cpp imports at run time.
 DIST_PACKAGES = ["numpy", "jinja2", "markupsafe", "typing_extensions.py", "diskcache",
-                 "_cffi_backend.cpython-311-{triplet}.so"]
+                 "_cffi_backend.cpython-311-{triplet}.so",
+                 # and what the planner's template matcher (hassil) imports
+                 "yaml", "_yaml"]
 
 # Directories that exist on the read-only root as mount points or for the overlay.
 DIRS = ["proc", "sys", "dev", "run", "tmp", "data", "model", "mnt", "etc", "root", "sbin",
@@ -132,6 +134,17 @@ def install_wheel(wheel: Path, root: Path) -> None:
                 os.symlink(keep.name, other)
 
 
+def install_pure_wheels(wheels: list[Path], root: Path) -> None:
+    """Pure-Python wheels (pins.toml [pure_wheels]) unpacked into dist-packages, their
+    metadata included (importlib.metadata reads it); no byte-code, tests or scripts."""
+    site = root / "usr/lib/python3/dist-packages"
+    for whl in wheels:
+        with zipfile.ZipFile(whl) as z:
+            for m in z.namelist():
+                if "/__pycache__/" not in m and not m.endswith((".pyc", "/")) and ".data/" not in m:
+                    z.extract(m, site)
+
+
 def link_wheel_libs(root: Path, lib: Path) -> None:
     """Beside an extra ggml library, links to the wheel's libraries it needs (its RUNPATH
     is $ORIGIN): the closure and the loader find them there, nothing is copied twice."""
@@ -208,13 +221,14 @@ def precompile(root: Path) -> None:
 
 
 def assemble(target: Target, wheel: Path, root: Path,
-             extra: dict[str, Path] | None = None) -> dict[str, Path]:
+             extra: dict[str, Path] | None = None, pure: list[Path] | None = None) -> dict[str, Path]:
     """The root tree; `extra` = {guest path: host file} copied in before the library
-    closure is computed (their libraries count too)."""
+    closure is computed (their libraries count too); `pure`: pure-Python wheels."""
     pool = pool_for(target)
     skeleton(root)
     copy_python(pool, root, target)
     install_wheel(wheel, root)
+    install_pure_wheels(pure or [], root)
     install_llmos(root, target)
     for guest, host in (extra or {}).items():
         dest = root / guest.lstrip("/")

@@ -175,3 +175,20 @@ def test_random_bytes_on_the_line_leave_a_working_console(booted):
     assert "Traceback" not in after
     print(f"\n{NOISE_BYTES} random bytes taken in {sent:.1f} s; console quiet again after "
           f"{took:.1f} s, same pid {pid}")
+
+
+def test_a_chinese_session_through_the_sentence_templates(booted):
+    """Chinese on the serial line, planned by the templates (no model): the guest image
+    carries hassil, PyYAML and the sentence files."""
+    g = booted
+    out = g.ask("新建文件夹 /data/zh")
+    assert "created directory /data/zh" in out, out
+    out = g.ask("把 你好，世界 写入 /data/zh/问候.txt", confirm="y")
+    assert "/data/zh/问候.txt" in out and "created" in out, out
+    out = g.ask("显示 /data/zh/问候.txt")
+    assert "你好，世界" in out, out
+    out = g.ask("把 /data/zh/问候.txt 删掉", confirm="y")
+    assert "removed /data/zh/问候.txt" in out, out
+    out = g.ask("不要删除 /data/zh")
+    assert "removed" not in out, out
+    assert "empty" in g.ask("ls /data/zh")
