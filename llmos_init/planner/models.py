@@ -24,7 +24,7 @@ def find_model(explicit: str | None = None) -> str | None:
     if env:
         return env
     for pattern in ("/model/*.gguf", os.path.join(cache_dir(), "model", "*", "*.gguf")):
-        found = sorted(glob.glob(pattern))
+        found = sorted(p for p in glob.glob(pattern) if not p.endswith(".lora.gguf"))
         if found:
             return found[0]
     return None

@@ -38,16 +38,16 @@ def context_from(cwd: str, history: list | None) -> Context:
     return ctx
 
 
-def parse_step(step: str, ctx: Context) -> list[dict] | None:
+def parse_step(step: str, ctx: Context, english: bool = True) -> list[dict] | None:
     """The deterministic readers on one step (exact command syntax, then a whole-step
-    sentence template, then the English rules): its canonical form (synonyms.py), as
-    written, then both again with typos repaired."""
+    sentence template, then, with `english`, the English rules): its canonical form
+    (synonyms.py), as written, then both again with typos repaired."""
     repaired = T.repair_typos(step)
     for variant in dict.fromkeys((canonical(step), step, canonical(repaired), repaired)):
         acts = parse_shell(variant, ctx)
         if acts is None:
             acts = match_template(variant, ctx)
-        if acts is None:
+        if acts is None and english:
             acts = parse_english(variant, ctx)
         if acts is not None:
             return acts
@@ -103,6 +103,9 @@ class Planner:
         self.model_path = model_path if model_path else (find_model() if use_model else None)
         self._runtime = None
         self._status = "none" if not self.model_path else "unavailable: not loaded yet"
+        self.adapter_status = "none"     # the trained adapter: "<file>", "none", "refused: why"
+        self.last_source = "parser"      # who planned the last request: parser or model
+        self.last_translation = None
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -149,8 +152,16 @@ class Planner:
             if short:
                 self._status = f"unavailable: {short}"
                 return
-            rt = ModelRuntime(self.model_path, threads=self.threads)
-            rt.load()
+            rt = ModelRuntime(self.model_path, threads=self.threads, adapter=self._adapter())
+            try:
+                rt.load()
+            except (ValueError, RuntimeError) as e:
+                if not rt.adapter:
+                    raise
+                # llama.cpp could not apply the adapter: the model alone still plans
+                self.adapter_status = f"refused: llama.cpp could not load it ({e})"
+                rt = ModelRuntime(self.model_path, threads=self.threads)
+                rt.load()
             self._runtime = rt
             self._status = "ready"
         except GGUFError as e:
@@ -161,6 +172,20 @@ class Planner:
             self._status = f"unavailable: {type(e).__name__}: {e}"
         finally:
             self._loaded.set()
+
+    def _adapter(self) -> str | None:
+        from .adapter import AdapterError, check, find_adapter
+        path = find_adapter(self.model_path)
+        if not path:
+            self.adapter_status = "none"
+            return None
+        try:
+            check(path, self.model_path)
+        except AdapterError as e:
+            self.adapter_status = f"refused: {e}"
+            return None
+        self.adapter_status = os.path.basename(path)
+        return path
 
     @property
     def runtime(self):
@@ -196,6 +221,19 @@ class Planner:
             steps = T.split_steps(rest) or [rest]   # "the file x says ..., show it": no comma steps
         if data:
             steps[-1] = f"{steps[-1]} {data}"
+        # Exact syntax and whole-step templates first; anything else is the trained
+        # model's to translate (translation.py), the English rules only without it.
+        self.last_source = "parser"
+        if self.translator is not None and \
+                any(parse_step(s, context_from(cwd, history), english=False) is None for s in steps):
+            got = self._translate(T.normalise(request or ""), ctx)
+            if got is not None:
+                self.last_source = "model"
+                if not got:           # the model: no command fits (chat, a question)
+                    return [act("answer")]
+                whole = f"{rest} {data}".strip() if data else rest
+                return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
+            self.last_source = "parser (the model's answer was not usable)"
         done: list[tuple[str, list[dict]]] = []
         for step in steps:
             acts = parse_step(step, ctx)
@@ -213,8 +251,26 @@ class Planner:
                 return clar[:1]
         return plan
 
+    @property
+    def translator(self):
+        """The runtime when its adapter translates requests into canonical commands."""
+        rt = self.runtime
+        return rt if rt is not None and getattr(rt, "adapter", None) else None
+
+    def _translate(self, request: str, ctx: Context) -> list[dict] | None:
+        from .translation import translate
+        with self._lock:
+            tr = translate(self.translator, request, ctx)
+        self.last_translation = tr
+        return tr.plan
+
     def _model_step(self, step: str, ctx: Context, forbid_destructive: bool) -> list[dict]:
         rt = self.runtime
+        if rt is not None and getattr(rt, "adapter", None):
+            # the adapter's translation of this request was not usable (translation.py)
+            why = getattr(self.last_translation, "why", "")
+            return [clarify("I'm not sure what you mean" + (f" ({why})" if why else "") +
+                            ". Try a command like 'ls /data', 'show notes.txt', or 'help'.")]
         if rt is None:
             if self._status == "loading":
                 return [clarify("I didn't understand that yet (the language model is still loading). "

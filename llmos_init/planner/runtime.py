@@ -199,8 +199,9 @@ def keep_stdio(llama_cpp) -> None:
 
 class ModelRuntime:
     def __init__(self, path: str, threads: int | None = None, n_ctx: int = N_CTX,
-                 style: str = "names"):
+                 style: str = "names", adapter: str | None = None):
         self.path, self.n_ctx, self.style = path, n_ctx, style
+        self.adapter = adapter           # a LoRA GGUF trained to translate (adapter.py checked it)
         self.threads = threads or default_threads()
         self.llm = None
         self.n_prefix = 0
@@ -227,7 +228,18 @@ class ModelRuntime:
         self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
                          n_threads_batch=self.threads, n_batch=N_BATCH, verbose=False,
                          logits_all=False)
+        if self.adapter:
+            self._init_adapter(llama_cpp)
         t2 = time.perf_counter()
+        if self.adapter:
+            # The adapter translates whole requests (translate); tool scoring, and so its
+            # prefix, is not used with it: nothing more to compute before "ready".
+            self.prefix_source = "none (the adapter translates requests)"
+            self.n_prefix = 0
+            self._state = self._save_mem()
+            self.load_seconds = {"import": t1 - t0, "model": t2 - t1, "prefix": 0.0,
+                                 "total": time.perf_counter() - t0}
+            return
         self.prefix_tokens = self.llm.tokenize(prefix_text(self.style).encode(), add_bos=True, special=False)
         if len(self.prefix_tokens) + 128 > self.n_ctx:
             raise ValueError(f"prefix of {len(self.prefix_tokens)} tokens does not fit n_ctx {self.n_ctx}")
@@ -245,6 +257,28 @@ class ModelRuntime:
                             for t in TOOLS}
         self.load_seconds = {"import": t1 - t0, "model": t2 - t1, "prefix": t3 - t2,
                              "total": time.perf_counter() - t0}
+
+    def _init_adapter(self, llama_cpp) -> None:
+        """Load the LoRA adapter onto the model (Llama's own lora_path would turn mmap off
+        and read the whole model into memory)."""
+        lora = llama_cpp.llama_adapter_lora_init(self.llm._model.model, self.adapter.encode())
+        if not lora:
+            raise ValueError(f"llama.cpp could not load the adapter {os.path.basename(self.adapter)}")
+        self._lora = lora
+        self.llm._stack.callback(lambda: llama_cpp.llama_adapter_lora_free(lora))
+        self._use_adapter(True)
+
+    def _use_adapter(self, on: bool) -> None:
+        """Apply the adapter (planning) or take it off (free-form replies: it was trained to
+        answer with commands only)."""
+        import llama_cpp
+        if on:
+            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._lora)
+            scales = (ctypes.c_float * 1)(1.0)
+            if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, arr, 1, scales):
+                raise ValueError("llama.cpp could not apply the adapter")
+        else:
+            llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
 
     def close(self) -> None:
         if self.llm is not None:
@@ -406,11 +440,40 @@ class ModelRuntime:
         self._req_end = 0
         return self.llm.detokenize(out).decode("utf-8", "replace").strip()
 
+    def translate(self, request: str, cwd: str, grammar_text: str | None = None,
+                  max_tokens: int = 64) -> str:
+        """The adapter's answer to `request`: canonical commands, one per line, or
+        canonical.NO_COMMAND (greedy, under `grammar_text` when given)."""
+        from . import canonical
+        toks = self.llm.tokenize(canonical.prompt(request, cwd).encode(), add_bos=False, special=True)
+        if len(toks) + max_tokens > self.n_ctx:
+            return ""      # a request too long to plan: the caller says so
+        grammar = None
+        if grammar_text:
+            from llama_cpp import LlamaGrammar
+            grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
+        end = set(self.llm.tokenize(canonical.ANSWER_END.encode(), add_bos=False, special=True))
+        end.add(self.llm.token_eos())
+        self._dirty = True
+        self._req_end = 0
+        out: list[int] = []
+        try:
+            self.llm.reset()
+            for tok in self.llm.generate(toks, temp=0.0, top_k=1, grammar=grammar, reset=False):
+                if tok in end or len(out) >= max_tokens:
+                    break
+                out.append(tok)
+            return self.llm.detokenize(out).decode("utf-8", "replace").strip()
+        finally:
+            self._rewind()
+
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
                      max_tokens: int = 96) -> Iterator[str]:
         """A short free-form reply, streamed piece by piece."""
         self._dirty = True
         self._req_end = 0
+        if self.adapter:
+            self._use_adapter(False)
         messages = [{"role": "system", "content": "You are the console of a tiny operating system. "
                      "Answer in one or two short sentences."},
                     {"role": "user", "content": text}]
@@ -423,6 +486,8 @@ class ModelRuntime:
                 if piece:
                     yield piece
         finally:
+            if self.adapter:
+                self._use_adapter(True)
             self._rewind()
 
 

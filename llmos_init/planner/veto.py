@@ -192,7 +192,7 @@ _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|conti
 
 
 def _pid_named(pid: str, s: str) -> bool:
-    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程))*\s*"
+    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程|with|id))*\s*"
     return re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)",
                      s) is not None
 

@@ -1,0 +1,133 @@
+"""The trained model's plan: its canonical commands read back by the exact parser, every
+argument grounded in what the user said.
+
+The adapter (adapter.py) makes the model answer a request with canonical commands, one per
+line (canonical.py), or canonical.NO_COMMAND when no command fits. Decoding runs under
+GRAMMAR, so each line starts with a command the parser knows. Each line then goes to
+`parse_shell` (cwd following `cd`), never through the step splitter: a quoted text with
+";" or "and" in it stays one argument.
+
+A line is accepted only when its arguments come from the request or the conversation:
+- a path's last component, a process name, an interface, a host name or a pattern is
+  written in the request (or is a path of an earlier action, or the cwd itself);
+- a pid, a nice value or a time is written in the request (or an earlier action's pid);
+- a write's text is a piece of the request, verbatim.
+A model that invents a file name, a pid or a text produces no plan; the planner falls back
+and says so. What is left passes the guard and validation like every other plan.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from .parser import Context, parse_shell
+
+# What a line may start with: the commands canonical.py writes (and an executable's path).
+VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "date", "dmesg",
+         "reboot", "poweroff", "help", "undo", "mv", "cp", "touch", "echo", "find", "df",
+         "kill", "pkill", "renice", "lsblk", "ip link", "mount", "ifup", "ifdown", "hostname")
+
+
+def _no_command() -> str:
+    from . import canonical
+    return getattr(canonical, "NO_COMMAND", "?")
+
+
+def grammar() -> str:
+    """GBNF for an answer: NO_COMMAND, or 1-4 lines each starting with a known command."""
+    NO_COMMAND = _no_command()
+    verbs = " | ".join(f'"{v}"' for v in sorted(VERBS, key=len, reverse=True))
+    return "\n".join([
+        f'root ::= "{NO_COMMAND}" | line ("\\n" line){{0,3}}',
+        'line ::= (verb | prog) rest',
+        f'verb ::= {verbs}',
+        'prog ::= ("./" | "/") [^ \\n]+',
+        'rest ::= ( " " [^\\n]* )?',
+    ]) + "\n"
+
+
+@dataclass
+class Translation:
+    plan: list[dict] | None      # None: no usable plan (see why)
+    text: str                    # what the model answered
+    why: str = ""
+
+
+def _words(request: str) -> str:
+    return request.casefold()
+
+
+def _grounded(value: str, request: str, known: set[str]) -> bool:
+    if value in known:
+        return True
+    v = value.casefold().strip()
+    return bool(v) and v in _words(request)
+
+
+def _path_ok(path: str, request: str, ctx: Context, known: set[str]) -> bool:
+    if path in known or path == ctx.cwd or path in ("/", os.path.dirname(ctx.cwd.rstrip("/")) or "/"):
+        return True
+    base = os.path.basename(path.rstrip("/"))
+    return bool(base) and _grounded(base, request, known)
+
+
+def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
+    """The first argument of `action` that the request and the conversation do not give."""
+    known: set[str] = set()
+    for a in ctx.actions:
+        for v in (a.get("args") or {}).values():
+            if isinstance(v, (str, int)):
+                known.add(str(v))
+    for key, value in (action.get("args") or {}).items():
+        if key in ("path", "src", "dst", "target") or (key == "device" and str(value).startswith("/")):
+            if not _path_ok(str(value), request, ctx, known):
+                return f"{key} {value}"
+        elif key == "text":
+            if value and value not in request:
+                return f"text {value!r}"
+        elif key in ("pid", "nice"):
+            if str(value) not in known and not re.search(rf"(?<!\d){re.escape(str(abs(int(value))))}(?!\d)", request):
+                return f"{key} {value}"
+        elif key in ("name", "interface", "pattern", "fstype", "device"):
+            v = str(value)
+            core = v.strip("*.") if key == "pattern" else v
+            if core and not _grounded(core, request, known):
+                return f"{key} {value}"
+        elif key == "time":
+            if not all(part in request for part in re.findall(r"\d+", str(value))):
+                return f"time {value}"
+        elif key == "args":
+            if not all(_grounded(str(x), request, known) for x in value):
+                return f"args {value}"
+    return None
+
+
+def read_answer(answer: str, request: str, ctx: Context) -> Translation:
+    """The plan in the model's answer, or why there is none."""
+    NO_COMMAND = _no_command()
+    text = answer.strip()
+    if not text:
+        return Translation(None, answer, "no answer")
+    if text == NO_COMMAND:
+        return Translation([], answer, "no command fits")
+    cwd = ctx.cwd
+    plan: list[dict] = []
+    for line in text.splitlines()[:4]:
+        acts = parse_shell(line, Context(cwd=cwd, actions=list(ctx.actions) + plan))
+        if not acts or any(a["tool"] == "clarify" for a in acts):
+            return Translation(None, answer, f"not a command: {line!r}")
+        for a in acts:
+            why = ungrounded(a, request, Context(cwd=cwd, actions=list(ctx.actions) + plan))
+            if why:
+                return Translation(None, answer, f"{why} is not in the request")
+            if a["tool"] == "change_dir":
+                cwd = a["args"]["path"]
+        plan.extend(acts)
+    return Translation(plan, answer)
+
+
+def translate(rt, request: str, ctx: Context) -> Translation:
+    """Ask the adapter for canonical commands and read them back."""
+    answer = rt.translate(request, ctx.cwd, grammar_text=grammar())
+    return read_answer(answer, request, ctx)

@@ -1,0 +1,223 @@
+"""The trained model's answers read back (translation.py), its adapter checked (adapter.py),
+and the planner's order: exact syntax, templates, then the model. No model is loaded: a
+fake runtime answers what each test says it answers."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from llmos_init.planner import adapter as A
+from llmos_init.planner.parser import Context
+from llmos_init.planner.planner import Planner
+from llmos_init.planner.parser import parse_shell
+from llmos_init.planner.translation import VERBS, grammar, read_answer
+
+D = "/data"
+
+
+def plan_of(answer, request, cwd=D, actions=()):
+    return read_answer(answer, request, Context(cwd=cwd, actions=list(actions))).plan
+
+
+def test_commands_become_the_plan_they_stand_for():
+    assert plan_of("ls photos", "show me everything in the photos dir") == [
+        {"tool": "list_dir", "args": {"path": "/data/photos"}}]
+    assert plan_of("cd docs\nrm old.log", "go into docs and get rid of old.log") == [
+        {"tool": "change_dir", "args": {"path": "/data/docs"}},
+        {"tool": "remove", "args": {"path": "/data/docs/old.log"}}]
+    assert plan_of("echo 'a; b && c' > x.txt", "put a; b && c into x.txt") == [
+        {"tool": "write_file", "args": {"path": "/data/x.txt", "text": "a; b && c"}}]
+
+
+def test_no_command_is_an_empty_plan():
+    from llmos_init.planner.translation import _no_command
+    assert plan_of(_no_command(), "hello, who are you?") == []
+
+
+@pytest.mark.parametrize("answer,req", [
+    ("rm secret.txt", "get rid of old.log"),                 # a file the user never named
+    ("kill 4242", "stop the process with id 42"),            # a pid the user never gave
+    ("echo 'rm -rf /' > x.txt", "write hello into x.txt"),   # a text the user never wrote
+    ("pkill sshd", "stop the web server"),
+    ("ifdown eth1", "take eth0 down"),
+    ("hostname evil", "rename this box to alpha"),
+    ("date -s '2030-01-01 00:00'", "set the clock to 2025-01-02 10:00"),
+    ("/bin/reboot-all", "run ./backup.sh"),
+    ("format the disk", "wipe the disk"),                    # not a command at all
+    ("rm", "delete it"),                                     # a command that needs more
+    ("", "anything"),
+])
+def test_an_argument_the_request_does_not_give_is_no_plan(answer, req):
+    assert plan_of(answer, req) is None
+
+
+def test_a_path_or_pid_from_the_conversation_counts():
+    earlier = [{"tool": "read_file", "args": {"path": "/data/notes.txt"}},
+               {"tool": "kill_process", "args": {"pid": 812}}]
+    assert plan_of("rm notes.txt", "now delete it", actions=earlier) == [
+        {"tool": "remove", "args": {"path": "/data/notes.txt"}}]
+    assert plan_of("kill -KILL 812", "force it", actions=earlier) == [
+        {"tool": "kill_process", "args": {"pid": 812, "signal": "KILL"}}]
+
+
+SAMPLE_ARGS = {"mv": " a b", "cp": " a b", "echo": " hi > a", "find": " . -name x", "kill": " 1",
+               "renice": " -n 1 -p 1", "mount": " /dev/x /mnt", "ifup": " eth0", "ifdown": " eth0"}
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_the_grammar_allows_is_a_command_the_parser_reads(verb):
+    line = verb + SAMPLE_ARGS.get(verb, " a" if verb in ("cat", "mkdir", "rm", "stat", "umount",
+                                                         "touch", "hostname") else " nginx" if verb == "pkill" else "")
+    assert parse_shell(line, Context(cwd=D)), line
+    assert f'"{verb}"' in grammar()
+
+
+def test_the_grammar_is_valid_gbnf():
+    llama_cpp = pytest.importorskip("llama_cpp")
+    assert llama_cpp.LlamaGrammar.from_string(grammar(), verbose=False)
+
+
+# ---- the adapter ------------------------------------------------------------------------
+
+def _fake_model(tmp_path, body=b"x" * 1000):
+    m = tmp_path / "model.gguf"
+    m.write_bytes(b"GGUF" + body)
+    return str(m)
+
+
+def _lora_gguf(path, kind="lora"):
+    """A minimal valid GGUF with adapter.type and one tiny tensor."""
+    import struct
+    def s(b):
+        return struct.pack("<Q", len(b)) + b
+    kv = s(b"adapter.type") + struct.pack("<I", 8) + s(kind.encode())
+    tensor = s(b"t") + struct.pack("<I", 1) + struct.pack("<Q", 4) + struct.pack("<I", 0) + struct.pack("<Q", 0)
+    head = b"GGUF" + struct.pack("<I", 3) + struct.pack("<Q", 1) + struct.pack("<Q", 1) + kv + tensor
+    head += b"\0" * ((-len(head)) % 32)
+    path.write_bytes(head + b"\0" * 16)
+    return str(path)
+
+
+def test_an_adapter_for_this_model_passes(tmp_path):
+    model = _fake_model(tmp_path)
+    lora = _lora_gguf(tmp_path / "model.gguf.lora.gguf")
+    A.write_meta(lora, model, run="t")
+    assert A.find_adapter(model) == lora
+    assert A.check(lora, model)["run"] == "t"
+
+
+def test_an_adapter_for_another_model_is_refused(tmp_path):
+    model = _fake_model(tmp_path)
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF" + b"y" * 1000)
+    lora = _lora_gguf(tmp_path / "model.gguf.lora.gguf")
+    A.write_meta(lora, str(other))
+    with pytest.raises(A.AdapterError, match="another model"):
+        A.check(lora, model)
+
+
+def test_a_damaged_truncated_or_foreign_adapter_is_refused(tmp_path):
+    model = _fake_model(tmp_path)
+    lora = _lora_gguf(tmp_path / "model.gguf.lora.gguf")
+    A.write_meta(lora, model)
+    with open(lora, "r+b") as f:      # one byte changed after the sha256 was pinned
+        f.seek(os.path.getsize(lora) - 1)
+        f.write(b"\1")
+    with pytest.raises(A.AdapterError, match="damaged"):
+        A.check(lora, model)
+    with open(lora, "r+b") as f:
+        f.truncate(20)
+    with pytest.raises(A.AdapterError, match="not usable"):
+        A.check(lora, model)
+    notlora = _lora_gguf(tmp_path / "x.lora.gguf", kind="control_vector")
+    A.write_meta(notlora, model)
+    with pytest.raises(A.AdapterError, match="not a LoRA adapter"):
+        A.check(notlora, model)
+    bare = _lora_gguf(tmp_path / "y.lora.gguf")
+    with pytest.raises(A.AdapterError, match="which model"):
+        A.check(bare, model)
+
+
+def test_llmos_adapter_none_turns_it_off(tmp_path, monkeypatch):
+    model = _fake_model(tmp_path)
+    _lora_gguf(tmp_path / "model.gguf.lora.gguf")
+    monkeypatch.setenv("LLMOS_ADAPTER", "none")
+    assert A.find_adapter(model) is None
+
+
+# ---- the planner's order ----------------------------------------------------------------
+
+class FakeTranslator:
+    adapter = "fake.lora.gguf"
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def translate(self, request, cwd, grammar_text=None, max_tokens=64):
+        self.asked.append(request)
+        return self.answers.get(request, "")
+
+
+def planner_with(answers):
+    p = Planner(use_model=False)
+    rt = FakeTranslator(answers)
+    p._runtime, p._status = rt, "ready"
+    return p, rt
+
+
+def test_exact_syntax_and_templates_never_ask_the_model():
+    p, rt = planner_with({})
+    assert p.plan("rm old.log", D) == [{"tool": "remove", "args": {"path": "/data/old.log"}}]
+    assert p.plan("delete old.log", D) == [{"tool": "remove", "args": {"path": "/data/old.log"}}]
+    assert p.plan("把 old.log 删掉", D) == [{"tool": "remove", "args": {"path": "/data/old.log"}}]
+    assert rt.asked == [] and p.last_source == "parser"
+
+
+def test_other_phrasings_are_the_models():
+    p, rt = planner_with({"list directory contents": "ls"})
+    assert p.plan("list directory contents", D) == [{"tool": "list_dir", "args": {"path": "/data"}}]
+    assert rt.asked == ["list directory contents"] and p.last_source == "model"
+
+
+def test_the_models_plan_passes_the_guard():
+    # a destructive command for a request without a verb for it: not done
+    p, _ = planner_with({"tidy up old.log": "rm old.log"})
+    plan = p.plan("tidy up old.log", D)
+    assert [a["tool"] for a in plan] == ["clarify"]
+
+
+def test_an_unusable_answer_falls_back_and_says_why():
+    p, _ = planner_with({"make zz.txt vanish": "rm other.txt"})
+    plan = p.plan("make zz.txt vanish", D)
+    assert "other.txt" not in json.dumps([a for a in plan if a["tool"] != "clarify"])
+    assert plan[0]["tool"] == "clarify" and "other.txt" in plan[0]["args"]["question"], plan
+    assert p.last_source.startswith("parser")
+
+
+def test_no_command_gets_a_reply_not_a_tool():
+    from llmos_init.planner.translation import _no_command
+    p, _ = planner_with({"hello, who are you?": _no_command()})
+    assert p.plan("hello, who are you?", D) == [{"tool": "answer", "args": {}}]
+
+
+def test_questions_never_reach_the_model():
+    p, rt = planner_with({"is eth0 up?": "ifup eth0"})
+    plan = p.plan("is eth0 up?", D)
+    assert all(a["tool"] != "link_up" for a in plan)
+
+
+def test_the_shipped_adapter_is_found_by_the_model_it_names(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLMOS_ADAPTER", raising=False)
+    shipped = tmp_path / "adapters"
+    shipped.mkdir()
+    model = _fake_model(tmp_path)
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF" + b"z" * 1000)
+    mine = _lora_gguf(shipped / "mine.lora.gguf")
+    A.write_meta(mine, model)
+    A.write_meta(_lora_gguf(shipped / "theirs.lora.gguf"), str(other))
+    monkeypatch.setattr(A, "SHIPPED", str(shipped))
+    assert A.find_adapter(model) == mine
+    assert A.find_adapter(str(other)) == str(shipped / "theirs.lora.gguf")
