@@ -161,7 +161,19 @@ class Session:
         status = self.model_status()
         if self._model_status is not None and status != self._model_status:
             self.say(f"model: {render.sanitize(status)}", "dim")
+            note = self.adapter_note() if status == "ready" else None
+            if note:
+                self.say(note, "dim")
         self._model_status = status
+
+    def adapter_note(self) -> str | None:
+        """Which trained adapter plans, or why none does (planner.adapter_status)."""
+        got = str(getattr(self.planner, "adapter_status", "none") or "none")
+        if got == "none":
+            return "planner: no trained adapter; exact commands and sentence templates only"
+        if got.startswith("refused"):
+            return f"planner: adapter {render.sanitize(got)}"
+        return f"planner: trained adapter {render.sanitize(got)}"
 
     def on_end_key(self) -> None:
         """Ctrl-D on an empty line: ask, then exit (host) or power off (guest)."""

@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         if status != "ready":
             print(f"planner: model {planner.model_path}: {status}; using the parser alone",
                   file=sys.stderr)
+        elif planner.adapter_status.startswith("refused"):
+            print(f"planner: adapter {planner.adapter_status}; the model plans without it",
+                  file=sys.stderr)
     if not args.batch:
         print(json.dumps(planner.plan(" ".join(args.request), args.cwd), ensure_ascii=False))
         return 0
