@@ -31,6 +31,13 @@ class CountingPlanner:
             return inner(*a, **kw)
 
         planner._model_step = counted  # an instance attribute: the class is untouched
+        inner_tr = planner._translate
+
+        def translated(*a, **kw):      # the trained adapter's path (translation.py)
+            self.model_steps += 1
+            return inner_tr(*a, **kw)
+
+        planner._translate = translated
 
     def plan(self, request: str, cwd: str) -> tuple[list[dict], bool]:
         before = self.model_steps
@@ -76,7 +83,8 @@ def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC,
         os.makedirs(os.path.join(sandbox, "data"))
         ctx = Context(cwd="/data", data_dir="/data", sandbox=sandbox)
         executor = Executor(ctx, Journal(ctx.real_data_dir))
-        res = {"model_status": status, "model_load_s": load_s}
+        res = {"model_status": status, "model_load_s": load_s,
+               "adapter": getattr(planner, "adapter_status", "none")}
         for path, requests in (("deterministic", deterministic), ("model", model)):
             times, wrong = [], []
             for _ in range(reps):
