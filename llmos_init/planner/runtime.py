@@ -457,15 +457,14 @@ class ModelRuntime:
         self._dirty = True
         self._req_end = 0
         out: list[int] = []
-        try:
-            self.llm.reset()
-            for tok in self.llm.generate(toks, temp=0.0, top_k=1, grammar=grammar, reset=False):
-                if tok in end or len(out) >= max_tokens:
-                    break
-                out.append(tok)
-            return self.llm.detokenize(out).decode("utf-8", "replace").strip()
-        finally:
-            self._rewind()
+        # reset=True: llama-cpp-python keeps the longest prefix this prompt shares with the
+        # last one in the KV cache ("<|im_start|>user\ncwd=/data\n" and more) and evaluates
+        # only the rest
+        for tok in self.llm.generate(toks, temp=0.0, top_k=1, grammar=grammar, reset=True):
+            if tok in end or len(out) >= max_tokens:
+                break
+            out.append(tok)
+        return self.llm.detokenize(out).decode("utf-8", "replace").strip()
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
                      max_tokens: int = 96) -> Iterator[str]:
