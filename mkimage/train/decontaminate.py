@@ -1,0 +1,63 @@
+"""Drop training pairs that contain a phrase of the frozen held-out set.
+
+    python -m mkimage.train.decontaminate IN.jsonl OUT.jsonl
+
+The corpus generator (corpus.py) writes its own "manual-page style" phrasings from what it
+knows, and some of them are, word for word, the phrases Debian's manual pages give (the
+held-out set in tests/eval/manpages is built from those). A model trained on them would be
+measured on its training data. This step removes every pair whose request contains one of
+the held-out set's source phrases (case-folded, 8 characters or more), and prints only how
+many it removed: the held-out phrases are read to be excluded, never shown or used.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HELD_OUT = [REPO / "tests/eval/manpages/heldout_en.jsonl", REPO / "tests/eval/manpages/heldout_zh.jsonl"]
+MIN_LEN = 8
+
+
+def held_out_phrases() -> set[str]:
+    out: set[str] = set()
+    for f in HELD_OUT:
+        with open(f, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    c = json.loads(line)
+                    for text in (c.get("source", {}).get("phrase"), c.get("source", {}).get("text")):
+                        if isinstance(text, str) and len(text) >= MIN_LEN:
+                            out.add(text.casefold().strip())
+    return out
+
+
+def clean(src: Path, dst: Path) -> tuple[int, int]:
+    phrases = held_out_phrases()
+    kept = dropped = 0
+    with open(src, encoding="utf-8") as fi, open(dst, "w", encoding="utf-8") as fo:
+        for line in fi:
+            if not line.strip():
+                continue
+            req = json.loads(line)["request"].casefold()
+            if any(p in req for p in phrases):
+                dropped += 1
+                continue
+            fo.write(line if line.endswith("\n") else line + "\n")
+            kept += 1
+    return kept, dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 2:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    kept, dropped = clean(Path(args[0]), Path(args[1]))
+    print(f"decontaminate: kept {kept}, dropped {dropped} pairs containing a held-out phrase")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
