@@ -67,9 +67,8 @@ def meta_path(adapter_path: str) -> str:
 
 def check(adapter_path: str, model_path: str) -> dict:
     """The adapter's metadata when it may be loaded with this model; AdapterError if not."""
-    from ..digest import sha256
     from .gguf import GGUFError, check_gguf
-    from .runtime import model_fingerprint
+    from .runtime import _file_sha256, model_fingerprint
     name = os.path.basename(adapter_path)
     try:
         info = check_gguf(adapter_path)
@@ -89,25 +88,17 @@ def check(adapter_path: str, model_path: str) -> dict:
     if meta.get("base_fingerprint") != model_fingerprint(model_path):
         raise AdapterError(f"adapter {name} was trained for another model "
                            f"({meta.get('base_name', 'unknown')}), not {os.path.basename(model_path)}")
-    h = sha256()
-    with open(adapter_path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    if meta.get("sha256") != h.hexdigest():
-        raise AdapterError(f"adapter {name} is damaged (sha256 {h.hexdigest()[:12]}…, "
+    got = _file_sha256(adapter_path)
+    if meta.get("sha256") != got:
+        raise AdapterError(f"adapter {name} is damaged (sha256 {got[:12]}…, "
                            f"expected {str(meta.get('sha256'))[:12]}…)")
     return meta
 
 
 def write_meta(adapter_path: str, model_path: str, **extra) -> str:
     """Write the JSON that ties `adapter_path` to `model_path` (make train calls this)."""
-    from ..digest import sha256
-    from .runtime import model_fingerprint
-    h = sha256()
-    with open(adapter_path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    meta = {"format": 1, "sha256": h.hexdigest(), "base_name": os.path.basename(model_path),
+    from .runtime import _file_sha256, model_fingerprint
+    meta = {"format": 1, "sha256": _file_sha256(adapter_path), "base_name": os.path.basename(model_path),
             "base_fingerprint": model_fingerprint(model_path), **extra}
     out = meta_path(adapter_path)
     with open(out, "w", encoding="utf-8") as f:
