@@ -9,6 +9,8 @@ and `parse_shell` turns each line back into exactly the action it stands for.
                              action has none)
     prompt(request, cwd)  -> the text the model is given before its answer; the answer is
                              commands(...) + ANSWER_END
+    NO_COMMAND            -> "?": the answer to a request that no command fits (a question
+                             about an action, a negation, a statement, chat): answer or ask
 
 Every form is checked by parsing it back (`parse_shell(line, Context(cwd=cwd)) == [action]`)
 before it is returned, so a value the parser would read differently (a name that is an
@@ -26,6 +28,9 @@ from .parser import Context, parse_shell
 USER_START = "<|im_start|>user\n"
 ASSISTANT_START = "<|im_start|>assistant\n"
 ANSWER_END = "<|im_end|>"            # ends the model's answer (a special token of SmolLM2)
+# The model's whole answer when no command fits the request: the console answers or asks
+# instead (commands() never returns it: it is the target of requests with no plan).
+NO_COMMAND = "?"
 
 _SAFE = re.compile(r"[\w@%+=:,./-]+")   # as shlex.quote's safe set, but any letter (é, 中)
 
@@ -169,7 +174,8 @@ def command(action: dict, cwd: str) -> str | None:
 
 def commands(plan: list[dict], cwd: str) -> str | None:
     """One canonical command per action, newline-joined; cwd follows change_dir.  None when
-    the plan is empty or any action has no canonical form."""
+    the plan is empty or any action has no canonical form (an empty plan's target is
+    NO_COMMAND, and a model answer of NO_COMMAND means "no command fits: answer or ask")."""
     if not plan:
         return None
     lines = []
