@@ -6,9 +6,13 @@
 #   make deps           host tools (apt-get, only what is missing) + the Python venv
 #   make eval           score the planner on tests/eval (accuracy, unsafe plans, latency)
 #   make bench          benchmarks (not tests): boot, inference, latency, footprint
+#   make corpus         generate the training corpus mkimage/train/data/{train,val}.clean.jsonl
+#                       (seeded: templates x slot values x noise -> canonical commands,
+#                       less any pair holding a request or phrase of the man-page held-out set)
 #   make train          LoRA fine-tune of the model to write canonical commands (CPU, its own
-#                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name; without
-#                       those files it trains on a stand-in made from tests/eval). Not in test.
+#                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name; the
+#                       default corpus is generated when missing; given files that do not
+#                       exist, it trains on a stand-in made from tests/eval). Not in test.
 #   make clean          remove images/ (the data image included: asks first)
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
@@ -30,7 +34,7 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench train train-venv clean rpi4 flash
+.PHONY: all image run test deps host-deps venv eval bench corpus train train-venv clean rpi4 flash
 
 all: image
 
@@ -75,8 +79,10 @@ bench: image
 TRAIN_VENV ?= .venv-train
 TRAIN_PY := $(TRAIN_VENV)/bin/python
 TRAIN_STAMP := $(TRAIN_VENV)/.llmos-train-$(shell cat mkimage/train/requirements.txt | sha256sum | cut -c1-12)
-CORPUS ?= mkimage/train/data/train.jsonl
-VAL ?= mkimage/train/data/val.jsonl
+CORPUS_DIR := mkimage/train/data
+CORPUS_SEED ?= 20261201
+CORPUS ?= $(CORPUS_DIR)/train.clean.jsonl
+VAL ?= $(CORPUS_DIR)/val.clean.jsonl
 RUN ?=
 TRAIN_ARGS ?=
 TRAIN_NICE ?= nice -n 10
@@ -84,7 +90,18 @@ TRAIN_NICE ?= nice -n 10
 # local CPU wheel is configured: the venv refuses a CUDA build
 TORCH_PIP ?=
 
+# generated, then every pair whose request is a request of the frozen man-page held-out set
+# (exclude.py) or contains one of its phrases (decontaminate.py) dropped: the generator itself
+# never reads that set
+corpus: venv
+	$(PY) -m mkimage.train.corpus --seed $(CORPUS_SEED) --out $(CORPUS_DIR)
+	for s in train val; do $(PY) -m mkimage.train.exclude $(CORPUS_DIR)/$$s.jsonl $(CORPUS_DIR)/$$s.x.jsonl && \
+	  $(PY) -m mkimage.train.decontaminate $(CORPUS_DIR)/$$s.x.jsonl $(CORPUS_DIR)/$$s.clean.jsonl && \
+	  rm $(CORPUS_DIR)/$$s.x.jsonl || exit 1; done
+
 train: train-venv
+	@if [ "$(CORPUS)" = "$(CORPUS_DIR)/train.clean.jsonl" ] && [ ! -e "$(CORPUS)" -o ! -e "$(CORPUS_DIR)/val.clean.jsonl" ]; then \
+	  $(MAKE) --no-print-directory corpus; fi
 	@if [ -e "$(CORPUS)" ] && [ -e "$(VAL)" ]; then c="$(CORPUS)"; v="$(VAL)"; run="$(RUN)"; \
 	else echo "make train: $(CORPUS) / $(VAL) not found: training on the STAND-IN corpus (tests/eval plans as canonical commands)" >&2; \
 	  set -- $$($(TRAIN_PY) -m mkimage.train.standin) && c=$$1 && v=$$2 && run="$(or $(RUN),standin)"; fi; \
