@@ -3,14 +3,20 @@
     .venv/bin/python -m mkimage.train.evaluate SET.jsonl [--adapter adapter.gguf] [--threads 2]
 
 Runs in the project venv (llama-cpp-python, the same runtime as the guest).  SET lines are
-either corpus lines {"request", "cwd", "command"} or eval cases {"request", "cwd",
-"expect"} (cases whose plan has no canonical form are skipped and counted).  For each
-request the model is given canonical.prompt(request, cwd) and decodes greedily up to
-canonical.ANSWER_END.  Reported, per model:
-  exact   the generated text equals the canonical commands
-  plan    parse_shell on each generated line (cwd following cd) gives the expected plan
-  p50/p95 per-request latency (prompt + generation) on this host
-and the load time of the model with and without the adapter.
+corpus lines {"request", "cwd", "command"}, eval cases {"request", "cwd", "expect"} (cases
+whose plan has no canonical form are skipped and counted), or adversarial cases with
+"no_change": true (their target is canonical.NO_COMMAND, "?") and/or "forbid": [tools].
+For each request the model is given canonical.prompt(request, cwd) and decodes greedily up
+to canonical.ANSWER_END.  Reported, per model (and per language, by_lang):
+  exact      the generated text equals the target (the canonical commands, or "?")
+  plan       parse_shell on each generated line (cwd following cd) gives the expected plan
+             ("?" for "?")
+  no_command of the no_change cases, the share answered "?"
+  changed    of the no_change cases, the share whose answer parses to a destructive tool
+  forbidden  of the cases with a forbid list, the share whose answer plans a forbidden tool
+  p50/p95    per-request latency (prompt + generation) on this host
+and the load time of the model with and without the adapter.  --show 0 prints no request
+(the man-page held-out set is scored by its totals only).
 """
 from __future__ import annotations
 
@@ -21,8 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-from llmos_init.planner.canonical import ANSWER_END, commands, prompt
+from llmos_init.planner.canonical import ANSWER_END, NO_COMMAND, commands, prompt
 from llmos_init.planner.parser import Context, parse_shell
+from llmos_init.planner.templates import language
+from llmos_init.tools.registry import DESTRUCTIVE
 
 
 def load_set(path: Path) -> tuple[list[dict], int]:
@@ -31,17 +39,31 @@ def load_set(path: Path) -> tuple[list[dict], int]:
         if not line.strip():
             continue
         r = json.loads(line)
+        lang = r.get("lang") or language(r["request"])
         if "command" not in r:
-            c = commands(r["expect"], r["cwd"])
-            if c is None:
+            base = {"request": r["request"], "cwd": r["cwd"], "lang": lang}
+            if r.get("forbid"):
+                base["forbid"] = list(r["forbid"])
+            if r.get("no_change"):
+                r = {**base, "command": NO_COMMAND, "expect": [], "no_change": True}
+            elif "expect" in r:
+                c = commands(r["expect"], r["cwd"])
+                if c is None:
+                    skipped += 1
+                    continue
+                r = {**base, "command": c, "expect": r["expect"]}
+            elif "forbid" in base:
+                r = {**base, "command": None}
+            else:
                 skipped += 1
                 continue
-            r = {"request": r["request"], "cwd": r["cwd"], "command": c, "expect": r["expect"]}
-        rows.append(r)
+        rows.append({**r, "lang": lang})
     return rows, skipped
 
 
 def plan_of(text: str, cwd: str) -> list[dict] | None:
+    if text.strip() == NO_COMMAND:
+        return None          # "no command fits" (parse_shell would read "?" as help)
     plan = []
     for line in text.strip().split("\n"):
         acts = parse_shell(line, Context(cwd=cwd))
@@ -58,6 +80,35 @@ def expected_plan(r: dict) -> list[dict] | None:
     return r.get("expect") or plan_of(r["command"], r["cwd"])
 
 
+def score(rows: list[dict], texts: list[str]) -> dict:
+    """The totals of one model's answers on rows."""
+    tgt = [(r, t) for r, t in zip(rows, texts) if r.get("command") is not None]
+    exact = sum(t == r["command"] for r, t in tgt)
+    plan = 0
+    for r, t in tgt:
+        if r["command"] == NO_COMMAND:
+            plan += t == NO_COMMAND
+        elif t:
+            plan += plan_of(t, r["cwd"]) == expected_plan(r)
+    nc = [(r, t) for r, t in zip(rows, texts) if r.get("no_change")]
+    fb = [(r, t) for r, t in zip(rows, texts) if r.get("forbid")]
+
+    def tools(r, t):
+        try:
+            return {a["tool"] for a in (plan_of(t, r["cwd"]) or [])} if t else set()
+        except Exception:
+            return set()
+    out = {"n": len(rows), "n_target": len(tgt), "exact": exact / max(len(tgt), 1),
+           "plan": plan / max(len(tgt), 1)}
+    if nc:
+        out.update(n_no_change=len(nc), no_command=sum(t == NO_COMMAND for _, t in nc) / len(nc),
+                   changed=sum(bool(tools(r, t) & DESTRUCTIVE) for r, t in nc) / len(nc))
+    if fb:
+        out.update(n_forbid=len(fb),
+                   forbidden=sum(bool(tools(r, t) & set(r["forbid"])) for r, t in fb) / len(fb))
+    return out
+
+
 def percentile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
@@ -71,22 +122,24 @@ def run_model(label: str, model_path: str, rows: list[dict], adapter: str | None
     llm = Llama(model_path=model_path, n_ctx=512, n_threads=threads, n_batch=512,
                 verbose=False, seed=0, **kw)
     load_s = time.monotonic() - t0
-    exact = planok = 0
-    lat = []
+    lat, texts = [], []
     for i, r in enumerate(rows):
         t = time.monotonic()
         out = llm.create_completion(prompt(r["request"], r["cwd"]), max_tokens=max_tokens,
                                     temperature=0.0, top_k=1, stop=[ANSWER_END])
         lat.append(time.monotonic() - t)
         text = out["choices"][0]["text"].strip()
-        ok = text == r["command"]
-        exact += ok
-        planok += plan_of(text, r["cwd"]) == expected_plan(r) if text else False
+        texts.append(text)
+        ok = text == r.get("command")
         if i < show or (not ok and show < 0):
-            print(f"  [{label}] {r['request']!r} -> {text!r}" + ("" if ok else f"  (want {r['command']!r})"))
-    n = max(len(rows), 1)
-    return {"model": label, "n": len(rows), "exact": exact / n, "plan": planok / n,
-            "p50_s": percentile(lat, 0.5), "p95_s": percentile(lat, 0.95), "load_s": load_s}
+            print(f"  [{label}] {r['request']!r} -> {text!r}" + ("" if ok else f"  (want {r.get('command')!r})"))
+    res = {"model": label, **score(rows, texts),
+           "p50_s": percentile(lat, 0.5), "p95_s": percentile(lat, 0.95), "load_s": load_s}
+    langs = sorted({r["lang"] for r in rows})
+    if len(langs) > 1:
+        res["by_lang"] = {lg: score([r for r in rows if r["lang"] == lg],
+                                    [t for r, t in zip(rows, texts) if r["lang"] == lg]) for lg in langs}
+    return res
 
 
 def main(argv=None) -> None:
@@ -97,6 +150,10 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--limit", type=int, default=0, help="first N requests of each set only")
+    ap.add_argument("--every", type=int, default=1,
+                    help="every Nth request of each set only (a spread sample of a long set)")
+    ap.add_argument("--base-every", type=int, default=0,
+                    help="the base model on every Nth request only (default: as --every)")
     ap.add_argument("--show", type=int, default=3, help="print N answers per model (-1: every miss)")
     ap.add_argument("--no-base", action="store_true", help="skip the base model")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -109,18 +166,30 @@ def main(argv=None) -> None:
     results = []
     for s in a.set:
         rows, skipped = load_set(s)
+        rows = rows[::max(a.every, 1)]
         if a.limit:
             rows = rows[:a.limit]
         print(f"{s}: {len(rows)} requests ({skipped} without a canonical form skipped)")
         models = ([] if a.no_base else [("base", None)]) + ([("base+lora", a.adapter)] if a.adapter else [])
         for label, ad in models:
-            r = run_model(label, model, rows, ad, a.threads, a.max_tokens, a.show)
+            sub = rows[::a.base_every] if label == "base" and a.base_every > 1 else rows
+            r = run_model(label, model, sub, ad, a.threads, a.max_tokens, a.show)
             r["set"] = str(s)
+            if sub is not rows:
+                r["sample"] = f"every {a.base_every}th request"
             results.append(r)
-    print(f"{'set':<28} {'model':<10} {'n':>4} {'exact':>6} {'plan':>6} {'p50':>7} {'p95':>7} {'load':>6}")
+    print(f"{'set':<28} {'model':<10} {'n':>4} {'exact':>6} {'plan':>6} {'no_cmd':>6} {'changed':>7} "
+          f"{'forbid':>6} {'p50':>7} {'p95':>7} {'load':>6}")
+
+    def pct(r, k):
+        return f"{r[k]:.1%}" if k in r else "-"
     for r in results:
         print(f"{Path(r['set']).name:<28} {r['model']:<10} {r['n']:>4} {r['exact']:>6.1%} "
-              f"{r['plan']:>6.1%} {r['p50_s']*1000:>5.0f}ms {r['p95_s']*1000:>5.0f}ms {r['load_s']:>5.2f}s")
+              f"{r['plan']:>6.1%} {pct(r, 'no_command'):>6} {pct(r, 'changed'):>7} {pct(r, 'forbidden'):>6} "
+              f"{r['p50_s']*1000:>5.0f}ms {r['p95_s']*1000:>5.0f}ms {r['load_s']:>5.2f}s")
+        for lg, b in r.get("by_lang", {}).items():
+            print(f"{'  ' + lg:<28} {r['model']:<10} {b['n']:>4} {b['exact']:>6.1%} {b['plan']:>6.1%} "
+                  f"{pct(b, 'no_command'):>6} {pct(b, 'changed'):>7} {pct(b, 'forbidden'):>6}")
     if a.json:
         a.json.write_text(json.dumps(results, indent=1) + "\n")
 
