@@ -4,7 +4,8 @@
 #   make run            build what is missing, then boot it in QEMU (serial console here)
 #   make test           host tests + QEMU integration tests (builds the image first)
 #   make deps           host tools (apt-get, only what is missing) + the Python venv
-#   make eval           score the planner on tests/eval (accuracy, unsafe plans, latency)
+#   make eval           score the planner on tests/eval, parser-only beside the trained model
+#                       (held-out, dev and adversarial sets -> tests/eval/RESULTS.md)
 #   make bench          benchmarks (not tests): boot, inference, latency, footprint
 #   make corpus         generate the training corpus mkimage/train/data/{train,val}.clean.jsonl
 #                       (seeded: templates x slot values x noise -> canonical commands,
@@ -12,7 +13,8 @@
 #   make train          LoRA fine-tune of the model to write canonical commands (CPU, its own
 #                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name; the
 #                       default corpus is generated when missing; given files that do not
-#                       exist, it trains on a stand-in made from tests/eval). Not in test.
+#                       exist, it trains on a stand-in made from tests/eval) and ships the
+#                       adapter to llmos_init/planner/adapters/ (mkimage/train/ship.py). Not in test.
 #   make clean          remove images/ (the data image included: asks first)
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
@@ -70,7 +72,7 @@ $(VENV_STAMP): ci/requirements.txt mkimage/pins.toml
 	rm -f $(VENV)/.llmos-* && touch $@
 
 eval: deps
-	$(PY) tests/eval/score.py $(EVAL_ARGS)
+	$(PY) tests/eval/report.py $(EVAL_ARGS)
 
 bench: image
 	$(PY) -m bench $(BENCH_ARGS)
@@ -83,7 +85,8 @@ CORPUS_DIR := mkimage/train/data
 CORPUS_SEED ?= 20261201
 CORPUS ?= $(CORPUS_DIR)/train.clean.jsonl
 VAL ?= $(CORPUS_DIR)/val.clean.jsonl
-RUN ?=
+# the run whose adapter ships in llmos_init/planner/adapters/ (mkimage/train/log/$(RUN).*)
+RUN ?= corpus-v1
 TRAIN_ARGS ?=
 TRAIN_NICE ?= nice -n 10
 # pip options for torch alone, e.g. TORCH_PIP="--index-url URL-of-a-CPU-wheel-index" where no
@@ -104,8 +107,9 @@ train: train-venv
 	  $(MAKE) --no-print-directory corpus; fi
 	@if [ -e "$(CORPUS)" ] && [ -e "$(VAL)" ]; then c="$(CORPUS)"; v="$(VAL)"; run="$(RUN)"; \
 	else echo "make train: $(CORPUS) / $(VAL) not found: training on the STAND-IN corpus (tests/eval plans as canonical commands)" >&2; \
-	  set -- $$($(TRAIN_PY) -m mkimage.train.standin) && c=$$1 && v=$$2 && run="$(or $(RUN),standin)"; fi; \
-	$(TRAIN_NICE) $(TRAIN_PY) -m mkimage.train.lora --corpus "$$c" --val "$$v" $${run:+--run "$$run"} $(TRAIN_ARGS)
+	  set -- $$($(TRAIN_PY) -m mkimage.train.standin) && c=$$1 && v=$$2 && run=standin; fi; \
+	$(TRAIN_NICE) $(TRAIN_PY) -m mkimage.train.lora --corpus "$$c" --val "$$v" $${run:+--run "$$run"} $(TRAIN_ARGS) && \
+	if [ "$$run" != standin ]; then $(PY) -m mkimage.train.ship --run "$$run"; fi
 
 train-venv: $(TRAIN_STAMP)
 
