@@ -13,9 +13,18 @@ pytestmark = pytest.mark.skipif(not MODEL, reason="no GGUF model found ($LLMOS_M
 
 @pytest.fixture(scope="module")
 def planner():
+    """The model alone: tool choice by likelihood (the path when no adapter is usable)."""
     from llmos_init.planner import Planner
     p = Planner(model_path=MODEL)
-    status = p.load()
+    before = os.environ.get("LLMOS_ADAPTER")
+    os.environ["LLMOS_ADAPTER"] = "none"
+    try:
+        status = p.load()
+    finally:
+        if before is None:
+            del os.environ["LLMOS_ADAPTER"]
+        else:
+            os.environ["LLMOS_ADAPTER"] = before
     if status != "ready":
         pytest.skip(f"model not usable: {status}")
     return p
