@@ -208,6 +208,12 @@ class Planner:
         command = text            # what the vetoes read (guard.py): the request, less its data
         if T.is_question_about_action(text) and not re.search(r"\bhow do i use\b", text, re.I):
             return question_plan(text, ctx)
+        # A write or append whose template accounts for the whole request: its text is data
+        # ("write don't panic to notes.txt"), so no negation or step rule may read it.
+        if not data:
+            whole = match_template(text, ctx)
+            if whole and {a["tool"] for a in whole} <= {"write_file", "append_file"}:
+                return guard_plan([(text, whole)])
         text = T.strip_content(text) or text
         for clause in T.negated_clauses(text):  # "don't delete old.txt, show it": it = old.txt
             from .grounding import extract, resolve

@@ -218,10 +218,11 @@ def _plan(result, text: str, lang: str, ctx) -> list[dict] | None:
         return [{"tool": "read_file" if _looks_like_file(p) else "list_dir", "args": {"path": p}}]
     if tool not in TOOLS:
         return None
-    if tool in EACH and "path" in slots and isinstance(slots["path"], str):
-        parts = [p for p in LIST_SEP.split(slots["path"].strip()) if p.strip()]
-        if len(parts) > 1:     # "delete a.txt and b.txt": one action per object
-            plans = [_plan_one(tool, {**slots, "path": p}, lang, ctx) for p in parts]
+    key = "path" if tool in EACH else "src" if tool in ("copy", "move") else None
+    if key and isinstance(slots.get(key), str):
+        parts = [p for p in LIST_SEP.split(slots[key].strip()) if p.strip()]
+        if len(parts) > 1:     # "delete a.txt and b.txt", "copy a, b to docs": one action each
+            plans = [_plan_one(tool, {**slots, key: p}, lang, ctx) for p in parts]
             return None if any(p is None for p in plans) else [a for p in plans for a in p]
     return _plan_one(tool, slots, lang, ctx)
 

@@ -15,7 +15,7 @@ from llmos_init.tools.registry import TOOLS
 
 HERE = Path(__file__).with_name("sentences")
 # tools no template plans: the parser's and the console's own replies
-NOT_TEMPLATED = {"answer", "clarify"}
+NOT_TEMPLATED = {"clarify"}
 
 
 def _cases():
