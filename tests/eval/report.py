@@ -1,10 +1,11 @@
 """Every evaluation set, parser-only beside the trained model (`make eval`).
 
-    .venv/bin/python tests/eval/report.py [--model PATH] [--adapter PATH] [--out DIR]
+    .venv/bin/python tests/eval/report.py [--model PATH] [--adapter PATH] [--base] [--out DIR]
 
-Scores each set twice: the planner without a model (exact syntax, sentence templates, the
-English rules) and the planner with the model and its trained adapter (discovered like the
-console does; --adapter overrides, as $LLMOS_ADAPTER would). The sets are reported in three
+Scores each set with the planner without a model (exact syntax, sentence templates, the
+English rules), with `--base` the model without its adapter (tool choice by likelihood),
+and with the model and its trained adapter (discovered like the console does; --adapter
+overrides, as $LLMOS_ADAPTER would). The sets are reported in three
 groups: the frozen held-out set (tests/eval/manpages: phrasing we did not write and never
 tune on), our dev sets, and the adversarial dev set (unsafe plans and wrong targets).
 Writes <out>/results.json and <out>/RESULTS.md (default: tests/eval/).
@@ -38,26 +39,42 @@ DEV = {"cases": "cases.jsonl", "heldout_dev": "heldout_dev.jsonl", "heldout_test
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "eval", "examples.jsonl")
 
 
-def planners(model: str | None, adapter: str | None):
+def _loaded(model: str | None, adapter: str | None):
     from llmos_init.planner import Planner
-    yield "parser only", Planner(use_model=False), {}
+    before = os.environ.get("LLMOS_ADAPTER")
     if adapter:
         os.environ["LLMOS_ADAPTER"] = adapter
-    p = Planner(model_path=model)
-    t0 = time.perf_counter()
-    status = p.load()
+    try:
+        p = Planner(model_path=model)
+        t0 = time.perf_counter()
+        status = p.load()
+    finally:
+        os.environ.pop("LLMOS_ADAPTER", None)
+        if before is not None:
+            os.environ["LLMOS_ADAPTER"] = before
     info = {"status": status, "adapter": p.adapter_status, "load_s": round(time.perf_counter() - t0, 2)}
-    if status == "ready":
+    return (p, info) if status == "ready" else (None, info)
+
+
+def planners(model: str | None, adapter: str | None, base: bool):
+    from llmos_init.planner import Planner
+    yield "parser only", Planner(use_model=False), {}
+    if base:   # the model without its adapter: tool choice by likelihood, as before training
+        p, info = _loaded(model, "none")
+        if p is not None:
+            yield "base model", p, info
+    p, info = _loaded(model, adapter)
+    if p is not None:
         yield "trained model", p, info
 
 
-def run(model: str | None, adapter: str | None) -> dict:
+def run(model: str | None, adapter: str | None, base: bool = False) -> dict:
     sets = {**{k: os.path.join(HERE, v) for k, v in HELD_OUT.items()},
             **{k: os.path.join(HERE, v) for k, v in DEV.items()}}
     if os.path.exists(SHARED):
         sets["shared examples"] = SHARED
     out: dict = {"host": platform.node(), "when": time.strftime("%Y-%m-%d %H:%M"), "variants": {}}
-    for name, planner, info in planners(model, adapter):
+    for name, planner, info in planners(model, adapter, base):
         v = {"info": info, "sets": {}, "adversarial": {}}
         for label, path in sets.items():
             s = score.evaluate(planner, score.load_cases(path))
@@ -111,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="GGUF model (default: discovered like the console does)")
     ap.add_argument("--adapter", help="LoRA adapter GGUF (default: discovered; 'none' for the model alone)")
+    ap.add_argument("--base", action="store_true", help="also the model without its adapter (slower)")
     ap.add_argument("--out", default=HERE, help="where results.json and RESULTS.md go (default: %(default)s)")
     args = ap.parse_args(argv)
-    r = run(args.model, args.adapter)
+    r = run(args.model, args.adapter, args.base)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
         json.dump(r, f, indent=1, ensure_ascii=False)
