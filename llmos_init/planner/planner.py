@@ -251,6 +251,8 @@ class Planner:
                     ctx.cwd = a["args"]["path"]
             done.append((step, acts))
         plan = guard_plan(done, forbid_destructive=negated, request=command, data=data)
+        # "hello there, how are you?": one reply, not one per clause
+        plan = [a for i, a in enumerate(plan) if not (i and a == plan[i - 1] and a["tool"] == "answer")]
         if len(plan) > 1:  # a step we could not resolve makes the whole request a question
             clar = [a for a in plan if a["tool"] == "clarify"]
             if clar:
