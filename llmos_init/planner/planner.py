@@ -106,6 +106,8 @@ class Planner:
         self.adapter_status = "none"     # the trained adapter: "<file>", "none", "refused: why"
         self.last_source = "parser"      # who planned the last request: parser or model
         self.last_translation = None
+        # the English rules before the model (True) or only when it is missing (False)
+        self.english_first = os.environ.get("LLMOS_PLANNER_ORDER", "english-first") != "model-first"
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -231,7 +233,8 @@ class Planner:
         # model's to translate (translation.py), the English rules only without it.
         self.last_source = "parser"
         if self.translator is not None and \
-                any(parse_step(s, context_from(cwd, history), english=False) is None for s in steps):
+                any(parse_step(s, context_from(cwd, history), english=self.english_first) is None
+                    for s in steps):
             got = self._translate(T.normalise(request or ""), ctx)
             if got is not None:
                 self.last_source = "model"

@@ -9,7 +9,8 @@ GRAMMAR, so each line starts with a command the parser knows. Each line then goe
 
 A line is accepted only when its arguments come from the request or the conversation:
 - a path's last component, a process name, an interface, a host name or a pattern is
-  written in the request (or is a path of an earlier action, or the cwd itself);
+  written in the request (or is a path of an earlier action, or the cwd itself, except
+  for what a destructive action changes: "rm ." for "删掉它" is no plan);
 - a pid, a nice value or a time is written in the request (or an earlier action's pid);
 - a write's text is a piece of the request, verbatim.
 A model that invents a file name, a pid or a text produces no plan; the planner falls back
@@ -65,8 +66,12 @@ def _grounded(value: str, request: str, known: set[str]) -> bool:
     return bool(v) and v in _words(request)
 
 
-def _path_ok(path: str, request: str, ctx: Context, known: set[str]) -> bool:
-    if path in known or path == ctx.cwd or path in ("/", os.path.dirname(ctx.cwd.rstrip("/")) or "/"):
+def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool = False) -> bool:
+    """`named`: the path must be written in the request or the conversation (what a
+    destructive action changes); otherwise the cwd, / and its parent count as given."""
+    if path in known:
+        return True
+    if not named and (path == ctx.cwd or path in ("/", os.path.dirname(ctx.cwd.rstrip("/")) or "/")):
         return True
     base = os.path.basename(path.rstrip("/"))
     return bool(base) and _grounded(base, request, known)
@@ -79,9 +84,11 @@ def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
         for v in (a.get("args") or {}).values():
             if isinstance(v, (str, int)):
                 known.add(str(v))
+    from ..tools.registry import DESTRUCTIVE
+    named = action.get("tool") in DESTRUCTIVE
     for key, value in (action.get("args") or {}).items():
         if key in ("path", "src", "dst", "target") or (key == "device" and str(value).startswith("/")):
-            if not _path_ok(str(value), request, ctx, known):
+            if not _path_ok(str(value), request, ctx, known, named=named and key != "dst"):
                 return f"{key} {value}"
         elif key == "text":
             if value and value not in request:

@@ -84,7 +84,7 @@ _NEGATION = re.compile(
     r"on second thought|actually,? no|belay that|hold off|stop!?$|just kidding|jk|kidding|nope|"
     r"leave it|let it (?:be|run|live|stay)|keep it|hmm,? no|no,? no|not really|changed my mind|"
     r"dnot|donot|nver|nevr|neveer|dont't|do'nt)\b|"
-    r"(?:不要|别|不用|不需要|千万不|算了|不必|勿|禁止|取消)")
+    r"(?:不要|别|不用|不需要|千万不|算了|不必|勿|禁止|取消|开玩笑|开个玩笑|说着玩)")
 _REPORTED = re.compile(
     r"\b(?:said|says|say|saying|told (?:me|us|him|her|them)|tells? me|wrote|writes|asked me to|heard|"
     r"read (?:that|somewhere)|somebody|someone|people say|"
@@ -96,7 +96,8 @@ _DEFERRED = re.compile(
     r"at \d{1,2}(?::\d{2})? ?(?:am|pm|o'clock|h)?|at (?:midnight|noon|dawn|night)|tonight|tomorrow|"
     r"later|afterwards|next (?:week|month|hour|time|boot)|every (?:day|hour|night|morning|week)|"
     r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|when i'm done|after lunch)\b|"
-    r"(?:分钟后|小时后|秒后|明天|今晚|稍后|以后|午夜|晚上|一会儿)")
+    r"(?:分钟后|小时后|秒后|明天|今晚|稍后|以后|午夜|晚上|一会儿|"
+    r"等.{0,24}?(?:完成|结束|好了|完了|跑完|下载完)|(?:完成|结束|跑完|下载完)(?:后|之后|以后))")
 _PASTED = re.compile(r"<\|[^|>]*\|>|\[/?inst\]|<</?sys>>|</?s>|^\s*[\[{]|\"(?:tool|role|args|name|arguments)\"\s*:|"
                      r"^(?:system|assistant|user|human)\s*:|\b(?:assistant|human)\s*:|#{2,}\s*(?:instruction|response|input|system)|"
                      r"</?(?:tool_call|function_call|function|tool)>")
@@ -141,13 +142,18 @@ _POWER_OK = re.compile(
     r"shutdown(?:\s+-[hPr])?(?:\s+(?:now|\+0))?|reboot(?:\s+-f)?|poweroff(?:\s+-f)?)"
     r"(?:\s+(?:la machine|le syst[èe]me|das system|den rechner|la m[áa]quina))?"
     r"(?:\s+(?:now|right now|immediately|please|for me|again))*[\s.!]*$|"
-    r"^(?:重启|关机|关掉这台机器|关闭系统|重新启动)")
+    # Chinese: the power word alone, or with the machine itself as its object ("重启路由器",
+    # "重启浏览器" are another device's or a program's restart)
+    r"^(?:请|麻烦|帮我|现在|马上|立刻|立即)*(?:(?:重启|关机|重新启动|断电|关闭系统|关闭电源)(?:一下)?"
+    r"(?:系统|机器|电脑|设备|这台机器|本机|树莓派)?|(?:关掉|关闭|关了)(?:系统|机器|电脑|设备|这台机器|本机|树莓派)|"
+    r"把(?:系统|机器|电脑|设备|这台机器|本机|树莓派)(?:重启|重新启动|关掉|关了|关闭|关机)(?:一下)?)"
+    r"(?:吧|一下)?[\s。！!.]*$")
 _PART_OF = re.compile(r"\b(?:lines?|words?|characters?|chars?|paragraphs?|rows?|columns?|entries|entry|"
                       r"sections?|headers?|footers?|comments?|duplicates?|blank|empty lines|trailing|typos?|"
                       r"everything except|all except|all (?:\w+ )?but|except|but keep|other than|contents? of)\b|"
                       # "remove the password from notes.txt": a thing taken out of a file
                       r"\b(?:the|a|an|all|every|any|my)\s+\w+(?:\s+\w+)?\s+(?:from|in|inside|within|out of)\s+_p_|"
-                      r"(?:第.行|最后一行|除了)")
+                      r"(?:第\s*\S{1,4}\s*行|最后一行|除了|_p_\s*(?:里的|中的|里面的|里|中)\S)")
 _BACKUP = re.compile(r"\b(?:backup|back up|copy of|duplicate)\b|(?:备份|副本)")
 
 

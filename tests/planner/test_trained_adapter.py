@@ -46,6 +46,7 @@ def planner():
     if p.load() != "ready":
         pytest.skip(f"model not usable: {p.status}")
     assert p.translator is not None, p.adapter_status
+    p.english_first = False    # the model's own reading, whatever the English rules make of it
     return p
 
 

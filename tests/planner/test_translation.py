@@ -176,7 +176,17 @@ def test_exact_syntax_and_templates_never_ask_the_model():
 
 
 def test_other_phrasings_are_the_models():
+    p, rt = planner_with({"看看这儿都有些啥": "ls"})      # no template, no English rule reads it
+    assert p.plan("看看这儿都有些啥", D) == [{"tool": "list_dir", "args": {"path": "/data"}}]
+    assert rt.asked == ["看看这儿都有些啥"] and p.last_source == "model"
+
+
+def test_the_order_english_rules_or_model_first():
     p, rt = planner_with({"list directory contents": "ls"})
+    assert p.english_first     # the default: what the English rules read, they plan
+    p.plan("list directory contents", D)
+    assert rt.asked == [] and p.last_source == "parser"
+    p.english_first = False    # LLMOS_PLANNER_ORDER=model-first
     assert p.plan("list directory contents", D) == [{"tool": "list_dir", "args": {"path": "/data"}}]
     assert rt.asked == ["list directory contents"] and p.last_source == "model"
 
