@@ -34,7 +34,7 @@ GENERIC = frozenset("""file files folder folders directory directories dir dirs 
 document item items thing things stuff everything anything something all it them
 that this these those one ones the a an my some any every each current specified given
 same other new old program programs process processes app application script contents
-content text line lines name path here there nothing none nobody me us you
+content text line lines name path here there nothing none nobody me us you help
 文件 文件夹 目录 东西 所有 全部 一切 它 它们 这个 那个 这些 那些 程序 进程 内容""".split())
 REFERENTS = frozenset("""it that this them 它 这个 那个 这个文件 那个文件 它们""".split())
 HERE = frozenset({"here", ".", "./", "this directory", "this folder", "current directory",
@@ -192,7 +192,11 @@ SPACE_MARK = "\u2063"
 
 
 def _unspace(text: str) -> str:
+    quoted = [(m.start(), m.end()) for m in re.finditer(r"「[^」]*」|“[^”]*”|‘[^’]*’|'[^']*'|\"[^\"]*\"|《[^》]*》", text)]
+
     def keep(m: re.Match) -> str:
+        if any(a <= m.start() < b for a, b in quoted):
+            return SPACE_MARK     # inside quotes a space is part of the name or text
         a, b = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
         return "" if not a or not b or CJK.match(a) or CJK.match(b) else SPACE_MARK
     return re.sub(r"\s+", keep, text)
