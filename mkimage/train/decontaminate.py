@@ -33,15 +33,15 @@ def held_out_phrases() -> set[str]:
     return out
 
 
-def clean(src: Path, dst: Path) -> tuple[int, int]:
-    phrases = held_out_phrases()
+def filter_pairs(src: Path, dst: Path, drop) -> tuple[int, int]:
+    """Copy the jsonl pairs of `src` to `dst` except those whose request `drop` rejects;
+    (kept, dropped). exclude.py filters with it too."""
     kept = dropped = 0
     with open(src, encoding="utf-8") as fi, open(dst, "w", encoding="utf-8") as fo:
         for line in fi:
             if not line.strip():
                 continue
-            req = json.loads(line)["request"].casefold()
-            if any(p in req for p in phrases):
+            if drop(json.loads(line)["request"]):
                 dropped += 1
                 continue
             fo.write(line if line.endswith("\n") else line + "\n")
@@ -49,14 +49,24 @@ def clean(src: Path, dst: Path) -> tuple[int, int]:
     return kept, dropped
 
 
-def main(argv: list[str] | None = None) -> int:
+def clean(src: Path, dst: Path) -> tuple[int, int]:
+    phrases = held_out_phrases()
+    return filter_pairs(src, dst, lambda req: any(p in req.casefold() for p in phrases))
+
+
+def cli(argv: list[str] | None, clean_, doc: str, what: str, name: str) -> int:
+    """`python -m mkimage.train.<name> IN.jsonl OUT.jsonl` for one of the filters."""
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print(doc.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
-    kept, dropped = clean(Path(args[0]), Path(args[1]))
-    print(f"decontaminate: kept {kept}, dropped {dropped} pairs containing a held-out phrase")
+    kept, dropped = clean_(Path(args[0]), Path(args[1]))
+    print(f"{name}: kept {kept}, dropped {dropped} pairs {what}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(argv, clean, __doc__, "containing a held-out phrase", "decontaminate")
 
 
 if __name__ == "__main__":

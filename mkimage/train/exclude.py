@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .corpus import norm
-from .decontaminate import HELD_OUT
+from .decontaminate import HELD_OUT, cli, filter_pairs
 
 
 def _h(text: str) -> str:
@@ -34,27 +34,11 @@ def held_out_hashes() -> set[str]:
 
 def clean(src: Path, dst: Path) -> tuple[int, int]:
     held = held_out_hashes()
-    kept, dropped, out = 0, 0, []
-    for line in Path(src).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        if _h(json.loads(line)["request"]) in held:
-            dropped += 1
-            continue
-        out.append(line + "\n")
-        kept += 1
-    Path(dst).write_text("".join(out), encoding="utf-8")
-    return kept, dropped
+    return filter_pairs(src, dst, lambda req: _h(req) in held)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    kept, dropped = clean(Path(args[0]), Path(args[1]))
-    print(f"exclude: kept {kept}, dropped {dropped} pairs whose request is a held-out request")
-    return 0
+    return cli(argv, clean, __doc__, "whose request is a held-out request", "exclude")
 
 
 if __name__ == "__main__":
