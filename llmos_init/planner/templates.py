@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..tools.registry import SIGNALS, TOOLS
 from .grounding import resolve
+from .parser import _looks_like_file
 
 SENTENCES = Path(__file__).with_name("sentences")
 
@@ -134,11 +135,6 @@ def _path(value: str, lang: str, ctx) -> str | None:
         from ..tools.context import expand_home
         name = expand_home(name)
     return resolve(name, ctx.cwd)
-
-
-def _looks_like_file(path: str) -> bool:
-    from .parser import _looks_like_file as shape
-    return shape(path)
 
 
 def _arg(tool: str, name: str, raw, lang: str, ctx):
@@ -295,7 +291,3 @@ def match(step: str, ctx) -> list[dict] | None:
 
 def sentence_files() -> list[Path]:
     return sorted(SENTENCES.glob("*/*.yaml"))
-
-
-def tool_of_file(path: Path) -> str:
-    return os.path.splitext(path.name)[0]

@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .canonical import NO_COMMAND
 from .parser import Context, parse_shell
 
 # What a line may start with: the commands canonical.py writes (and an executable's path).
@@ -30,14 +31,8 @@ VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "
          "kill", "pkill", "renice", "lsblk", "ip link", "mount", "ifup", "ifdown", "hostname")
 
 
-def _no_command() -> str:
-    from . import canonical
-    return getattr(canonical, "NO_COMMAND", "?")
-
-
 def grammar() -> str:
     """GBNF for an answer: NO_COMMAND, or 1-4 lines each starting with a known command."""
-    NO_COMMAND = _no_command()
     verbs = " | ".join(f'"{v}"' for v in sorted(VERBS, key=len, reverse=True))
     return "\n".join([
         f'root ::= "{NO_COMMAND}" | line ("\\n" line){{0,3}}',
@@ -55,15 +50,11 @@ class Translation:
     why: str = ""
 
 
-def _words(request: str) -> str:
-    return request.casefold()
-
-
 def _grounded(value: str, request: str, known: set[str]) -> bool:
     if value in known:
         return True
     v = value.casefold().strip()
-    return bool(v) and v in _words(request)
+    return bool(v) and v in request.casefold()
 
 
 def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool = False) -> bool:
@@ -112,7 +103,6 @@ def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
 
 def read_answer(answer: str, request: str, ctx: Context) -> Translation:
     """The plan in the model's answer, or why there is none."""
-    NO_COMMAND = _no_command()
     text = answer.strip()
     if not text:
         return Translation(None, answer, "no answer")
@@ -121,11 +111,12 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
     cwd = ctx.cwd
     plan: list[dict] = []
     for line in text.splitlines()[:4]:
-        acts = parse_shell(line, Context(cwd=cwd, actions=list(ctx.actions) + plan))
+        here = Context(cwd=cwd, actions=list(ctx.actions) + plan)
+        acts = parse_shell(line, here)
         if not acts or any(a["tool"] == "clarify" for a in acts):
             return Translation(None, answer, f"not a command: {line!r}")
         for a in acts:
-            why = ungrounded(a, request, Context(cwd=cwd, actions=list(ctx.actions) + plan))
+            why = ungrounded(a, request, here)
             if why:
                 return Translation(None, answer, f"{why} is not in the request")
             if a["tool"] == "change_dir":

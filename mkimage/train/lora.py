@@ -17,7 +17,6 @@ be committed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from mkimage.cache import file_digest as sha256
+
 HERE = Path(__file__).resolve().parent
 LOG_DIR = HERE / "log"
 LOG_COLUMNS = ["step", "epoch", "train_loss", "val_loss", "lr", "tokens_per_s",
@@ -37,14 +38,6 @@ LOG_COLUMNS = ["step", "epoch", "train_loss", "val_loss", "lr", "tokens_per_s",
 def load_recipe(path: Path) -> dict:
     with open(path, "rb") as f:
         return tomllib.load(f)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -32,8 +32,8 @@ def test_commands_become_the_plan_they_stand_for():
 
 
 def test_no_command_is_an_empty_plan():
-    from llmos_init.planner.translation import _no_command
-    assert plan_of(_no_command(), "hello, who are you?") == []
+    from llmos_init.planner.canonical import NO_COMMAND
+    assert plan_of(NO_COMMAND, "hello, who are you?") == []
 
 
 @pytest.mark.parametrize("answer,req", [
@@ -207,8 +207,8 @@ def test_an_unusable_answer_falls_back_and_says_why():
 
 
 def test_no_command_gets_a_reply_not_a_tool():
-    from llmos_init.planner.translation import _no_command
-    p, _ = planner_with({"hello, who are you?": _no_command()})
+    from llmos_init.planner.canonical import NO_COMMAND
+    p, _ = planner_with({"hello, who are you?": NO_COMMAND})
     assert p.plan("hello, who are you?", D) == [{"tool": "answer", "args": {}}]
 
 
