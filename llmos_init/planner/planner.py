@@ -57,6 +57,17 @@ def parse_step(step: str, ctx: Context, english: bool = True) -> list[dict] | No
 _SAFE_TO_REMOVE = re.compile(r"\b(?:safe|ok|okay)\b.*\b(?:delete|remove|erase|rm)\b|\b(?:delete|remove|erase)\b.*\bsafely\b", re.I)
 
 
+_REFERS_BACK = re.compile(r"(?<![\w'])(?:it|its|that|this one|that one|them|there|the same|"
+                          r"that (?:file|folder|directory|process|one))(?![\w'])|它|那里|那儿|这里|"
+                          r"那个|这个文件|刚才", re.I)
+
+
+def refers_back(text: str) -> bool:
+    """The request points at something said before ("delete it", "move b.txt there")."""
+    from .veto import QUOTED
+    return _REFERS_BACK.search(QUOTED.sub(" ", text)) is not None
+
+
 def question_plan(text: str, ctx: Context) -> list[dict]:
     """A question about an action: information, never the action."""
     from .grounding import extract, resolve
@@ -232,8 +243,12 @@ class Planner:
         # Exact syntax and whole-step templates first; anything else is the trained
         # model's to translate (translation.py), the English rules only without it.
         self.last_source = "parser"
+        # The model sees the request and the cwd, not the conversation: a request that points
+        # back at it ("copy it to photos", "把它删掉") is the rules' to resolve first, and so
+        # is one with a negated clause to leave out ("delete a.txt, not b.txt").
+        english = self.english_first or negated or (bool(ctx.actions) and refers_back(text))
         if self.translator is not None and \
-                any(parse_step(s, context_from(cwd, history), english=self.english_first) is None
+                any(parse_step(s, context_from(cwd, history), english=english) is None
                     for s in steps):
             got = self._translate(T.normalise(request or ""), ctx)
             if got is not None:

@@ -12,7 +12,9 @@ A line is accepted only when its arguments come from the request or the conversa
   written in the request (or is a path of an earlier action, or the cwd itself, except
   for what a destructive action changes: "rm ." for "删掉它" is no plan);
 - a pid, a nice value or a time is written in the request (or an earlier action's pid);
-- a write's text is a piece of the request, verbatim.
+- a write's text is a piece of the request, verbatim;
+and only when the action itself is plausible (`implausible`): a non-destructive state change
+needs a word that asks for it, an interface looks like one, nothing is moved onto itself.
 A model that invents a file name, a pid or a text produces no plan; the planner falls back
 and says so. What is left passes the guard and validation like every other plan.
 """
@@ -51,10 +53,42 @@ class Translation:
 
 
 def _grounded(value: str, request: str, known: set[str]) -> bool:
+    """`value` is written in the request as a whole word (".txt" is not in "a.txt", "note"
+    is not in "notes"; a Chinese character next to it is a boundary), or is known."""
     if value in known:
         return True
     v = value.casefold().strip()
-    return bool(v) and v in request.casefold()
+    if not v:
+        return False
+    return re.search(rf"(?<![a-z0-9_.-]){re.escape(v)}(?![a-z0-9_]|\.[a-z0-9])",
+                     request.casefold()) is not None
+
+
+# What an interface name looks like (eth0, wlan0, enp0s3, lo, br-lan, usb0, can0):
+# "caps" of "turn off caps lock" is none.
+_INTERFACE = re.compile(r"lo|[a-z][a-z0-9_.:-]{0,14}\d[a-z0-9_.:-]*|(?:eth|wlan|br|bond|veth|docker|tun|tap)[a-z0-9_.:-]*")
+# The words that ask for a state change that is not destructive (guard.EXPLICIT_VERBS has
+# the destructive ones): a model that plans one of these from a request without such a
+# word ("restart the game from level 5" -> renice 5) has misread it.
+_ASKS = {
+    "set_priority": r"nice|renice|niceness|priorit|sched|cpu time|cpu share|优先级|nice值|调度",
+    "link_up": r"(?<![a-z])(?:up|on|enable|activate|ifup|connect|start|bring|raise)(?![a-z])|启用|打开|开启|激活|连接|启动|开起来",
+    "mount": r"mount|attach|hook|挂载|挂到|挂上|接到",
+    "undo": r"undo|revert|take back|roll ?back|put back|reverse|restore|the way it was|before that|撤销|撤回|还原|恢复|回退|撤",
+}
+
+
+def implausible(action: dict, request: str) -> str | None:
+    """Why `action` cannot be what `request` asks for, whatever its arguments."""
+    tool, args = action.get("tool"), action.get("args") or {}
+    low = request.casefold()
+    if tool in _ASKS and not re.search(_ASKS[tool], low):
+        return f"nothing in the request asks for {tool}"
+    if tool in ("link_up", "link_down") and not _INTERFACE.fullmatch(str(args.get("interface", ""))):
+        return f"{args.get('interface')!r} is not a network interface"
+    if tool in ("move", "copy") and args.get("src") == args.get("dst"):
+        return f"{tool} of {args.get('src')} onto itself"
+    return None
 
 
 def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool = False) -> bool:
@@ -119,6 +153,9 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
             why = ungrounded(a, request, here)
             if why:
                 return Translation(None, answer, f"{why} is not in the request")
+            why = implausible(a, request)
+            if why:
+                return Translation(None, answer, why)
             if a["tool"] == "change_dir":
                 cwd = a["args"]["path"]
         plan.extend(acts)

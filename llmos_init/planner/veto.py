@@ -38,7 +38,9 @@ _CONFUSABLES = str.maketrans({
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
 # a quote opens after a space or a sign, not inside a word ("I'd rather you didn't")
 QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|「[^」]*」|“[^”]*”")
-_PATHISH = re.compile(r"(?<![\w])(?:~|\.{1,2})?/[^\s'\",;]*|[\w+@-]+(?:\.[\w+@-]+)+")
+# (no Chinese in a bare name's stem or extension: "除了summary.txt都删掉" keeps 除了 and 都删掉,
+# "data.csv里的空格" is a path and then Chinese, not one long name)
+_PATHISH = re.compile(r"(?<![\w])(?:~|\.{1,2})?/[^\s'\",;]*|[^\W\u3400-\u9fff]+(?:\.[A-Za-z0-9_+@-]+)+")
 
 
 def _fold(text: str) -> str:
@@ -153,7 +155,7 @@ _PART_OF = re.compile(r"\b(?:lines?|words?|characters?|chars?|paragraphs?|rows?|
                       r"everything except|all except|all (?:\w+ )?but|except|but keep|other than|contents? of)\b|"
                       # "remove the password from notes.txt": a thing taken out of a file
                       r"\b(?:the|a|an|all|every|any|my)\s+\w+(?:\s+\w+)?\s+(?:from|in|inside|within|out of)\s+_p_|"
-                      r"(?:第\s*\S{1,4}\s*行|最后一行|除了|_p_\s*(?:里的|中的|里面的|里|中)\S)")
+                      r"(?:第\s*\S{1,4}\s*行|最后一行|除了|(?:_p_|\.[a-z0-9]{1,8})\s*(?:里的|中的|里面的|里|中)\S)")
 _BACKUP = re.compile(r"\b(?:backup|back up|copy of|duplicate)\b|(?:备份|副本)")
 
 
@@ -165,7 +167,7 @@ def tool_veto(tool: str, args: dict, text: str) -> str | None:
     if tool == "remove" and _PART_OF.search(s):
         return "that is about part of a file or all but some files; I can only remove whole files or folders"
     if tool == "write_file":
-        if re.match(r"^(?:(?:please|pls|kindly|ok|okay|now|just),?\s+)*(?:sudo\s+)?touch\b", s):
+        if re.search(r"(?<![\w./-])touch(?![\w./-])", s):     # "hey, touch old.log so …" too
             return "touch would empty a file that exists; say 'create an empty file …' if that is what you want"
         if _BACKUP.search(s):
             return "a backup is a copy: say 'copy notes.txt to notes.bak'"

@@ -48,9 +48,36 @@ def test_no_command_is_an_empty_plan():
     ("format the disk", "wipe the disk"),                    # not a command at all
     ("rm", "delete it"),                                     # a command that needs more
     ("", "anything"),
+    ("mv .txt archive", "move a.txt to archive"),            # a piece of a word is not a name
+    ("rm note", "delete notes.txt"),
 ])
 def test_an_argument_the_request_does_not_give_is_no_plan(answer, req):
     assert plan_of(answer, req) is None
+
+
+@pytest.mark.parametrize("answer,req", [
+    ("renice -n 5 -p 5", "please restart the game from level 5, thanks!"),   # no word asks for it
+    ("ifdown caps", "HEY, TURN OFF CAPS LOCK THANKS."),      # not an interface
+    ("ifdown off", "kindly turn off notifications."),
+    ("ifup eth0", "what about eth0"),
+    ("mount /dev/sdb1 /mnt", "what is on /dev/sdb1 at /mnt"),
+    ("undo", "show the last thing"),
+    ("cp photos photos", "copy it to photos"),               # onto itself
+])
+def test_an_action_the_request_does_not_ask_for_is_no_plan(answer, req):
+    assert plan_of(answer, req) is None
+
+
+@pytest.mark.parametrize("answer,req", [
+    ("renice -n 5 -p 42", "lower the priority of 42 to nice 5"),
+    ("ifdown wlan0", "take wlan0 offline"),
+    ("ifup enp0s3", "bring enp0s3 up"),
+    ("ifup lo", "启用 lo"),
+    ("rm 笔记.txt", "把笔记.txt删掉"),                         # Chinese around a name is a boundary
+    ("cat a.txt", "show a.txt."),
+])
+def test_plausible_actions_pass(answer, req):
+    assert plan_of(answer, req), (answer, req)
 
 
 def test_a_path_or_pid_from_the_conversation_counts():
@@ -210,6 +237,19 @@ def test_no_command_gets_a_reply_not_a_tool():
     from llmos_init.planner.canonical import NO_COMMAND
     p, _ = planner_with({"hello, who are you?": NO_COMMAND})
     assert p.plan("hello, who are you?", D) == [{"tool": "answer", "args": {}}]
+
+
+def test_references_and_negations_are_the_rules_first_even_model_first():
+    """The model sees no conversation: "copy it to photos" after "show x" is the rules'."""
+    p, rt = planner_with({"copy it to photos": "cp photos photos",
+                          "show backup.tar.gz but don't delete it": "rm backup.tar.gz"})
+    p.english_first = False
+    hist = [{"request": "show backup.tar.gz", "plan": [{"tool": "read_file", "args": {"path": "/data/backup.tar.gz"}}]}]
+    assert p.plan("copy it to photos", D, hist) == [
+        {"tool": "copy", "args": {"src": "/data/backup.tar.gz", "dst": "/data/photos"}}]
+    assert p.plan("show backup.tar.gz but don't delete it", D) == [
+        {"tool": "read_file", "args": {"path": "/data/backup.tar.gz"}}]
+    assert rt.asked == []
 
 
 def test_questions_never_reach_the_model():

@@ -47,6 +47,11 @@ def changes(plan):
     "move files to the trash",                        # generic nouns are not names
     "不要删除 notes.txt",
     "如果我杀掉 42 会怎样",
+    "hey, touch old.log so its date is now!",         # touch anywhere in the request
+    "去掉data.csv里的空格",                           # edits of a file, in Chinese
+    "麻烦删除b.txt中的注释。",
+    "删除笔记.txt中的注释",
+    "除了summary.txt都删掉",
 ])
 def test_nothing_changes(planner, request_):
     plan = planner.plan(request_, "/data")
