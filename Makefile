@@ -11,7 +11,8 @@
 #                       (seeded: templates x slot values x noise -> canonical commands,
 #                       less any pair holding a request or phrase of the man-page held-out set)
 #   make train          LoRA fine-tune of the model to write canonical commands (CPU, its own
-#                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name; the
+#                       venv .venv-train; CORPUS=train.jsonl VAL=val.jsonl, RUN=name,
+#                       RECIPE=mkimage/train/recipe-gemma3.toml for Gemma-3-270M; the
 #                       default corpus is generated when missing; given files that do not
 #                       exist, it trains on a stand-in made from tests/eval) and ships the
 #                       adapter to llmos_init/planner/adapters/ (mkimage/train/ship.py). Not in test.
@@ -87,6 +88,8 @@ CORPUS ?= $(CORPUS_DIR)/train.clean.jsonl
 VAL ?= $(CORPUS_DIR)/val.clean.jsonl
 # the run whose adapter ships in llmos_init/planner/adapters/ (mkimage/train/log/$(RUN).*)
 RUN ?= corpus-v1
+# the recipe (hyper-parameters and base model); recipe-gemma3.toml trains Gemma-3-270M
+RECIPE ?= mkimage/train/recipe.toml
 TRAIN_ARGS ?=
 TRAIN_NICE ?= nice -n 10
 # pip options for torch alone, e.g. TORCH_PIP="--index-url URL-of-a-CPU-wheel-index" where no
@@ -108,7 +111,7 @@ train: train-venv
 	@if [ -e "$(CORPUS)" ] && [ -e "$(VAL)" ]; then c="$(CORPUS)"; v="$(VAL)"; run="$(RUN)"; \
 	else echo "make train: $(CORPUS) / $(VAL) not found: training on the STAND-IN corpus (tests/eval plans as canonical commands)" >&2; \
 	  set -- $$($(TRAIN_PY) -m mkimage.train.standin) && c=$$1 && v=$$2 && run=standin; fi; \
-	$(TRAIN_NICE) $(TRAIN_PY) -m mkimage.train.lora --corpus "$$c" --val "$$v" $${run:+--run "$$run"} $(TRAIN_ARGS) && \
+	$(TRAIN_NICE) $(TRAIN_PY) -m mkimage.train.lora --corpus "$$c" --val "$$v" --recipe $(RECIPE) $${run:+--run "$$run"} $(TRAIN_ARGS) && \
 	if [ "$$run" != standin ]; then $(PY) -m mkimage.train.ship --run "$$run"; fi
 
 train-venv: $(TRAIN_STAMP)

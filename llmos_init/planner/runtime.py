@@ -214,6 +214,7 @@ class ModelRuntime:
         self.tool_tokens: dict[str, list[int]] = {}
         self.evals = 0                   # decode calls (for measurement)
         self.ggml = ""                   # which ggml CPU backend (cpuvariant.preload)
+        self.format = None               # canonical.Format of the model's family (load())
 
     def load(self, use_state_file: bool = True) -> None:
         import time
@@ -228,6 +229,9 @@ class ModelRuntime:
         self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
                          n_threads_batch=self.threads, n_batch=N_BATCH, verbose=False,
                          logits_all=False)
+        from .canonical import format_for
+        # the turn markers the adapter was trained with: the model family's own
+        self.format = format_for(self.llm.metadata.get("general.architecture"))
         if self.adapter:
             self._init_adapter(llama_cpp)
         t2 = time.perf_counter()
@@ -445,14 +449,15 @@ class ModelRuntime:
         """The adapter's answer to `request`: canonical commands, one per line, or
         canonical.NO_COMMAND (greedy, under `grammar_text` when given)."""
         from . import canonical
-        toks = self.llm.tokenize(canonical.prompt(request, cwd).encode(), add_bos=False, special=True)
+        fmt = self.format or canonical.CHATML
+        toks = self.llm.tokenize(canonical.prompt(request, cwd, fmt).encode(), add_bos=fmt.bos, special=True)
         if len(toks) + max_tokens > self.n_ctx:
             return ""      # a request too long to plan: the caller says so
         grammar = None
         if grammar_text:
             from llama_cpp import LlamaGrammar
             grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
-        end = set(self.llm.tokenize(canonical.ANSWER_END.encode(), add_bos=False, special=True))
+        end = set(self.llm.tokenize(fmt.answer_end.encode(), add_bos=False, special=True))
         end.add(self.llm.token_eos())
         self._dirty = True
         self._req_end = 0

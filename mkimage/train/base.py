@@ -1,7 +1,7 @@
 """The base model for training: the build's own GGUF, dequantised into a HF model dir.
 
-`hf_dir()` loads the pinned SmolLM2 GGUF (found by mkimage.model, the same file the image
-ships) with transformers' `from_pretrained(dir, gguf_file=...)`, which dequantises it to
+`hf_dir()` loads a pinned GGUF (mkimage.model: SmolLM2 by default, the same file the image
+ships; a recipe's [base] model = "gemma3" names the other) with transformers' `from_pretrained(dir, gguf_file=...)`, which dequantises it to
 float32, and saves model + tokenizer under <cache>/train/hf-<gguf sha256[:16]>/.  Training
 starts from that dir and convert_lora_to_gguf.py reads its config as the adapter's base.
 """
@@ -13,8 +13,9 @@ from pathlib import Path
 from mkimage import cache, model
 
 
-def gguf_path() -> Path:
-    return model.default()
+def gguf_path(name: str = "smollm2") -> Path:
+    """The pinned GGUF called `name` (mkimage/pins.toml [model.NAME])."""
+    return model.pinned(name)
 
 
 def hf_dir(gguf: Path | None = None) -> Path:

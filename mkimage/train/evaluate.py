@@ -7,7 +7,7 @@ corpus lines {"request", "cwd", "command"}, eval cases {"request", "cwd", "expec
 whose plan has no canonical form are skipped and counted), or adversarial cases with
 "no_change": true (their target is canonical.NO_COMMAND, "?") and/or "forbid": [tools].
 For each request the model is given canonical.prompt(request, cwd) and decodes greedily up
-to canonical.ANSWER_END.  Reported, per model (and per language, by_lang):
+to the model family's answer_end (canonical.format_for).  Reported, per model (and per language, by_lang):
   exact      the generated text equals the target (the canonical commands, or "?")
   plan       parse_shell on each generated line (cwd following cd) gives the expected plan
              ("?" for "?")
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from llmos_init.planner.canonical import ANSWER_END, NO_COMMAND, commands, prompt
+from llmos_init.planner.canonical import NO_COMMAND, commands, format_for, prompt
 from llmos_init.planner.parser import Context, parse_shell
 from llmos_init.planner.templates import language
 from llmos_init.tools.registry import DESTRUCTIVE
@@ -122,11 +122,13 @@ def run_model(label: str, model_path: str, rows: list[dict], adapter: str | None
     llm = Llama(model_path=model_path, n_ctx=512, n_threads=threads, n_batch=512,
                 verbose=False, seed=0, **kw)
     load_s = time.monotonic() - t0
+    fmt = format_for(llm.metadata.get("general.architecture"))   # the family's turn markers
     lat, texts = [], []
     for i, r in enumerate(rows):
         t = time.monotonic()
-        out = llm.create_completion(prompt(r["request"], r["cwd"]), max_tokens=max_tokens,
-                                    temperature=0.0, top_k=1, stop=[ANSWER_END])
+        # a str prompt: llama-cpp-python adds the BOS token where the model asks for it
+        out = llm.create_completion(prompt(r["request"], r["cwd"], fmt), max_tokens=max_tokens,
+                                    temperature=0.0, top_k=1, stop=[fmt.answer_end])
         lat.append(time.monotonic() - t)
         text = out["choices"][0]["text"].strip()
         texts.append(text)

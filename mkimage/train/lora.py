@@ -3,8 +3,10 @@
     python -m mkimage.train.lora --corpus train.jsonl --val val.jsonl [--run NAME] [--resume]
 
 Corpus lines are {"request", "cwd", "command"} (command = canonical.commands(plan, cwd)).
-Each example is canonical.prompt(request, cwd) followed by command + canonical.ANSWER_END;
-the loss is taken on the answer tokens only.  Hyper-parameters come from recipe.toml.
+Each example is canonical.prompt(request, cwd, fmt) followed by command + fmt.answer_end,
+fmt being the base model family's canonical.Format (ChatML for SmolLM2; Gemma's own turn
+markers and BOS token for Gemma); the loss is taken on the answer tokens only.
+Hyper-parameters, and the base model ([base] model), come from the recipe.
 The run is seeded (torch, random, numpy) and its data order is a function of the seed
 alone (epoch e is a seeded permutation), so a resumed run continues the same sequence.
 
@@ -52,13 +54,16 @@ def read_jsonl(path: Path) -> list[dict]:
     return rows
 
 
-def encode(tok, rows: list[dict], max_length: int) -> tuple[list[tuple[list[int], list[int]]], int]:
-    """(input ids, labels) per example: the prompt's labels are -100 (no loss)."""
-    from llmos_init.planner.canonical import ANSWER_END, prompt
+def encode(tok, rows: list[dict], max_length: int, fmt=None) -> tuple[list[tuple[list[int], list[int]]], int]:
+    """(input ids, labels) per example: the prompt's labels are -100 (no loss).  fmt is the
+    model family's canonical.Format (ChatML when None)."""
+    from llmos_init.planner.canonical import CHATML, prompt
+    fmt = fmt or CHATML
+    bos = [tok.bos_token_id] if fmt.bos and tok.bos_token_id is not None else []
     out, dropped = [], 0
     for r in rows:
-        p = tok(prompt(r["request"], r["cwd"]), add_special_tokens=False).input_ids
-        a = tok(r["command"] + ANSWER_END, add_special_tokens=False).input_ids
+        p = bos + tok(prompt(r["request"], r["cwd"], fmt), add_special_tokens=False).input_ids
+        a = tok(r["command"] + fmt.answer_end, add_special_tokens=False).input_ids
         if len(p) + len(a) > max_length:
             dropped += 1
             continue
@@ -92,12 +97,21 @@ def collate(torch, examples, pad_id: int):
 
 
 def answer_loss(torch, model, ids, labels, mask) -> tuple:
-    """Mean cross-entropy over the answer tokens, and their count."""
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+    """Mean cross-entropy over the answer tokens, and their count.
+
+    The output layer runs on the positions that predict an answer token only: the prompt's
+    logits are never used, and with Gemma's 262k-token vocabulary they would cost more than
+    the whole transformer."""
+    lm = model.get_base_model() if hasattr(model, "get_base_model") else model   # under PEFT
+    hidden = lm.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
     tgt = labels[:, 1:]
-    loss_sum = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), tgt.reshape(-1), ignore_index=-100, reduction="sum")
-    n = int((tgt != -100).sum())
+    keep = tgt != -100
+    logits = lm.get_output_embeddings()(hidden[keep]).float()
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:                       # Gemma: as its forward() does after the output layer
+        logits = torch.tanh(logits / cap) * cap
+    loss_sum = torch.nn.functional.cross_entropy(logits, tgt[keep], reduction="sum")
+    n = int(keep.sum())
     return loss_sum / max(n, 1), n
 
 
@@ -146,7 +160,8 @@ def train(corpus: Path, val: Path, recipe_path: Path, run: str, resume: bool,
     from mkimage import cache
     from . import base
 
-    gguf = base.gguf_path()
+    from llmos_init.planner.canonical import format_for
+    gguf = base.gguf_path(recipe.get("base", {}).get("model", "smollm2"))
     hf = base.hf_dir(gguf)
     out = Path(out) if out else cache.entry("train", f"runs/{run}")
     out.mkdir(parents=True, exist_ok=True)
@@ -156,12 +171,12 @@ def train(corpus: Path, val: Path, recipe_path: Path, run: str, resume: bool,
     tok = AutoTokenizer.from_pretrained(hf)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     train_rows, val_rows = read_jsonl(corpus), read_jsonl(val)
-    train_data, dropped = encode(tok, train_rows, t["max_length"])
-    val_data, vdropped = encode(tok, val_rows, t["max_length"])
+    model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32)
+    fmt = format_for(model.config.model_type)
+    train_data, dropped = encode(tok, train_rows, t["max_length"], fmt)
+    val_data, vdropped = encode(tok, val_rows, t["max_length"], fmt)
     if not train_data:
         raise SystemExit("train: empty corpus")
-
-    model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32)
     lc = recipe["lora"]
     model = get_peft_model(model, LoraConfig(
         r=lc["rank"], lora_alpha=lc["alpha"], lora_dropout=lc["dropout"],

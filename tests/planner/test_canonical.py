@@ -186,8 +186,17 @@ def test_commands_follow_cd():
 def test_prompt_is_short_chatml():
     p = C.prompt("delete notes.txt", "/data")
     assert p == "<|im_start|>user\ncwd=/data\ndelete notes.txt<|im_end|>\n<|im_start|>assistant\n"
-    assert C.answer([act("remove", path="/data/notes.txt")], "/data") == "rm notes.txt" + C.ANSWER_END
-    assert C.ANSWER_END == "<|im_end|>"
+    assert C.answer([act("remove", path="/data/notes.txt")], "/data") == "rm notes.txt<|im_end|>"
+    assert C.format_for("llama") is C.CHATML and C.format_for(None) is C.CHATML
+
+
+def test_prompt_in_gemma_turns():
+    """Gemma's own turn markers (its chat template's), with its BOS token first."""
+    g = C.format_for("gemma3")
+    assert g is C.GEMMA and g.bos and C.format_for("gemma3_text") is g
+    assert C.prompt("delete notes.txt", "/data", g) == \
+        "<start_of_turn>user\ncwd=/data\ndelete notes.txt<end_of_turn>\n<start_of_turn>model\n"
+    assert C.answer([act("remove", path="/data/notes.txt")], "/data", g) == "rm notes.txt<end_of_turn>"
 
 
 def _cases(name):
