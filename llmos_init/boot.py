@@ -9,6 +9,13 @@ Every step prints one console line, e.g. `[   0.412s] mount /data ... ok (35 ms)
 recorded in /run/llmos/boot.json (name, start, duration, status, error) for the console
 banner and the emergency console's `log` command.
 
+The prompt comes first: PID 1 runs the steps the console needs (run_early: API
+filesystems, /model, /data checked and mounted before anything writes to it, hostname,
+log directory, services.toml), starts the services, and only then, from its event loop,
+the rest (run_late: loopback, kernel log, watchdog). Those late lines go to
+/data/log/pid1.log, and to the console only when a step did not succeed, so that they
+never land in the middle of the console's banner. Boot.run() does both parts at once.
+
 Kernel command line (/proc/cmdline):
   llmos.data=/dev/vdc    data partition, mounted read-write at /data (llmos.datafs=, ext4)
   llmos.model=/dev/vdb   model partition, read-only at /model (llmos.modelfs=, squashfs)
@@ -26,12 +33,15 @@ import re
 import signal
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
 
+from .record import as_dict, record
 from .services import (ServicesConfig, default_console, load_services, resolve_tty,
                        select_for_cmdline)
 from .supervisor import POWER_SIGNALS, ConsoleLog, Supervisor
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
+    from typing import Any, Callable
 
 BOOT_JSON = "/run/llmos/boot.json"
 LOG_DIR = "/data/log"
@@ -83,7 +93,7 @@ class RealSys:
 # --------------------------------------------------------------------------- records
 
 
-@dataclass
+@record
 class StepRecord:
     name: str
     start: float            # seconds (CLOCK_MONOTONIC: since kernel boot when PID 1)
@@ -193,6 +203,21 @@ class KmsgForwarder:
         except OSError:
             pass
 
+    def forget(self) -> None:
+        """In a forked child: close both files without reading or writing anything."""
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        out, self._out = self._out, None
+        if out is not None:
+            try:
+                out.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
         if self.fd is not None:
             try:
@@ -241,6 +266,10 @@ class Boot:
         self.watchdog: Any = None
         self.config: ServicesConfig | None = None
         self.hostname: str | None = None
+        self.early_finished: float | None = None
+        self._late_done = False
+        self._attached: set[str] = set()  # what attach() has handed to the supervisor
+        self._quiet = False              # late steps: ok/skipped lines to the log file only
 
     def path(self, p: str) -> str:
         """An absolute system path under this boot's root (identity when root is /)."""
@@ -265,8 +294,10 @@ class Boot:
         self.steps.append(StepRecord(name, round(t0, 6), round(ms, 3), status, detail, error))
         word = {"ok": "ok", "warning": "WARNING", "skipped": "skipped", "error": "FAILED"}[status]
         note = f": {error}" if error else (f": {detail}" if detail else "")
-        self.log(f"{name} ... {word}{note} ({ms:.0f} ms)", t=t0)
-        self._write_boot_json()
+        loud = not self._quiet or status in ("warning", "error")
+        self.log(f"{name} ... {word}{note} ({ms:.0f} ms)", t=t0, console=loud)
+        if status in ("warning", "error"):
+            self._write_boot_json()      # else once per part: json.dump per step costs
         return result
 
     def _write_boot_json(self) -> None:
@@ -286,13 +317,15 @@ class Boot:
     def summary(self) -> dict[str, Any]:
         end = self.finished if self.finished is not None else self.clock()
         return {"init_started": round(self.started, 6),
+                "console_ready": (None if self.early_finished is None
+                                  else round(self.early_finished, 6)),
                 "finished": None if self.finished is None else round(self.finished, 6),
                 "total_s": round(end, 6),
                 "init_s": round(end - self.started, 6),
                 "data": "volatile tmpfs" if self.data_volatile else "persistent",
                 "hostname": self.hostname,
                 "warnings": self.warnings,
-                "steps": [asdict(s) for s in self.steps]}
+                "steps": [as_dict(s) for s in self.steps]}
 
     def warn_loudly(self, lines: list[str]) -> None:
         width = max(len(line) for line in lines) + 4
@@ -302,7 +335,16 @@ class Boot:
 
     # -- the sequence
 
+    LATE_STEPS = ("loopback", "kernel log", "watchdog")
+
     def run(self) -> "Boot":
+        """Every step, in order, all on the console."""
+        self.run_early()
+        self.run_late()
+        return self
+
+    def run_early(self) -> "Boot":
+        """The steps the console prompt needs; then the services can start."""
         self.log(f"llmos init: boot (kernel took {self.started:.3f} s to start init)")
         for target, fstype, source, flags, data in self.API_MOUNTS:
             self.step(f"mount {target}", self.mount_api, target, fstype, source, flags, data)
@@ -313,18 +355,47 @@ class Boot:
         self.step("mount /model", self.mount_model)
         self.step("mount /data", self.mount_data)
         self.step("hostname", self.set_hostname)
-        self.step("loopback", self.sys.link_up, "lo")
         self.step("log directory", self.setup_log_dir)
-        self.step("kernel log", self.start_kernel_log)
         self.step("services.toml", self.load_config)
-        self.step("watchdog", self.start_watchdog)
-        self.finished = self.clock()
+        self.early_finished = self.clock()
         failed = [s.name for s in self.steps if s.status == "error"]
-        self.log(f"boot finished in {self.finished:.3f} s since kernel start "
-                 f"({(self.finished - self.started) * 1000:.0f} ms in init)"
-                 + (f"; failed steps: {', '.join(failed)}" if failed else ""))
+        self.log(f"boot finished in {self.early_finished:.3f} s since kernel start "
+                 f"({(self.early_finished - self.started) * 1000:.0f} ms in init)"
+                 + (f"; failed steps: {', '.join(failed)}" if failed else "")
+                 + f"; {', '.join(self.LATE_STEPS)} follow")
         self._write_boot_json()
         return self
+
+    def run_late(self, quiet: bool = False) -> "Boot":
+        """What the prompt does not wait for (once). quiet: the console already runs, so
+        lines of steps that succeeded go to the log file only."""
+        if self._late_done:
+            return self
+        self._late_done = True
+        self._quiet = quiet
+        t0 = self.clock()
+        try:
+            self.step("loopback", self.sys.link_up, "lo")
+            self.step("kernel log", self.start_kernel_log)
+            self.step("watchdog", self.start_watchdog)
+        finally:
+            self._quiet = False
+        self.finished = self.clock()
+        failed = [s.name for s in self.steps if s.status == "error"]
+        self.log(f"boot: {', '.join(self.LATE_STEPS)} done in {(self.finished - t0) * 1000:.0f} ms; "
+                 f"all steps finished {self.finished:.3f} s since kernel start"
+                 + (f"; failed steps: {', '.join(failed)}" if failed else ""),
+                 console=not quiet or bool(failed))
+        self._write_boot_json()
+        return self
+
+    def finish(self, sup: Supervisor) -> None:
+        """PID 1, from the supervisor's loop once the services are started: the late
+        steps, then their kernel-log reader and watchdog keepalive handed over."""
+        try:
+            self.run_late(quiet=True)
+        finally:
+            self.attach(sup)
 
     def _is_mounted(self, target: str) -> bool:
         try:
@@ -498,14 +569,20 @@ class Boot:
         return [t for t, role in self.mounted if role in ("model", "data")]
 
     def attach(self, sup: Supervisor) -> None:
-        """Give the supervisor the kernel-log reader and the watchdog keepalive."""
-        if self.kmsg is not None:
+        """Give the supervisor the kernel-log reader and the watchdog keepalive (each
+        once: what exists now; call again after run_late)."""
+        attached = self._attached
+        if self.kmsg is not None and "kmsg" not in attached:
+            attached.add("kmsg")
             sup.add_reader(self.kmsg.fileno(), self.kmsg.pump)
             sup.add_closer("kernel log", self.kmsg.close)
-        if self.watchdog is not None:
+            sup.add_child_cleanup(self.kmsg.forget)
+        if self.watchdog is not None and "watchdog" not in attached:
+            attached.add("watchdog")
             interval = self.config.watchdog_interval_s if self.config else 5.0
             sup.call_every(interval, self.watchdog.keepalive, "watchdog keepalive")
-        if self.cmdline.get(TEST_HANG_PID1) == "1":      # TEST ONLY, see hang_for_test()
+        if self.cmdline.get(TEST_HANG_PID1) == "1" and "hang" not in attached:  # TEST ONLY
+            attached.add("hang")                                  # see hang_for_test()
             sup.call_later(TEST_HANG_AFTER_S, lambda: hang_for_test(self.log), "test hang")
 
 
@@ -557,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
 def _pid1(log: ConsoleLog, pending: deque) -> None:
     boot = Boot(log=log)
     try:
-        boot.run()
+        boot.run_early()
     except BaseException:
         log.exception("boot: unexpected failure (continuing)")
     config = boot.config or ServicesConfig(services=[default_console()],
@@ -571,6 +648,9 @@ def _pid1(log: ConsoleLog, pending: deque) -> None:
                                  mounts=boot.unmount_targets(), pending_signals=pending,
                                  emergency_info={"log_dir": LOG_DIR, "boot_json": BOOT_JSON})
                 boot.attach(sup)
+                # run() starts the services first, then its timers: the prompt does not
+                # wait for loopback, kernel log and watchdog
+                sup.call_later(0, lambda b=boot, s=sup: b.finish(s), "boot: late steps")
             sup.run()
         except BaseException:
             try:

@@ -28,13 +28,16 @@ import itertools
 import os
 import selectors
 import signal
+import sys
 import threading
 import time
-import traceback
 from collections import deque
-from typing import Any, Callable, Iterable
 
-from .services import ServiceSpec, ServicesConfig, resolve_tty
+from .services import ServiceSpec, ServicesConfig, llmos_main_args, resolve_tty
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
+    from typing import Any, Callable, Iterable
 
 # Signal -> power action, like erlinit and BusyBox init.
 POWER_SIGNALS = {
@@ -92,7 +95,7 @@ class ConsoleLog:
     info = __call__
 
     def exception(self, msg: str) -> None:
-        self(f"{msg}\n{traceback.format_exc().rstrip()}")
+        self(f"{msg}\n{_format_exc()}")
 
     def attach_file(self, path: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -106,6 +109,13 @@ class ConsoleLog:
             old, self._file_fd, self.file_path = self._file_fd, None, None
         if old is not None:
             _close(old)
+
+
+def _format_exc() -> str:
+    """traceback.format_exc(), imported only when there is one to format (traceback
+    costs ~0.1 s under QEMU TCG on PID 1's way to the prompt)."""
+    import traceback
+    return traceback.format_exc().rstrip()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -374,6 +384,49 @@ class Reaper:
             raise OSError(int(err), f"{os.strerror(int(err))} ({stage})", argv[0])
         return pid
 
+    def fork_call(self, fn: Callable[[], int | None], argv: list[str] | tuple[str, ...], *,
+                  env: dict[str, str] | None = None, cwd: str | None = None,
+                  tty: str | None = None, new_session: bool = False, owner: Any = None,
+                  on_exit: Callable[[Child], None] | None = None,
+                  in_child: Callable[[], None] | None = None) -> Child:
+        """Run fn() in a forked copy of this process instead of exec'ing a program: what a
+        fresh interpreter would spend starting and importing is already done here.
+
+        The child gets what an exec'd program would: default signal dispositions (Python's
+        own for SIGINT, SIGPIPE and SIGXFSZ), an empty signal mask, no wakeup fd, fds
+        0/1/2 only (the tty as controlling terminal when given, like spawn; else
+        inherited), os.environ = env, the working directory, sys.argv = argv and argv as
+        its /proc/PID/cmdline. in_child() (the caller's own clean-up, e.g. closing its
+        files) runs first. fn's return value, or its SystemExit code, is the exit status;
+        an exception is printed on fd 2 and exits 1. The child never returns into the
+        caller's code (os._exit). Its status goes to the returned Child like a spawned
+        one's. Fork only from a process with no other threads (PID 1): a lock held by
+        another thread stays held in the child forever.
+        """
+        argv = [os.fsdecode(a) for a in argv]
+        env = dict(os.environ) if env is None else dict(env)
+        tty_fd = _prepare_tty(tty) if tty is not None else None
+        if tty is not None:
+            new_session = True
+        for f in (sys.stdout, sys.stderr):       # nothing buffered is written twice
+            try:
+                if f is not None:
+                    f.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            with self._lock:
+                pid = os.fork()
+                if pid == 0:
+                    _forked_child(fn, argv, env, cwd, tty, new_session, in_child)  # never returns
+                child = Child(self, pid, argv, owner, [on_exit] if on_exit else ())
+                self._children[pid] = child
+                self._have_children.notify_all()
+            return child
+        finally:
+            if tty_fd is not None:
+                _close(tty_fd)
+
     # -- reaping
 
     def set_driver(self, thread: threading.Thread | None) -> None:
@@ -425,7 +478,7 @@ class Reaper:
             fn(*args)
         except Exception:  # a bad handler must not stop reaping
             self.log(f"reaper: exit handler {getattr(fn, '__qualname__', fn)!r} failed:\n"
-                     + traceback.format_exc().rstrip())
+                     + _format_exc())
 
     def _wait_inline(self, child: Child, timeout: float | None) -> None:
         """wait() in the driving thread (or with no driver): reap here until done."""
@@ -475,7 +528,7 @@ class Reaper:
             except InterruptedError:
                 continue
             except Exception:
-                self.log("reaper thread: " + traceback.format_exc().rstrip())
+                self.log("reaper thread: " + _format_exc())
                 time.sleep(0.1)
                 continue
             self._dispatch(pid, status)
@@ -483,6 +536,85 @@ class Reaper:
     def children(self) -> list[Child]:
         with self._lock:
             return list(self._children.values())
+
+
+def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
+    """The child side of Reaper.fork_call: set up like a freshly exec'd program, run fn,
+    exit. Never returns, whatever happens."""
+    code = 1
+    try:
+        try:
+            signal.set_wakeup_fd(-1)
+        except (ValueError, OSError):
+            pass
+        for s in _SPAWN_SIGDEF:
+            try:
+                signal.signal(s, signal.SIG_DFL)
+            except (OSError, ValueError, RuntimeError):
+                pass
+        # what a fresh interpreter starts with
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for s in (getattr(signal, "SIGPIPE", None), getattr(signal, "SIGXFSZ", None)):
+            if s is not None:
+                signal.signal(s, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        if in_child is not None:
+            in_child()
+        if new_session:
+            os.setsid()
+        if tty is not None:
+            fd = os.open(tty, os.O_RDWR)      # session leader: it becomes the ctty
+            for target in (0, 1, 2):
+                if fd != target:
+                    os.dup2(fd, target)
+            if fd > 2:
+                os.close(fd)
+        os.closerange(3, _max_fd())
+        if cwd is not None:
+            os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = list(argv)
+        try:   # what `list processes` shows: the command and name an exec would give
+            from .sys.process import set_cmdline, set_name
+            set_name(os.path.basename(argv[0]) or argv[0])
+            set_cmdline(argv)
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            rc = fn()
+        except SystemExit as e:
+            rc = e.code
+        except KeyboardInterrupt:
+            rc = 130
+        if rc is None:
+            code = 0
+        elif isinstance(rc, int) and not isinstance(rc, bool):
+            code = rc & 0xFF
+        else:
+            _write_all(2, f"{rc}\n".encode("utf-8", "replace"))
+            code = 1
+    except BaseException:  # noqa: BLE001 - the child must never go back into the caller
+        try:
+            _write_all(2, (_format_exc() + "\n").encode("utf-8", "replace"))
+        except BaseException:  # noqa: BLE001
+            pass
+        code = 1
+    finally:
+        try:
+            for f in (sys.stdout, sys.stderr):
+                if f is not None:
+                    f.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
+def _max_fd() -> int:
+    try:
+        return min(os.sysconf("SC_OPEN_MAX"), 1 << 20)
+    except (ValueError, OSError):
+        return 1024
 
 
 def _prepare_tty(path: str) -> int:
@@ -613,6 +745,7 @@ class Supervisor:
         self._sel = selectors.DefaultSelector()
         self._readers: dict[int, Callable[[], None]] = {}
         self._closers: list[tuple[str, Callable[[], None]]] = []
+        self._child_cleanups: list[Callable[[], None]] = []
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -813,10 +946,17 @@ class Supervisor:
         tty = resolve_tty(spec.tty, sysfs=self.sysfs) if spec.tty else None
         svc.starts += 1
         svc.stopping = False
+        on_exit = lambda c, s=svc: self._service_exited(s, c)  # noqa: E731
         try:
-            child = self.reaper.spawn(list(spec.command), env=env, cwd=spec.cwd, tty=tty,
-                                      new_session=True, owner=svc,
-                                      on_exit=lambda c, s=svc: self._service_exited(s, c))
+            args = self._fork_args(spec)
+            if args is not None:
+                child = self.reaper.fork_call(lambda a=args: _llmos_main(a), list(spec.command),
+                                              env=env, cwd=spec.cwd, tty=tty, new_session=True,
+                                              owner=svc, on_exit=on_exit,
+                                              in_child=self._in_forked_child)
+            else:
+                child = self.reaper.spawn(list(spec.command), env=env, cwd=spec.cwd, tty=tty,
+                                          new_session=True, owner=svc, on_exit=on_exit)
         except OSError as e:
             svc.failed_starts += 1
             svc.last_returncode = None
@@ -829,6 +969,42 @@ class Supervisor:
         self.log(f"service {svc.name}: started, pid {child.pid}" + (f" on {tty}" if tty else ""))
         self._event("start", service=svc.name, pid=child.pid, argv=child.argv, tty=tty)
         return child
+
+    def _fork_args(self, spec: ServiceSpec) -> list[str] | None:
+        """The llmos_init sub-command a `fork = true` service runs in a forked copy of this
+        process; None: exec its command (not such a service, not this interpreter, or
+        other threads running, which a fork would copy in whatever state their locks are)."""
+        if not spec.fork:
+            return None
+        args = llmos_main_args(spec.command)
+        if args is None or threading.active_count() > 1:
+            return None
+        try:
+            if os.path.realpath(spec.command[0]) != os.path.realpath(sys.executable or ""):
+                return None
+        except (OSError, ValueError):
+            return None
+        return args
+
+    def _in_forked_child(self) -> None:
+        """In a forked service, before it runs: let go of this supervisor's own fds (the
+        rest are closed by number after this)."""
+        try:
+            self._sel.close()
+        except Exception:  # noqa: BLE001
+            pass
+        for fd in (self._wake_r, self._wake_w):
+            _close(fd)
+        for fn in self._child_cleanups:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def add_child_cleanup(self, fn: Callable[[], None]) -> None:
+        """fn() runs in every forked service before it starts (close an object's fd in the
+        child, e.g. a file on /data, so that no finalizer of it ever runs there)."""
+        self._child_cleanups.append(fn)
 
     def _service_exited(self, svc: Service, child: Child) -> None:
         if svc.child is child:
@@ -1094,6 +1270,12 @@ class Supervisor:
                 "handler_errors": self.handler_errors,
                 "power_request": self.power_request,
                 "emergency": self._emergency is not None}
+
+
+def _llmos_main(args: list[str]) -> int:
+    """A forked service's body: `python -m llmos_init ARGS` without the new interpreter."""
+    from .__main__ import main
+    return main(list(args))
 
 
 def _signame(sig: int) -> str:

@@ -19,8 +19,8 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 
+from ..record import record
 from .history import History
 from .lineedit import LineEditor
 from .session import Banner, Session
@@ -32,7 +32,7 @@ BOOT_JSON = "/run/llmos/boot.json"
 SHUTDOWN_WAIT = 60.0
 
 
-@dataclass
+@record
 class Options:
     sandbox: str | None = None
     model: str | None = None

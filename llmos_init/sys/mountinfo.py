@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+
+from ..record import record
 
 __all__ = ["MountEntry", "parse_mountinfo", "read_mountinfo"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MountEntry:
     """One line of /proc/<pid>/mountinfo.
 

@@ -7,9 +7,12 @@ and configure a single NIC statically.  Routes are not handled here.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
-import socket
+
+# _socket, not socket: socket.py's enum conversions and ipaddress cost tens of ms under
+# QEMU TCG on PID 1's way to the console prompt (link_up("lo") is a boot step); ipaddress
+# is imported by the address functions that need it.
+import _socket
 
 from ._ffi import SyscallError, check_ioctl, ffi, lib
 
@@ -30,17 +33,21 @@ IFF_PROMISC = lib.IFF_PROMISC
 IFF_MULTICAST = lib.IFF_MULTICAST
 IFNAMSIZ = lib.IFNAMSIZ
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ipaddress
+
 _SYS_CLASS_NET = "/sys/class/net"
 
 
 def interfaces() -> list[str]:
     """Interface names of this process's network namespace, sorted.
 
-    socket.if_nameindex() (netlink) is asked first: /sys/class/net shows the
+    _socket.if_nameindex() (netlink) is asked first: /sys/class/net shows the
     namespace that mounted sysfs, which differs after unshare(CLONE_NEWNET).
     """
     try:
-        return sorted(name for _, name in socket.if_nameindex())
+        return sorted(name for _, name in _socket.if_nameindex())
     except OSError:
         return sorted(os.listdir(_SYS_CLASS_NET))
 
@@ -55,8 +62,11 @@ def _ifreq(ifname: str):
 
 
 def _ioctl(ifname: str, request: int, name: str, req) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+    try:
         check_ioctl(lib.llmos_ioctl_ifreq(sock.fileno(), request, req), ifname, name)
+    finally:
+        sock.close()
 
 
 def get_flags(ifname: str) -> int:
@@ -95,13 +105,14 @@ def link_down(ifname: str) -> None:
 
 def _set_sockaddr_in(field_ptr, address: ipaddress.IPv4Address) -> None:
     sin = ffi.cast("struct sockaddr_in *", field_ptr)
-    sin.sin_family = socket.AF_INET
+    sin.sin_family = _socket.AF_INET
     sin.sin_port = 0
     # s_addr is in network byte order: copy the 4 packed bytes as they are.
     ffi.memmove(ffi.addressof(sin.sin_addr), address.packed, 4)
 
 
 def _get_sockaddr_in(field_ptr) -> ipaddress.IPv4Address:
+    import ipaddress
     sin = ffi.cast("struct sockaddr_in *", field_ptr)
     return ipaddress.IPv4Address(bytes(ffi.buffer(ffi.addressof(sin.sin_addr), 4)))
 
@@ -110,6 +121,7 @@ def set_ipv4(ifname: str, address: str, netmask: str) -> None:
     """SIOCSIFADDR then SIOCSIFNETMASK.  ``netmask`` may be dotted
     ("255.255.255.0") or a prefix length ("24" or 24).  ValueError for a bad
     address or a non-contiguous mask, before touching the interface."""
+    import ipaddress
     addr = ipaddress.IPv4Address(address)
     mask = ipaddress.IPv4Network(f"0.0.0.0/{netmask}").netmask
     req = _ifreq(ifname)

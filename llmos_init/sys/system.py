@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
+from ..record import record
 from ._ffi import check, ffi, fileno, fspath, lib
 
 __all__ = ["sethostname", "gethostname", "sync", "syncfs", "sysinfo", "statfs",
@@ -39,7 +39,7 @@ def syncfs(fd: int) -> None:
 
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SysInfo:
     """sysinfo(2), with ``mem_unit`` already applied (all memory in bytes)."""
 
@@ -72,7 +72,7 @@ def sysinfo() -> SysInfo:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StatFS:
     """statfs(2).  Block counts are in units of ``frsize`` (the fragment
     size; equal to ``bsize`` on nearly every file system)."""
