@@ -170,6 +170,11 @@ def install_llmos(root: Path, target: Target) -> None:
     shutil.copy2(REPO / "init/llmos-init", root / "sbin/init")
     (root / "sbin/init").chmod(0o755)
     shutil.copytree(REPO / "rootfs", root, dirs_exist_ok=True, symlinks=True)
+    # PID 1 reads this instead of importing tomllib before the prompt (matching bytes only)
+    from llmos_init.services import precompile
+    services = root / "etc/llmos/services.toml"
+    if services.exists():
+        precompile(str(services))
 
 
 def copy_libraries(pool: Path, root: Path, target: Target) -> dict[str, Path]:

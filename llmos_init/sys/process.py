@@ -6,7 +6,7 @@ from ._ffi import Sym, check, ffi, lib
 
 __all__ = [
     "set_child_subreaper", "is_child_subreaper", "set_name", "get_name",
-    "set_parent_death_signal", "unshare",
+    "set_parent_death_signal", "set_cmdline", "unshare",
     "CLONE_NEWNS", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER", "CLONE_NEWPID",
     "CLONE_NEWNET", "CLONE_NEWCGROUP", "CLONE_FILES", "CLONE_FS", "TASK_COMM_LEN",
 ]
@@ -62,6 +62,41 @@ def get_name() -> str:
     buf = ffi.new("char[]", TASK_COMM_LEN)
     _prctl(lib.PR_GET_NAME, "PR_GET_NAME", int(ffi.cast("uintptr_t", buf)), shown=())
     return ffi.string(buf).decode("utf-8", "replace")
+
+
+_cmdline_buf = None   # the buffer /proc/self/cmdline points to after set_cmdline (kept alive)
+
+
+def set_cmdline(argv: list[str]) -> None:
+    """What /proc/self/cmdline (and `ps`) shows for this process: argv, NUL-separated.
+
+    For a child forked without exec (Reaper.fork_call), whose arguments would otherwise
+    still read as its parent's. PR_SET_MM_ARG_START/END point the kernel at a buffer of
+    ours, as systemd's rename_process does; it needs CAP_SYS_RESOURCE (SyscallError
+    EPERM without it). ValueError for an empty argv or an embedded NUL."""
+    global _cmdline_buf
+    raw = [a.encode("utf-8", "surrogateescape") if isinstance(a, str) else bytes(a) for a in argv]
+    if not raw or any(b"\0" in a for a in raw):
+        raise ValueError(f"cmdline must be non-empty arguments without NUL: {argv!r}")
+    data = b"\0".join(raw) + b"\0"
+    buf = ffi.new("char[]", data)               # ends with two NULs: cffi adds one
+    start = int(ffi.cast("uintptr_t", buf))
+    end = start + len(data)                     # just past argv's last NUL
+    # The kernel requires start <= end at every step: which end moves first depends on
+    # where the new buffer lies relative to the current range.
+    first, second = ((lib.PR_SET_MM_ARG_START, start), (lib.PR_SET_MM_ARG_END, end))
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        old_end = int(fields[49 - 3])           # arg_end: field 49 of stat(5)
+        if start >= old_end:
+            first, second = second, first
+    except (OSError, IndexError, ValueError):
+        pass
+    for opt, addr in (first, second):
+        check(lib.llmos_prctl(lib.PR_SET_MM, opt, addr, 0, 0), "prctl", Sym("PR_SET_MM"),
+              Sym("PR_SET_MM_ARG_START" if opt == lib.PR_SET_MM_ARG_START else "PR_SET_MM_ARG_END"))
+    _cmdline_buf = buf
 
 
 def set_parent_death_signal(signum: int) -> None:

@@ -107,8 +107,9 @@ def test_steps_are_timed_logged_and_recorded(tmp_path):
     assert names == ["mount /proc", "mount /sys", "mount /dev", "mount /dev/pts",
                      "mount /dev/shm", "mount /run", "mount /tmp", "console", "process name",
                      "ctrl-alt-del off", "kernel command line", "mount /model", "mount /data",
-                     "hostname", "loopback", "log directory", "kernel log", "services.toml",
-                     "watchdog"]
+                     "hostname", "log directory", "services.toml",
+                     # after the console has started (Boot.run_late)
+                     "loopback", "kernel log", "watchdog"]
     by = {s.name: s for s in boot.steps}
     assert all(s.duration_ms >= 0 and s.start > 0 for s in boot.steps)
     assert [s.start for s in boot.steps] == sorted(s.start for s in boot.steps)
@@ -262,3 +263,57 @@ def test_conditional_service_follows_the_kernel_command_line(tmp_path):
     mb = boot.config.service("modelbench")
     assert mb.restart == "never" and mb.tty is None
     assert mb.command[-3:] == ("--from-cmdline", "--save", "/data/log/modelbench.json")
+
+
+def test_late_steps_after_the_console_are_quiet_unless_they_fail(tmp_path):
+    """PID 1's order: run_early, the services, then run_late(quiet=True) from the loop
+    (finish): successful late steps only in pid1.log, a failing one on the console too."""
+    root = make_root(tmp_path, "console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb")
+    (root / "dev/watchdog").write_text("")
+
+    class NoWatchdog(FakeSys):
+        def watchdog(self, path):
+            raise OSError(errno.EBUSY, "Device or resource busy", path)
+    fake = NoWatchdog(root)
+    out = tmp_path / "console.out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    log = ConsoleLog(fd=fd)
+    boot = Boot(sys=fake, log=log, root=str(root), device_wait_s=0).run_early()
+    early = out.read_text()
+    assert "boot finished in" in early and "loopback ..." not in early
+    assert json.loads((root / "run/llmos/boot.json").read_text())["finished"] is None
+    assert ("link_up", "lo") not in fake.calls
+
+    class Sup:
+        def __init__(self):
+            self.got = []
+
+        def add_reader(self, fd, fn):
+            self.got.append("reader")
+
+        def add_closer(self, name, fn):
+            self.got.append("closer")
+
+        def add_child_cleanup(self, fn):
+            self.got.append("child cleanup")
+
+        def call_every(self, interval, fn, name=""):
+            self.got.append(name)
+
+        def call_later(self, delay, fn, name=""):
+            self.got.append(name)
+    sup = Sup()
+    boot.finish(sup)
+    boot.finish(sup)                       # once only
+    log.detach_file()
+    os.close(fd)
+    console = out.read_text()[len(early):]
+    assert ("link_up", "lo") in fake.calls
+    assert "loopback ..." not in console                       # ok: log file only
+    assert re.search(r"watchdog \.\.\. FAILED: OSError", console)  # a failure is shown
+    pid1_log = (root / "data/log/pid1.log").read_text()
+    assert "loopback ... ok" in pid1_log and "watchdog ... FAILED" in pid1_log
+    rec = json.loads((root / "run/llmos/boot.json").read_text())
+    assert rec["finished"] is not None and rec["console_ready"] <= rec["finished"]
+    assert [s["name"] for s in rec["steps"]][-3:] == ["loopback", "kernel log", "watchdog"]
+    assert sup.got == []                   # no kernel log (no /dev/kmsg), no watchdog

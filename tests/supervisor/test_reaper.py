@@ -185,3 +185,43 @@ sup.run()
             pass
     print(f"\n[supervisor] RSS in a fresh interpreter, test mode, one service: {rss} KiB")
     assert rss < 40 * 1024
+
+
+def test_fork_call_status_and_the_child_never_returns_into_the_caller():
+    def body():
+        rp = Reaper()
+        r, w = os.pipe()
+        codes = {}
+        for name, fn in (("ret", lambda: 7), ("none", lambda: None),
+                         ("exit", lambda: sys.exit(4)), ("raise", lambda: 1 / 0)):
+            c = rp.fork_call(fn, ["x", name])
+            # only the parent gets here: a child that came back would write its own pid
+            os.write(w, f"{os.getpid()}\n".encode())
+            codes[name] = c.wait(timeout=30)
+        os.close(w)
+        data = b""
+        while chunk := os.read(r, 4096):
+            data += chunk
+        os.close(r)
+        return [codes, set(data.split()) == {str(os.getpid()).encode()}, len(rp.children())]
+    assert in_child(body) == [{"ret": 7, "none": 0, "exit": 4, "raise": 1}, True, 0]
+
+
+def test_fork_call_statuses_with_a_reaper_thread_and_orphans():
+    def body():
+        rp = Reaper(subreaper=True)
+        rp.start_thread()
+
+        def orphan_maker():
+            if os.fork() == 0:
+                os._exit(0)
+            return 5
+        a = rp.fork_call(orphan_maker, ["orphans"])
+        b = rp.fork_call(lambda: time.sleep(30), ["sleeper"])
+        b.terminate()
+        got = [a.wait(timeout=30), b.wait(timeout=30)]
+        deadline = time.monotonic() + 10
+        while rp.orphans_reaped < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return got + [rp.orphans_reaped]
+    assert in_child(body) == [5, -signal.SIGTERM, 1]

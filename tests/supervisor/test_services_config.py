@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from llmos_init.services import (DEFAULT_CONSOLE_COMMAND, default_console, load_services,
-                                 resolve_tty)
+from llmos_init.services import (DEFAULT_CONSOLE_COMMAND, default_console, llmos_main_args,
+                                 load_services, precompile, resolve_tty)
 
 from .conftest import spec
 
@@ -28,6 +28,7 @@ def test_shipped_file_is_valid():
     assert "--tty" not in con.command          # the supervisor owns tty setup
     assert con.tty == "console" and con.essential and con.restart == "always"
     assert con.env == {"TERM": "vt100", "OMP_WAIT_POLICY": "PASSIVE"}
+    assert con.fork and default_console().fork      # forked from PID 1, no new interpreter
     assert cfg.shutdown_grace_s == 5
 
 
@@ -153,3 +154,74 @@ def test_when_is_a_parameter_name_and_never_on_the_console(tmp_path):
     assert cfg.service("console").when is None               # the built-in console instead
     cfg = load_services(write(tmp_path, '[services.a]\ncommand = ["/bin/a"]\nwhen = "llmos.a"\n'))
     assert select_for_cmdline(cfg, {"llmos.a": ""}) == []     # a bare flag is enough
+
+
+def test_fork_key(tmp_path):
+    cfg = load_services(write(tmp_path, """
+[services.console]
+command = ["/usr/bin/python3.11", "-I", "-m", "llmos_init", "console"]
+fork = true
+[services.a]
+command = ["/usr/bin/python3.11", "-I", "-m", "llmos_init", "modelbench"]
+[services.b]
+command = ["/usr/bin/prog"]
+fork = true
+[services.c]
+command = ["/usr/bin/python3.11", "-m", "llmos_init"]
+fork = "yes"
+"""))
+    assert cfg.service("console").fork and not cfg.service("a").fork
+    assert cfg.service("b") is None and cfg.service("c") is None
+    assert any("'fork' needs a command of the form" in e for e in cfg.errors)
+    assert any("'fork' must be true or false" in e for e in cfg.errors)
+
+
+def test_llmos_main_args():
+    assert llmos_main_args(DEFAULT_CONSOLE_COMMAND) == ["console"]
+    assert llmos_main_args(["/usr/bin/python3.11", "-m", "llmos_init", "plan", "ls"]) == ["plan", "ls"]
+    assert llmos_main_args(["/usr/bin/python3.11", "-m", "llmos_init"]) == []
+    assert llmos_main_args(["/usr/bin/python3.11", "-m", "other", "console"]) is None
+    assert llmos_main_args(["/usr/bin/python3.11", "script.py", "-m", "llmos_init"]) is None
+    assert llmos_main_args(["/usr/bin/python3.11", "-X", "importtime", "-m", "llmos_init"]) is None
+    assert llmos_main_args(["/usr/bin/prog"]) is None
+
+
+def _load_in_subprocess(path: str) -> dict:
+    """load_services in a fresh interpreter: which parser ran, and what it gave."""
+    import subprocess
+    import sys
+    code = ("import json, sys; from llmos_init.services import load_services; "
+            f"cfg = load_services({path!r}); "
+            "print(json.dumps({'tomllib': 'tomllib' in sys.modules, 'errors': cfg.errors, "
+            "'services': [s.name for s in cfg.services], "
+            "'console_env': cfg.service('console').env}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout
+    import json
+    return json.loads(out)
+
+
+def test_precompiled_services_are_used_only_for_the_same_bytes(tmp_path):
+    path = tmp_path / "services.toml"
+    path.write_text((ROOTFS / "etc/llmos/services.toml").read_text())
+    plain = _load_in_subprocess(str(path))
+    assert plain["tomllib"] and plain["errors"] == []
+    assert precompile(str(path)) == str(path) + ".json"
+    fast = _load_in_subprocess(str(path))
+    assert not fast["tomllib"]                       # JSON, which PID 1 imports anyway
+    assert {k: v for k, v in fast.items() if k != "tomllib"} == \
+        {k: v for k, v in plain.items() if k != "tomllib"}
+    # an edited services.toml: the stale JSON is ignored and the TOML parsed
+    path.write_text(path.read_text().replace('TERM = "vt100"', 'TERM = "linux"'))
+    edited = _load_in_subprocess(str(path))
+    assert edited["tomllib"] and edited["console_env"]["TERM"] == "linux"
+
+
+def test_precompile_leaves_out_what_json_cannot_hold(tmp_path):
+    path = tmp_path / "services.toml"
+    (tmp_path / "services.toml.json").write_text("{}")
+    path.write_text("[supervisor]\nwhen = 1979-05-27\n")
+    assert precompile(str(path)) is None
+    assert not (tmp_path / "services.toml.json").exists()
+    path.write_text("[services.console\n")
+    assert precompile(str(path)) is None
