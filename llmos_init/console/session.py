@@ -12,7 +12,6 @@ line shows that the console is working.
 """
 from __future__ import annotations
 
-import queue
 import threading
 import time
 
@@ -325,6 +324,7 @@ class Session:
         if stream is None:
             self.say(render.format_error("no answer available (the planner cannot answer)"), "red")
             return False
+        import queue   # not before the prompt: ~40 ms under QEMU TCG
         cancel = threading.Event()
         tokens: queue.Queue = queue.Queue()
         done = object()
