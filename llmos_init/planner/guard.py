@@ -115,7 +115,21 @@ def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = F
                                 f"Say so explicitly and I will."}})
                 continue
             out.append(a)
-    return out
+    return _one_power_action(out)
+
+
+def _one_power_action(plan: list[dict]) -> list[dict]:
+    """A plan ends at its power action: "shut down and reboot" (shutdown -r) is a reboot,
+    not a power-off that the reboot after it would never follow, and nothing is planned
+    after the machine goes down."""
+    power = [i for i, a in enumerate(plan) if a["tool"] in ("reboot", "poweroff")]
+    if not power:
+        return plan
+    if any(plan[i]["tool"] == "reboot" for i in power):
+        keep = next(i for i in power if plan[i]["tool"] == "reboot")
+    else:
+        keep = power[0]
+    return [a for i, a in enumerate(plan[:keep + 1]) if i == keep or i not in power]
 
 
 def unsafe_actions(plan: list[dict], allowed: set[str]) -> list[str]:

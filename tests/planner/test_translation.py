@@ -252,6 +252,13 @@ def test_references_and_negations_are_the_rules_first_even_model_first():
     assert rt.asked == []
 
 
+def test_a_power_off_then_reboot_is_one_reboot():
+    """shutdown -r: the model's "poweroff, reboot" for it is the reboot alone, nothing after it."""
+    p, _ = planner_with({"power off, then reboot": "poweroff\nreboot\nls"})
+    p.english_first = False
+    assert p.plan("power off, then reboot", D) == [{"tool": "reboot", "args": {}}]
+
+
 def test_questions_never_reach_the_model():
     p, rt = planner_with({"is eth0 up?": "ifup eth0"})
     plan = p.plan("is eth0 up?", D)
