@@ -78,3 +78,45 @@ def test_the_prompt_path_imports_neither_dataclasses_nor_typing_nor_tomllib(tmp_
     for heavy in ("dataclasses", "inspect", "typing", "traceback", "tomllib", "socket",
                   "ipaddress", "argparse", "ctypes", "numpy", "llama_cpp"):
         assert heavy not in out, f"{heavy} is imported on the way to the prompt"
+
+
+EMERGENCY_PROBE = r"""
+import os, sys
+import llmos_init.boot                      # what PID 1 has imported when things go wrong
+from llmos_init.supervisor import ConsoleLog
+lazy = [m for m in ("traceback", "typing", "dataclasses") if m in sys.modules]
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+log = ConsoleLog(fd=fd)
+try:
+    1 / 0
+except ZeroDivisionError:
+    log.exception("probe: a failure")       # traceback imported only now
+from llmos_init.emergency import run_blocking
+action = run_blocking(fd, reason="probe", idle=lambda: None, log_dir=sys.argv[2],
+                      boot_json=sys.argv[2] + "/boot.json", interval=0.1)
+print("ACTION", action, "LAZY", lazy, flush=True)
+"""
+
+
+def test_emergency_console_and_log_exception_work_with_the_deferred_imports(tmp_path):
+    import os
+    import select
+    import time
+    master, slave = os.openpty()
+    tty = os.ttyname(slave)
+    p = subprocess.Popen([sys.executable, "-S", "-c", EMERGENCY_PROBE, tty, str(tmp_path)],
+                         cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                         text=True)
+    buf = b""
+    deadline = time.monotonic() + 30
+    while b"emergency> " not in buf:
+        assert time.monotonic() < deadline, buf
+        if select.select([master], [], [], 0.1)[0]:
+            buf += os.read(master, 4096)
+    assert b"ZeroDivisionError" in buf and b"Traceback" in buf
+    assert b"EMERGENCY CONSOLE" in buf
+    os.write(master, b"poweroff\n")
+    out, _ = p.communicate(timeout=30)
+    os.close(master)
+    os.close(slave)
+    assert "ACTION poweroff LAZY []" in out
