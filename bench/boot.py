@@ -11,8 +11,8 @@ from .guest import BenchGuest, BootResult
 from .stats import ratio, summary
 
 DATA_MB = 64
-PHASES = ("qemu_to_kernel", "kernel_to_pid1", "pid1_to_prompt", "prompt_to_model_ready",
-          "to_prompt", "to_model_ready")
+PHASES = ("qemu_to_kernel", "kernel_to_pid1", "pid1_to_prompt", "pid1_to_init_line",
+          "init_line_to_prompt", "prompt_to_model_ready", "to_prompt", "to_model_ready")
 
 
 def new_guest(workdir: Path, script: Path, mem_mb: int = 512, prompt: re.Pattern | None = None) -> BenchGuest:
@@ -58,6 +58,9 @@ def phases(res: BootResult) -> dict[str, float | None]:
     return {"qemu_to_kernel": m.kernel_start,
             "kernel_to_pid1": between(m.kernel_start, m.pid1_start),
             "pid1_to_prompt": between(m.pid1_start, res.prompt),
+            # llmos only: its interpreter's start and imports, then boot steps + console
+            "pid1_to_init_line": between(m.pid1_start, m.init_first_line),
+            "init_line_to_prompt": between(m.init_first_line, res.prompt),
             "prompt_to_model_ready": between(res.prompt, res.model_ready),
             "to_prompt": res.prompt,
             "to_model_ready": res.model_ready}

@@ -65,6 +65,8 @@ def _get(d, *path):
 BOOT_ROWS = (("QEMU start → kernel start", "qemu_to_kernel"),
              ("kernel start → PID 1 start", "kernel_to_pid1"),
              ("PID 1 start → console prompt", "pid1_to_prompt"),
+             ("  PID 1 start → its first line (interpreter, imports)", "pid1_to_init_line"),
+             ("  its first line → prompt (boot steps, console)", "init_line_to_prompt"),
              ("**QEMU start → console prompt**", "to_prompt"),
              ("console prompt → model ready", "prompt_to_model_ready"),
              ("**QEMU start → model ready**", "to_model_ready"))

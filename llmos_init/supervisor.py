@@ -587,6 +587,10 @@ def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
             rc = e.code
         except KeyboardInterrupt:
             rc = 130
+        except BaseException:  # noqa: BLE001 - printed like an uncaught exception
+            _write_all(2, (_format_exc() + "\n").encode("utf-8", "replace"))
+            rc = 1
+        _finalize_like_an_interpreter()
         if rc is None:
             code = 0
         elif isinstance(rc, int) and not isinstance(rc, bool):
@@ -608,6 +612,23 @@ def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
         except BaseException:  # noqa: BLE001
             pass
         os._exit(code)
+
+
+def _finalize_like_an_interpreter() -> None:
+    """What an exec'd program's interpreter does before it exits, and os._exit skips:
+    wait for its non-daemon threads, run its atexit handlers."""
+    me = threading.current_thread()
+    for t in threading.enumerate():
+        if t is not me and not t.daemon:
+            try:
+                t.join()
+            except Exception:  # noqa: BLE001
+                pass
+    try:
+        import atexit
+        atexit._run_exitfuncs()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _max_fd() -> int:

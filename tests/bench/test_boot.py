@@ -5,15 +5,20 @@ from bench.guest import BootResult
 from bench.serial import BootMarks
 
 
-def result(kernel, pid1, prompt, ready=None, ok=True):
-    return BootResult(ok, BootMarks(kernel_start=kernel, pid1_start=pid1), prompt=prompt,
+def result(kernel, pid1, prompt, ready=None, ok=True, init_line=None):
+    return BootResult(ok, BootMarks(kernel_start=kernel, pid1_start=pid1,
+                                    init_first_line=init_line), prompt=prompt,
                       model_ready=ready)
 
 
 def test_phases_of_one_boot():
-    p = phases(result(1.0, 5.0, 9.5, 70.0))
+    p = phases(result(1.0, 5.0, 9.5, 70.0, init_line=5.75))
     assert p == {"qemu_to_kernel": 1.0, "kernel_to_pid1": 4.0, "pid1_to_prompt": 4.5,
+                 "pid1_to_init_line": 0.75, "init_line_to_prompt": 3.75,
                  "prompt_to_model_ready": 60.5, "to_prompt": 9.5, "to_model_ready": 70.0}
+    # the BusyBox baseline prints no init line of its own: those two phases are missing
+    b = phases(result(1.0, 5.0, 5.2))
+    assert b["pid1_to_init_line"] is None and b["init_line_to_prompt"] is None
 
 
 def test_missing_milestones_give_missing_phases():

@@ -225,3 +225,26 @@ def test_fork_call_statuses_with_a_reaper_thread_and_orphans():
             time.sleep(0.01)
         return got + [rp.orphans_reaped]
     assert in_child(body) == [5, -signal.SIGTERM, 1]
+
+
+def test_fork_call_child_finishes_like_an_interpreter(tmp_path):
+    """Non-daemon threads are waited for and atexit handlers run before the child exits."""
+    out = tmp_path / "order"
+
+    def body():
+        rp = Reaper()
+
+        def fn():
+            import atexit
+            import threading
+
+            def late():
+                time.sleep(0.3)
+                with open(out, "a") as f:
+                    f.write("thread\n")
+            threading.Thread(target=late).start()
+            atexit.register(lambda: open(out, "a").write("atexit\n"))
+            return 3
+        return rp.fork_call(fn, ["x"]).wait(timeout=30)
+    assert in_child(body) == 3
+    assert out.read_text().split() == ["thread", "atexit"]
