@@ -215,6 +215,7 @@ class ModelRuntime:
         self.evals = 0                   # decode calls (for measurement)
         self.ggml = ""                   # which ggml CPU backend (cpuvariant.preload)
         self.format = None               # canonical.Format of the model's family (load())
+        self.last_logprob = 0.0          # log P of translate()'s last answer (unconstrained)
 
     def load(self, use_state_file: bool = True) -> None:
         import time
@@ -465,11 +466,47 @@ class ModelRuntime:
         # reset=True: llama-cpp-python keeps the longest prefix this prompt shares with the
         # last one in the KV cache ("<|im_start|>user\ncwd=/data\n" and more) and evaluates
         # only the rest
+        self.last_logprob = 0.0          # of the answer and its end, as answer_logprob counts it
         for tok in self.llm.generate(toks, temp=0.0, top_k=1, grammar=grammar, reset=True):
+            self.last_logprob += self._logprob_of(tok)
             if tok in end or len(out) >= max_tokens:
                 break
             out.append(tok)
         return self.llm.detokenize(out).decode("utf-8", "replace").strip()
+
+    def _logprob_of(self, tok: int) -> float:
+        """log P(tok) at the position just evaluated: its logits straight from llama.cpp
+        (Llama keeps no scores without logits_all), without any grammar's constraint."""
+        np = self._np
+        row = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).astype(np.float64)
+        m = row.max()
+        return float(row[tok] - m - np.log(np.exp(row - m).sum()))
+
+    def answer_logprob(self, request: str, cwd: str, answer: str) -> tuple[float, int]:
+        """log P(answer, then the end marker | the prompt of `request`) under the adapter, and
+        its token count: how readily the model itself would write `answer` (greedy decoding
+        finds its own best answer; this scores another one, the rules' reading)."""
+        from . import canonical
+        fmt = self.format or canonical.CHATML
+        toks = self.llm.tokenize(canonical.prompt(request, cwd, fmt).encode(), add_bos=fmt.bos, special=True)
+        ans = self.llm.tokenize((answer + fmt.answer_end).encode(), add_bos=False, special=True)
+        if len(toks) + len(ans) > self.n_ctx:
+            return float("-inf"), len(ans)
+        self._dirty = True
+        self._req_end = 0
+        # reuse the KV cache of the prompt translate() has just evaluated, less its last
+        # token, which is evaluated again for its logits
+        seen = list(self.llm._input_ids[:self.llm.n_tokens])
+        n = 0
+        while n < min(len(seen), len(toks) - 1) and seen[n] == toks[n]:
+            n += 1
+        self.llm.n_tokens = n
+        self.llm.eval(toks[n:])
+        total = 0.0
+        for t in ans:
+            total += self._logprob_of(t)
+            self.llm.eval([t])
+        return total, len(ans)
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
                      max_tokens: int = 96) -> Iterator[str]:

@@ -177,19 +177,28 @@ def test_llmos_adapter_none_turns_it_off(tmp_path, monkeypatch):
 # ---- the planner's order ----------------------------------------------------------------
 
 class FakeTranslator:
+    """answers: request → the model's answer; logprobs: (request, answer) → log P, for the
+    arbitration between the rules' reading and the model's (the model's own answer: 0)."""
     adapter = "fake.lora.gguf"
 
-    def __init__(self, answers):
-        self.answers, self.asked = answers, []
+    def __init__(self, answers, logprobs=None):
+        self.answers, self.asked, self.scored = answers, [], []
+        self.logprobs = logprobs or {}
+        self.last_logprob = 0.0
 
     def translate(self, request, cwd, grammar_text=None, max_tokens=64):
         self.asked.append(request)
+        self.last_logprob = 0.0
         return self.answers.get(request, "")
 
+    def answer_logprob(self, request, cwd, answer):
+        self.scored.append((request, answer))
+        return self.logprobs.get((request, answer), -10.0), 3
 
-def planner_with(answers):
+
+def planner_with(answers, logprobs=None):
     p = Planner(use_model=False)
-    rt = FakeTranslator(answers)
+    rt = FakeTranslator(answers, logprobs)
     p._runtime, p._status = rt, "ready"
     return p, rt
 
@@ -210,12 +219,37 @@ def test_other_phrasings_are_the_models():
 
 def test_the_order_english_rules_or_model_first():
     p, rt = planner_with({"list directory contents": "ls"})
-    assert p.english_first     # the default: what the English rules read, they plan
+    p.english_first, p.arbitrate = True, False     # LLMOS_PLANNER_ORDER=english-first
     p.plan("list directory contents", D)
     assert rt.asked == [] and p.last_source == "parser"
     p.english_first = False    # LLMOS_PLANNER_ORDER=model-first
     assert p.plan("list directory contents", D) == [{"tool": "list_dir", "args": {"path": "/data"}}]
     assert rt.asked == ["list directory contents"] and p.last_source == "model"
+
+
+def test_arbitrated_is_the_default(monkeypatch):
+    monkeypatch.delenv("LLMOS_PLANNER_ORDER", raising=False)
+    p = Planner(use_model=False)
+    assert p.arbitrate and not p.english_first
+
+
+def test_where_rules_and_model_differ_the_model_scores_both_readings():
+    """The rules read "enumerate /etc/ssh" as ls /etc/ssh, the model answers uname -a."""
+    req = "enumerate /etc/ssh"
+    ls = [{"tool": "list_dir", "args": {"path": "/etc/ssh"}}]
+    # the rules' reading about as likely as the model's own (within the margin): the rules'
+    p, rt = planner_with({req: "uname -a"}, {(req, "ls /etc/ssh"): -1.0})
+    assert p.arbitrate
+    assert p.plan(req, "/") == ls and p.last_source.startswith("parser (the model preferred")
+    assert rt.scored == [(req, "ls /etc/ssh")]          # the model's own was counted decoding it
+    assert p.last_arbitration == {"rules": "ls /etc/ssh", "rules_logprob": -1.0,
+                                  "model": "uname -a", "model_logprob": 0.0}
+    # far less likely: the model's
+    p, rt = planner_with({req: "uname -a"}, {(req, "ls /etc/ssh"): -9.0})
+    assert p.plan(req, "/") == [{"tool": "system_info", "args": {}}] and p.last_source == "model"
+    # where both agree nothing is scored
+    p, rt = planner_with({req: "ls /etc/ssh"})
+    assert p.plan(req, "/") == ls and rt.scored == []
 
 
 def test_the_models_plan_passes_the_guard():
