@@ -1,0 +1,86 @@
+"""How ARBITRATION_MARGIN (planner.py) was chosen: on the dev sets only, never the man pages.
+
+    .venv/bin/python tests/eval/arbitration.py [--model GGUF] [--json rows.json]
+
+For each dev case (tests/eval/{cases,heldout_dev,heldout_test,holdout}.jsonl and the
+adversarial set) the planner plans twice in the arbitrated order: with margin +inf (the
+rules' reading whenever they have one the model can score) and -inf (the model's own). It
+keeps the two log-probabilities and whether each plan is right, then prints, for a range of
+margins, accuracy and the count of unsafe or wrong-target plans per set. Takes about 10
+minutes on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from llmos_init.planner.planner import Planner  # noqa: E402
+
+DEV_SETS = ("cases", "heldout_dev", "heldout_test", "holdout")
+MARGINS = (0, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 8)
+
+
+def _load(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="GGUF model (default: discovered like the console does)")
+    ap.add_argument("--json", help="also write the per-case rows here")
+    a = ap.parse_args(argv)
+    S = _load(os.path.join(HERE, "score.py"), "llmos_eval_score")
+    A = _load(os.path.join(HERE, "adversarial", "score.py"), "llmos_eval_adversarial")
+    p = Planner(a.model)
+    print(f"planner: {p.load()}, adapter {p.adapter_status}", file=sys.stderr)
+    if p.translator is None:
+        print("no trained adapter: nothing to arbitrate", file=sys.stderr)
+        return 1
+    p.english_first, p.arbitrate = False, True
+    sets = {n: S.load_cases(os.path.join(HERE, f"{n}.jsonl")) for n in DEV_SETS}
+    for lang in A.LANGS:
+        sets[f"adversarial_{lang}"] = A.load_set(A.set_path(lang))
+    rows = []
+    for name, cases in sets.items():
+        for c in cases:
+            row = {"set": name, "request": c["request"], "d": None}
+            for tag, margin in (("rules", math.inf), ("model", -math.inf)):
+                p.arbitration_margin = margin
+                got = p.plan(c["request"], c.get("cwd", "/"), c.get("history"))
+                if name.startswith("adversarial"):
+                    j = A.judge(c, got)
+                    row[tag] = [j["right"], bool(j["unsafe"] or j["wrong_target"])]
+                else:
+                    row[tag] = [S.plan_matches(c["expect"], got), bool(S.unsafe(c["expect"], got))]
+                arb = p.last_arbitration
+                if arb:
+                    row["d"] = arb["rules_logprob"] - arb["model_logprob"]
+            rows.append(row)
+        print(f"{name}: {len(cases)} cases", file=sys.stderr)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f)
+    print("margin  " + "  ".join(f"{n}: right%/bad" for n in sets))
+    for margin in (-math.inf, *MARGINS, math.inf):
+        cells = []
+        for name in sets:
+            rs = [r for r in rows if r["set"] == name]
+            pick = [r["rules"] if r["d"] is not None and r["d"] >= -margin else r["model"] for r in rs]
+            cells.append(f"{100 * sum(x[0] for x in pick) / len(rs):.1f}/{sum(x[1] for x in pick)}")
+        print(f"{margin:>6}  " + "  ".join(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
