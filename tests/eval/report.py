@@ -52,7 +52,10 @@ def _loaded(model: str | None, adapter: str | None):
         os.environ.pop("LLMOS_ADAPTER", None)
         if before is not None:
             os.environ["LLMOS_ADAPTER"] = before
-    info = {"status": status, "adapter": p.adapter_status, "load_s": round(time.perf_counter() - t0, 2)}
+    order = "english-first" if p.english_first else (
+        f"arbitrated (margin {p.arbitration_margin} nats)" if p.arbitrate else "model-first")
+    info = {"status": status, "adapter": p.adapter_status, "order": order,
+            "load_s": round(time.perf_counter() - t0, 2)}
     return (p, info) if status == "ready" else (None, info)
 
 
