@@ -259,18 +259,38 @@ def _plan_one(tool: str, slots: dict, lang: str, ctx) -> list[dict] | None:
 
 def match(step: str, ctx) -> list[dict] | None:
     """The plan of the one tool whose template accounts for the whole step, or None."""
-    from hassil import recognize_all
     lang = language(step)
     if lang not in languages():
         return None
     text = step.strip()
     if not text or len(text) > 400:
         return None
-    if lang == "zh":
-        text = _unspace(text)
+    got = _best(_unspace(text) if lang == "zh" else text, lang, ctx)
+    if got is None and lang == "zh":
+        # "进入 相册，删除 old.log": a Chinese word the user set off with a space is a name
+        # (as if quoted), when nothing matches without that reading
+        named = _SPACED_ZH_NAME.sub(_quote_name, text)
+        if named != text:
+            got = _best(_unspace(named), lang, ctx)
+    return got
+
+
+# A run of Chinese after a space, up to a space, punctuation or the end.
+_SPACED_ZH_NAME = re.compile(r"(?<=\s)([\u3400-\u9fff]{1,12})(?=\s|[，。；、！？,.;!?]|$)")
+
+
+def _quote_name(m: re.Match) -> str:
+    w = m.group(1)
+    if w in GENERIC or w in HERE or w in PARENT or w in ROOT or w in REFERENTS:
+        return w
+    return f"「{w}」"
+
+
+def _best(text: str, lang: str, ctx) -> list[dict] | None:
     # The most specific reading wins: the one whose template words cover most of the
     # request (the least left to wildcards). Readings of different tools that tie are
     # ambiguous: no match.
+    from hassil import recognize_all
     best: dict[str, tuple[int, list[dict]]] = {}
     for result in recognize_all(text, intents(lang)):
         plan = _plan(result, text, lang, ctx)
