@@ -97,8 +97,8 @@ def _unquote(v: str) -> tuple[str, bool]:
 def _name(value: str, lang: str) -> tuple[str, bool] | None:
     """A slot value as one name (a file, a process, a host), or None when it is not one."""
     v, quoted = _unquote(value)
-    if not v or "\x00" in v:
-        return None
+    if not v or "\x00" in v or re.search(r"[」”’》]\s*[「“‘《]", value):
+        return None     # two quoted names run together ("「文档」 「会有什么后果」") are not one
     if not quoted:
         low = v.lower()
         if low in GENERIC or low.rstrip("s") in GENERIC:

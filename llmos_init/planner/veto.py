@@ -67,7 +67,8 @@ _QUESTION_START = re.compile(
     r"when|where|which|who|whose|if|should|shall|would|will|could|can|may|might|must|"
     r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|cannot)\b|"
     r"^(?:tell me )?(?:how|whether) (?:to|do|does|can|i)\b|"
-    r"(?:吗|呢|么)[？?。.!！]*$|^(?:为什么|怎么|如何|是否|会不会|能否|如果|假如|要是)|(?:会怎样|会怎么样|是什么意思)")
+    r"(?:吗|呢|么)[？?。.!！]*$|^(?:为什么|怎么|如何|是否|会不会|能否|如果|假如|要是)|(?:会怎样|会怎么样|是什么意思)|"
+    r"会有什么(?:后果|影响|风险|问题|结果)|会发生什么|有什么(?:后果|影响|风险)|[\u3400-\u9fff][^？?]*[？?]\s*$")
 _HYPOTHETICAL = re.compile(r"\b(?:what if|waht if|what happens|what would happen|suppose|supposing|imagine|"
                            r"hypothetically|in theory|just curious|i wonder|wondering|in case|assuming|"
                            r"explain|teach me|tell me how|show me how|how (?:to|do i|can i|would i))\b|"

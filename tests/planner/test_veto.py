@@ -52,6 +52,8 @@ def changes(plan):
     "麻烦删除b.txt中的注释。",
     "删除笔记.txt中的注释",
     "除了summary.txt都删掉",
+    "删除 文档 会有什么后果？",                        # a question in Chinese, by its words or its ？
+    "删除 notes.txt？",
 ])
 def test_nothing_changes(planner, request_):
     plan = planner.plan(request_, "/data")
