@@ -501,11 +501,22 @@ class ModelRuntime:
         while n < min(len(seen), len(toks) - 1) and seen[n] == toks[n]:
             n += 1
         self.llm.n_tokens = n
-        self.llm.eval(toks[n:])
-        total = 0.0
-        for t in ans:
-            total += self._logprob_of(t)
-            self.llm.eval([t])
+        if len(toks) - 1 > n:
+            self.llm.eval(toks[n:-1])
+        # the prompt's last token and the answer but its last, in one batch with the logits
+        # of every position (what Llama.eval does, with logits_all for this batch only)
+        batch = [toks[-1]] + ans[:-1]
+        llm, np = self.llm, self._np
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[llm.n_tokens:llm.n_tokens + len(batch)] = batch
+        llm.n_tokens += len(batch)
+        rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch) * llm.n_vocab(),))
+        rows = rows.reshape(len(batch), llm.n_vocab()).astype(np.float64)
+        m = rows.max(axis=1, keepdims=True)
+        lse = (m[:, 0] + np.log(np.exp(rows - m).sum(axis=1)))
+        total = float(sum(rows[i, t] - lse[i] for i, t in enumerate(ans)))
         return total, len(ans)
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
