@@ -46,8 +46,20 @@ def planner():
     if p.load() != "ready":
         pytest.skip(f"model not usable: {p.status}")
     assert p.translator is not None, p.adapter_status
-    p.english_first = False    # the model's own reading, whatever the English rules make of it
+    p.english_first = p.arbitrate = False   # the model's own reading, whatever the rules make of it
     return p
+
+
+def test_the_model_scores_a_reading_as_it_decodes_one(planner):
+    """answer_logprob of the model's own answer is what translate counted decoding it; a
+    reading that does not fit the request is far less likely."""
+    rt = planner.translator
+    got = rt.translate("delete old.log", "/data")
+    assert got == "rm old.log"
+    own, n = rt.answer_logprob("delete old.log", "/data", got)
+    assert n >= 2 and abs(own - rt.last_logprob) < 0.05, (own, rt.last_logprob)
+    other, _ = rt.answer_logprob("delete old.log", "/data", "ls old.log")
+    assert other < own - 4
 
 
 # Requests of our own, worded so that no sentence template matches them (checked below):
