@@ -11,8 +11,8 @@ banner and the emergency console's `log` command.
 
 The prompt comes first: PID 1 runs the steps the console needs (run_early: API
 filesystems, /model, /data checked and mounted before anything writes to it, hostname,
-log directory, services.toml), starts the services, and only then, from its event loop,
-the rest (run_late: loopback, kernel log, watchdog). Those late lines go to
+log directory, services.toml, watchdog), starts the services, and only then, from its
+event loop, the rest (run_late: loopback, kernel log). Those late lines go to
 /data/log/pid1.log, and to the console only when a step did not succeed, so that they
 never land in the middle of the console's banner. Boot.run() does both parts at once.
 
@@ -335,7 +335,7 @@ class Boot:
 
     # -- the sequence
 
-    LATE_STEPS = ("loopback", "kernel log", "watchdog")
+    LATE_STEPS = ("loopback", "kernel log")
 
     def run(self) -> "Boot":
         """Every step, in order, all on the console."""
@@ -357,6 +357,7 @@ class Boot:
         self.step("hostname", self.set_hostname)
         self.step("log directory", self.setup_log_dir)
         self.step("services.toml", self.load_config)
+        self.step("watchdog", self.start_watchdog)   # armed before anything can hang
         self.early_finished = self.clock()
         failed = [s.name for s in self.steps if s.status == "error"]
         self.log(f"boot finished in {self.early_finished:.3f} s since kernel start "
@@ -377,7 +378,6 @@ class Boot:
         try:
             self.step("loopback", self.sys.link_up, "lo")
             self.step("kernel log", self.start_kernel_log)
-            self.step("watchdog", self.start_watchdog)
         finally:
             self._quiet = False
         self.finished = self.clock()
@@ -391,7 +391,7 @@ class Boot:
 
     def finish(self, sup: Supervisor) -> None:
         """PID 1, from the supervisor's loop once the services are started: the late
-        steps, then their kernel-log reader and watchdog keepalive handed over."""
+        steps, then the kernel-log reader handed over."""
         try:
             self.run_late(quiet=True)
         finally:
@@ -649,7 +649,7 @@ def _pid1(log: ConsoleLog, pending: deque) -> None:
                                  emergency_info={"log_dir": LOG_DIR, "boot_json": BOOT_JSON})
                 boot.attach(sup)
                 # run() starts the services first, then its timers: the prompt does not
-                # wait for loopback, kernel log and watchdog
+                # wait for loopback and the kernel log
                 sup.call_later(0, lambda b=boot, s=sup: b.finish(s), "boot: late steps")
             sup.run()
         except BaseException:

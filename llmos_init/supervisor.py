@@ -574,6 +574,11 @@ def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
             os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
+        try:   # as a starting interpreter does, from the new environment (LANG=C.UTF-8)
+            import _locale
+            _locale.setlocale(_locale.LC_CTYPE, "")
+        except Exception:  # noqa: BLE001 - an unknown locale: C, like Python's fallback
+            pass
         sys.argv = list(argv)
         try:   # what `list processes` shows: the command and name an exec would give
             from .sys.process import set_cmdline, set_name

@@ -107,9 +107,9 @@ def test_steps_are_timed_logged_and_recorded(tmp_path):
     assert names == ["mount /proc", "mount /sys", "mount /dev", "mount /dev/pts",
                      "mount /dev/shm", "mount /run", "mount /tmp", "console", "process name",
                      "ctrl-alt-del off", "kernel command line", "mount /model", "mount /data",
-                     "hostname", "log directory", "services.toml",
+                     "hostname", "log directory", "services.toml", "watchdog",
                      # after the console has started (Boot.run_late)
-                     "loopback", "kernel log", "watchdog"]
+                     "loopback", "kernel log"]
     by = {s.name: s for s in boot.steps}
     assert all(s.duration_ms >= 0 and s.start > 0 for s in boot.steps)
     assert [s.start for s in boot.steps] == sorted(s.start for s in boot.steps)
@@ -150,7 +150,7 @@ def test_data_failure_falls_back_to_tmpfs_loudly(tmp_path):
     assert "NOT formatted" in console
     assert console.count("*" * 20) >= 2
     # the boot went on
-    assert [s.name for s in boot.steps][-1] == "watchdog"
+    assert [s.name for s in boot.steps][-2:] == ["loopback", "kernel log"]   # the last steps
     assert json.loads((root / "run/llmos/boot.json").read_text())["data"] == "volatile tmpfs"
     assert ("sethostname", "llmos") in fake.calls
 
@@ -192,7 +192,7 @@ def test_a_failing_step_does_not_stop_the_boot(tmp_path):
     assert step.status == "error" and "No such device" in step.error
     assert "loopback ... FAILED: OSError: [Errno 19] No such device" in out.read_text()
     assert "failed steps: loopback" in out.read_text()
-    assert [s.name for s in boot.steps][-1] == "watchdog"
+    assert [s.name for s in boot.steps][-2:] == ["loopback", "kernel log"]   # the last steps
 
 
 def test_invalid_hostname_uses_default(tmp_path):
@@ -269,12 +269,13 @@ def test_late_steps_after_the_console_are_quiet_unless_they_fail(tmp_path):
     """PID 1's order: run_early, the services, then run_late(quiet=True) from the loop
     (finish): successful late steps only in pid1.log, a failing one on the console too."""
     root = make_root(tmp_path, "console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb")
-    (root / "dev/watchdog").write_text("")
+    (root / "dev/kmsg").write_text("")       # a regular file: the forwarder fails on it
 
-    class NoWatchdog(FakeSys):
-        def watchdog(self, path):
-            raise OSError(errno.EBUSY, "Device or resource busy", path)
-    fake = NoWatchdog(root)
+    class NoLoopback(FakeSys):
+        def link_up(self, ifname):
+            self.calls.append(("link_up", ifname))
+            raise OSError(errno.ENODEV, "No such device", ifname)
+    fake = NoLoopback(root)
     out = tmp_path / "console.out"
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     log = ConsoleLog(fd=fd)
@@ -309,11 +310,12 @@ def test_late_steps_after_the_console_are_quiet_unless_they_fail(tmp_path):
     os.close(fd)
     console = out.read_text()[len(early):]
     assert ("link_up", "lo") in fake.calls
-    assert "loopback ..." not in console                       # ok: log file only
-    assert re.search(r"watchdog \.\.\. FAILED: OSError", console)  # a failure is shown
+    assert re.search(r"loopback \.\.\. FAILED: OSError", console)  # a failure is shown
+    assert "kernel log ..." not in console                     # ok: log file only
     pid1_log = (root / "data/log/pid1.log").read_text()
-    assert "loopback ... ok" in pid1_log and "watchdog ... FAILED" in pid1_log
+    assert "loopback ... FAILED" in pid1_log and "kernel log ... ok" in pid1_log
     rec = json.loads((root / "run/llmos/boot.json").read_text())
     assert rec["finished"] is not None and rec["console_ready"] <= rec["finished"]
-    assert [s["name"] for s in rec["steps"]][-3:] == ["loopback", "kernel log", "watchdog"]
-    assert sup.got == []                   # no kernel log (no /dev/kmsg), no watchdog
+    assert [s["name"] for s in rec["steps"]][-2:] == ["loopback", "kernel log"]
+    assert sup.got == ["reader", "closer", "child cleanup"]   # the kernel-log reader, once
+    boot.kmsg.close()

@@ -49,16 +49,26 @@ def _probe(args):
                      for name in ("SIGTERM", "SIGCHLD", "SIGUSR1", "SIGHUP", "SIGINT", "SIGPIPE")},
         "wakeup": sg.set_wakeup_fd(-1),
         "blocked": sorted(int(s) for s in sg.pthread_sigmask(sg.SIG_BLOCK, [])),
+        "ctype": __import__("locale").setlocale(__import__("locale").LC_CTYPE),
     }
     with open(args[0], "w") as f:
         json.dump(out, f)
     return 0
 
 
+def _c_locale_and(setup):
+    def both(sup, emit):
+        import locale
+        locale.setlocale(locale.LC_CTYPE, "C")      # like PID 1, started without LANG
+        setup(sup, emit)
+    return both
+
+
 def test_forked_service_starts_like_an_exec_would(supervisor, tmp_path):
     out = tmp_path / "probe.json"
     sup = supervisor([spec("f", forked(str(out)), fork=True, restart="never",
-                           env={"FOO": "bar"})], setup=_patch_main(_probe))
+                           env={"FOO": "bar", "LC_ALL": "C.UTF-8"})],
+                     setup=_c_locale_and(_patch_main(_probe)))
     assert sup.wait_for("exit", service="f", timeout=20)["returncode"] == 0
     got = json.loads(out.read_text())
     assert got["ppid"] == sup.pid and got["sid"] == got["pid"]       # own session
@@ -71,6 +81,7 @@ def test_forked_service_starts_like_an_exec_would(supervisor, tmp_path):
     assert h["SIGINT"] == str(signal.default_int_handler)
     assert h["SIGPIPE"] == str(signal.SIG_IGN)
     assert got["wakeup"] == -1 and got["blocked"] == []
+    assert got["ctype"] == "C.UTF-8"          # the locale from the service's environment
 
 
 def test_forked_service_is_stopped_and_reaped_at_shutdown(supervisor):
