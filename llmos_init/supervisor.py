@@ -543,6 +543,11 @@ def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
     exit. Never returns, whatever happens."""
     code = 1
     try:
+        try:   # what was inherited is the parent's: the child's collections leave it alone
+            import gc    # (no traversal of it, no copy-on-write of its pages for the GC)
+            gc.freeze()
+        except Exception:  # noqa: BLE001
+            pass
         try:
             signal.set_wakeup_fd(-1)
         except (ValueError, OSError):
