@@ -87,8 +87,20 @@ def state_paths(model_path: str) -> tuple[str, str]:
     return model_path + STATE_SUFFIX, model_path + META_SUFFIX
 
 
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
 def model_fingerprint(model_path: str) -> str:
-    """sha256 of the size, the first and the last 4 MiB: cheap enough for every boot."""
+    """sha256 of the size, the first and the last 4 MiB: cheap enough for every boot, and
+    computed once per file and process (finding the adapter and checking it both ask)."""
+    st = os.stat(model_path)
+    key = (os.path.realpath(model_path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _FINGERPRINTS:
+        _FINGERPRINTS[key] = _fingerprint(model_path)
+    return _FINGERPRINTS[key]
+
+
+def _fingerprint(model_path: str) -> str:
     h = sha256()
     size = os.path.getsize(model_path)
     h.update(str(size).encode())

@@ -117,3 +117,44 @@ def test_memory_shortfall_refuses_a_model_that_cannot_fit(tmp_path):
     assert why and "not enough memory" in why and "87 MiB" in why
     assert memory_shortfall(str(model), str(big)) is None
     assert memory_shortfall(str(model), str(tmp_path / "missing")) is None
+
+
+def _gguf_vocab(tmp_path, words, cut=0):
+    """A one-tensor GGUF whose metadata holds a string array (a vocabulary) and a string
+    after it; `cut` bytes taken off inside the vocabulary."""
+    import struct
+
+    def s(b):
+        return struct.pack("<Q", len(b)) + b
+    kv = s(b"tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, len(words)) + b"".join(s(w) for w in words)
+    kv += s(b"general.name") + struct.pack("<I", 8) + s(b"tiny")
+    ti = s(b"w") + struct.pack("<I", 1) + struct.pack("<Q", 64) + struct.pack("<IQ", 0, 0)
+    data = b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + kv + ti
+    data += b"\0" * ((-len(data)) % 32) + b"\0" * 256
+    if cut:
+        at = data.index(b"general.name") - 20
+        data = data[:at] + data[at + cut:]
+    p = tmp_path / "v.gguf"
+    p.write_bytes(data)
+    return str(p)
+
+
+def test_gguf_vocabulary_is_skipped_by_length_and_checked(tmp_path):
+    words = [f"tok{i}".encode() for i in range(5000)]
+    info = check_gguf(_gguf_vocab(tmp_path, words))
+    assert info["metadata"]["general.name"] == "tiny" and "tokenizer.ggml.tokens" not in info["metadata"]
+    with pytest.raises(GGUFError):
+        check_gguf(_gguf_vocab(tmp_path, words, cut=7))   # a length that no longer fits
+
+
+def test_the_model_fingerprint_is_computed_once_per_file(tmp_path, monkeypatch):
+    from llmos_init.planner import runtime
+    calls = []
+    real = runtime._fingerprint
+    monkeypatch.setattr(runtime, "_fingerprint", lambda p: calls.append(p) or real(p))
+    m = tmp_path / "fp.gguf"
+    m.write_bytes(b"GGUF" + b"x" * 1000)
+    a = runtime.model_fingerprint(str(m))
+    assert runtime.model_fingerprint(str(m)) == a and len(calls) == 1
+    m.write_bytes(b"GGUF" + b"y" * 1001)        # another file at that path: computed again
+    assert runtime.model_fingerprint(str(m)) != a and len(calls) == 2
