@@ -181,6 +181,16 @@ def train(corpus: Path, val: Path, recipe_path: Path, run: str, resume: bool,
     model = get_peft_model(model, LoraConfig(
         r=lc["rank"], lora_alpha=lc["alpha"], lora_dropout=lc["dropout"],
         target_modules=list(lc["target_modules"]), bias="none", task_type="CAUSAL_LM"))
+    init = recipe.get("init", {}).get("run")
+    if init:      # a continuation: start from another run's adapter (make train RUN=<init> first)
+        start = cache.entry("train", f"runs/{init}") / "adapter" / "adapter_model.safetensors"
+        if not start.is_file():
+            raise SystemExit(f"train: this recipe continues run {init!r}, which has no adapter "
+                             f"({start}); train it first: make train RUN={init}")
+        missing = set_peft_model_state_dict(model, load_file(start)).unexpected_keys
+        if missing:
+            raise SystemExit(f"train: {start} does not fit this recipe's LoRA ({len(missing)} keys)")
+        print(f"train: starting from run {init}'s adapter", file=sys.stderr)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=t["lr"], weight_decay=t["weight_decay"])
     n_trainable = sum(p.numel() for p in params)
@@ -210,7 +220,8 @@ def train(corpus: Path, val: Path, recipe_path: Path, run: str, resume: bool,
             "train_dropped_too_long": dropped, "val_examples": len(val_data),
             "val_dropped_too_long": vdropped, "base_gguf": str(gguf),
             "base_gguf_sha256": hf.name.removeprefix("hf-"), "trainable_params": n_trainable,
-            "torch": torch.__version__}
+            "torch": torch.__version__, "init_run": init,
+            "init_adapter_sha256": sha256(start) if init else None}
     print(f"train: {len(train_data)} examples ({dropped} too long), val {len(val_data)}, "
           f"{n_trainable} trainable params, {t['steps']} steps of {t['batch']}", file=sys.stderr)
 
