@@ -84,6 +84,13 @@ def rules_plan(steps: list[str], ctx: Context) -> list[dict] | None:
     return plan
 
 
+def _drops_steps(model: list[dict], rules: list[dict]) -> bool:
+    """The model's plan is the rules' with steps left out ("make a folder x and list it"
+    answered with the listing alone): the rules found more of what was asked."""
+    it = iter(rules)
+    return 0 < len(model) < len(rules) and all(any(a == r for r in it) for a in model)
+
+
 def question_plan(text: str, ctx: Context) -> list[dict]:
     """A question about an action: information, never the action."""
     from .grounding import extract, resolve
@@ -280,10 +287,17 @@ class Planner:
                 any(parse_step(s, context_from(cwd, history), english=english) is None
                     for s in steps):
             got = self._translate(T.normalise(request or ""), ctx)
+            if got and data and any(a["tool"] in ("write_file", "append_file") and
+                                    a["args"].get("text") != data for a in got):
+                # the text of a write runs to the end of the request: a model that wrote a
+                # piece of it ("at 5" of "with the text meeting at 5") misread it
+                got = None
+                self.last_source = "parser (the model's text was not the request's)"
             if got is not None and self.arbitrate:
                 rules = rules_plan(steps, context_from(cwd, history))
-                if rules is not None and rules != got and \
-                        self._prefers_rules(T.normalise(request or ""), ctx.cwd, rules):
+                if rules is not None and rules != got and (
+                        _drops_steps(got, rules) or
+                        self._prefers_rules(T.normalise(request or ""), ctx.cwd, rules)):
                     got = None      # the model reads the request as the rules do: theirs
                     self.last_source = "parser (the model preferred the rules' reading)"
             if got is not None:

@@ -273,6 +273,16 @@ def test_no_command_gets_a_reply_not_a_tool():
     assert p.plan("hello, who are you?", D) == [{"tool": "answer", "args": {}}]
 
 
+def test_a_model_that_drops_a_step_or_cuts_a_text_loses_to_the_rules():
+    req = "make a folder /data/tmp and list it"
+    p, rt = planner_with({req: "ls /data/tmp",
+                          "create notes.txt with the text meeting at 5": "echo 'at 5' > notes.txt"})
+    assert [a["tool"] for a in p.plan(req, "/")] == ["make_dir", "list_dir"]
+    assert rt.scored == []                         # no need to score: a step was left out
+    assert p.plan("create notes.txt with the text meeting at 5", D) == [
+        {"tool": "write_file", "args": {"path": "/data/notes.txt", "text": "meeting at 5"}}]
+
+
 def test_references_and_negations_are_the_rules_first_even_model_first():
     """The model sees no conversation: "copy it to photos" after "show x" is the rules'."""
     p, rt = planner_with({"copy it to photos": "cp photos photos",
