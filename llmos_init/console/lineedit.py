@@ -216,7 +216,13 @@ class LineEditor:
         return True
 
     def _skip_discarded(self, data: bytes) -> bytes | None:
-        """Drop bytes up to and including the next newline (fast path for huge lines)."""
+        """Drop bytes up to and including the next newline (fast path for huge lines). A
+        Ctrl-C ends the dropping too, and is a Ctrl-C: it always reaches the console."""
+        intr = data.find(b"\x03")          # never part of a UTF-8 sequence
+        if intr >= 0 and not any(0 <= i < intr for i in (data.find(b"\r"), data.find(b"\n"))):
+            self._discarding = False
+            self.decoder.reset()
+            return data[intr:]
         ends = [i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0]
         if not ends:
             return None
@@ -299,7 +305,7 @@ class LineEditor:
                 wait = deadline - now
             data = self.term.read(max(0.0, wait)) if wait > 0 else None
             if data is None:
-                if cut:
+                if cut and not cancelled:   # after a Ctrl-C nothing half-read is dropped on
                     self._discarding = mid_line
                 return "cancel" if cancelled else "busy" if cut else "quiet"
             if data == b"":

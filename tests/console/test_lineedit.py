@@ -388,3 +388,25 @@ def test_answer_resets_a_half_escape_sequence_and_the_discard_state():
     ed, term = read([b"y\r"])
     ed._discarding = True                     # an overlong line was being dropped
     assert ed.read_answer(Q) is True
+
+
+def test_ctrl_c_gets_through_while_a_long_line_is_dropped():
+    """After an overlong line the rest of it is dropped up to its newline, but a Ctrl-C is
+    never dropped: the user gets the prompt back without pressing Enter."""
+    big = b"x" * 5000
+    ed, term = read([big, b"more junk without an end", b"\x03", b"ls\r"])
+    with pytest.raises(Interrupted):
+        ed.read_line(P)
+    assert ed.read_line(P) == "ls"
+
+
+def test_a_ctrl_c_among_input_that_never_goes_quiet_leaves_nothing_dropped():
+    """A confirmation while a line keeps sending (random bytes on the serial line) with a
+    Ctrl-C in it: a no, and the next prompt takes the next Ctrl-C at once, not as the rest
+    of a half-read line (this hung the console after line noise)."""
+    from .fakes import later
+    ok, ed, term = answer([later(0.1, b"zz\x03zz")] + babble(34, 0.1, b"zzz") + [b"\x03", b"ls\r"])
+    assert ok is False
+    with pytest.raises(Interrupted):
+        ed.read_line(P)
+    assert ed.read_line(P) == "ls"
