@@ -248,3 +248,17 @@ def supervisor(tmp_path):
     yield make
     for p in procs:
         p.stop()
+
+
+def console_pty(tmp_path, active_line=lambda name: name):
+    """A pty whose slave the fake sysfs (<tmp_path>/sys) names as the active console, the
+    way 'console' resolves through <sysfs>/class/tty/console/active: (master fd, tty path).
+    `active_line` writes the file's line from the tty's name (several consoles, say)."""
+    import os
+    master, slave = os.openpty()
+    tty = os.ttyname(slave)
+    os.close(slave)
+    active = tmp_path / "sys/class/tty/console"
+    active.mkdir(parents=True)
+    (active / "active").write_text(active_line(tty[len("/dev/"):]) + "\n")
+    return master, tty

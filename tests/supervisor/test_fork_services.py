@@ -8,7 +8,7 @@ import signal
 import time
 from pathlib import Path
 
-from .conftest import PY, py, spec
+from .conftest import PY, console_pty, py, spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,12 +125,7 @@ def test_forked_child_exception_and_system_exit(supervisor, tmp_path):
 
 
 def test_forked_console_failing_to_start_gets_the_emergency_console(supervisor, tmp_path):
-    master, slave = os.openpty()
-    tty = os.ttyname(slave)
-    os.close(slave)
-    active = tmp_path / "sys/class/tty/console"
-    active.mkdir(parents=True)
-    (active / "active").write_text(tty[len("/dev/"):] + "\n")
+    master, tty = console_pty(tmp_path)
     con = spec("console", forked("console"), fork=True, tty="console", essential=True,
                backoff_initial=0.01, backoff_max=0.02)
     sup = supervisor([con], sysfs=str(tmp_path / "sys"), setup=_patch_main(lambda args: 1))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import py, spec
+from .conftest import console_pty, py, spec
 
 # Forks 1000 grandchildren that block on a pipe, then exits: they become orphans of the
 # supervisor (a child subreaper) and all exit at once when the pipe reaches EOF.
@@ -238,13 +238,7 @@ def test_exception_in_handlers_does_not_stop_the_loop(supervisor):
 
 
 def test_emergency_console_when_the_console_cannot_start(supervisor, tmp_path):
-    master, slave = os.openpty()
-    tty = os.ttyname(slave)
-    os.close(slave)
-    # 'console' resolves through <sysfs>/class/tty/console/active
-    active = tmp_path / "sys/class/tty/console"
-    active.mkdir(parents=True)
-    (active / "active").write_text("tty0 " + tty[len("/dev/"):] + "\n")
+    master, tty = console_pty(tmp_path, lambda name: "tty0 " + name)
     con = spec("console", ("/nonexistent/python3.11", "-m", "llmos_init", "console"),
                tty="console", essential=True, backoff_initial=0.01, backoff_max=0.02)
     sup = supervisor([con], sysfs=str(tmp_path / "sys"))
