@@ -790,8 +790,7 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             if m:
                 break
         if not m:
-            if _refers(low) or True:
-                return [clarify(f"What should I {tool}, and where to?")]
+            return [clarify(f"What should I {tool}, and where to?")]
         src_w, dst_w = m.group(1).strip(), m.group(2).strip()
         if src_w.lower() in ("it", "that", "this") :
             src = ctx.last_path()
