@@ -461,9 +461,7 @@ class ModelRuntime:
                   max_tokens: int = 64) -> str:
         """The adapter's answer to `request`: canonical commands, one per line, or
         canonical.NO_COMMAND (greedy, under `grammar_text` when given)."""
-        from . import canonical
-        fmt = self.format or canonical.CHATML
-        toks = self.llm.tokenize(canonical.prompt(request, cwd, fmt).encode(), add_bos=fmt.bos, special=True)
+        fmt, toks = self._prompt_tokens(request, cwd)
         if len(toks) + max_tokens > self.n_ctx:
             return ""      # a request too long to plan: the caller says so
         grammar = None
@@ -486,21 +484,33 @@ class ModelRuntime:
             out.append(tok)
         return self.llm.detokenize(out).decode("utf-8", "replace").strip()
 
-    def _logprob_of(self, tok: int) -> float:
-        """log P(tok) at the position just evaluated: its logits straight from llama.cpp
-        (Llama keeps no scores without logits_all), without any grammar's constraint."""
+    def _prompt_tokens(self, request: str, cwd: str):
+        """(the model family's canonical.Format, the tokens of the prompt for `request`)."""
+        from . import canonical
+        fmt = self.format or canonical.CHATML
+        return fmt, self.llm.tokenize(canonical.prompt(request, cwd, fmt).encode(),
+                                      add_bos=fmt.bos, special=True)
+
+    def _log_softmax(self, rows: int):
+        """The log-probabilities of the last `rows` positions evaluated: their logits
+        straight from llama.cpp (Llama keeps no scores without logits_all), unconstrained
+        by any grammar."""
         np = self._np
-        row = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).astype(np.float64)
-        m = row.max()
-        return float(row[tok] - m - np.log(np.exp(row - m).sum()))
+        n_vocab = self.llm.n_vocab()
+        x = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(rows * n_vocab,))
+        x = x.reshape(rows, n_vocab).astype(np.float64)
+        m = x.max(axis=1, keepdims=True)
+        return x - (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))
+
+    def _logprob_of(self, tok: int) -> float:
+        """log P(tok) at the position just evaluated."""
+        return float(self._log_softmax(1)[0, tok])
 
     def answer_logprob(self, request: str, cwd: str, answer: str) -> tuple[float, int]:
         """log P(answer, then the end marker | the prompt of `request`) under the adapter, and
         its token count: how readily the model itself would write `answer` (greedy decoding
         finds its own best answer; this scores another one, the rules' reading)."""
-        from . import canonical
-        fmt = self.format or canonical.CHATML
-        toks = self.llm.tokenize(canonical.prompt(request, cwd, fmt).encode(), add_bos=fmt.bos, special=True)
+        fmt, toks = self._prompt_tokens(request, cwd)
         ans = self.llm.tokenize((answer + fmt.answer_end).encode(), add_bos=False, special=True)
         if len(toks) + len(ans) > self.n_ctx:
             return float("-inf"), len(ans)
@@ -518,18 +528,14 @@ class ModelRuntime:
         # the prompt's last token and the answer but its last, in one batch with the logits
         # of every position (what Llama.eval does, with logits_all for this batch only)
         batch = [toks[-1]] + ans[:-1]
-        llm, np = self.llm, self._np
+        llm = self.llm
         llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
         llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=True)
         llm._ctx.decode(llm._batch)
         llm.input_ids[llm.n_tokens:llm.n_tokens + len(batch)] = batch
         llm.n_tokens += len(batch)
-        rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(batch) * llm.n_vocab(),))
-        rows = rows.reshape(len(batch), llm.n_vocab()).astype(np.float64)
-        m = rows.max(axis=1, keepdims=True)
-        lse = (m[:, 0] + np.log(np.exp(rows - m).sum(axis=1)))
-        total = float(sum(rows[i, t] - lse[i] for i, t in enumerate(ans)))
-        return total, len(ans)
+        lp = self._log_softmax(len(batch))
+        return float(sum(lp[i, t] for i, t in enumerate(ans))), len(ans)
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None,
                      max_tokens: int = 96) -> Iterator[str]:
