@@ -153,7 +153,7 @@ class Planner:
         self.arbitrate = order == "arbitrated"
         self.arbitration_margin = ARBITRATION_MARGIN
         self.last_arbitration: dict | None = None
-        self._model_logprob: float | None = None
+        self._model_logprob = 0.0       # log P of the last translation (runtime.translate)
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -286,7 +286,8 @@ class Planner:
         if self.translator is not None and \
                 any(parse_step(s, context_from(cwd, history), english=english) is None
                     for s in steps):
-            got = self._translate(T.normalise(request or ""), ctx)
+            said = T.normalise(request or "")     # the request as the model reads it
+            got = self._translate(said, ctx)
             if got and data and any(a["tool"] in ("write_file", "append_file") and
                                     a["args"].get("text") != data for a in got):
                 # the text of a write runs to the end of the request: a model that wrote a
@@ -297,7 +298,7 @@ class Planner:
                 rules = rules_plan(steps, context_from(cwd, history))
                 if rules is not None and rules != got and (
                         _drops_steps(got, rules) or
-                        self._prefers_rules(T.normalise(request or ""), ctx.cwd, rules)):
+                        self._prefers_rules(said, ctx.cwd, rules)):
                     got = None      # the model reads the request as the rules do: theirs
                     self.last_source = "parser (the model preferred the rules' reading)"
             if got is not None:
@@ -337,7 +338,7 @@ class Planner:
         from .translation import translate
         with self._lock:
             tr = translate(self.translator, request, ctx)
-            self._model_logprob = getattr(self.translator, "last_logprob", None)
+            self._model_logprob = self.translator.last_logprob
         self.last_translation = tr
         return tr.plan
 
@@ -352,9 +353,7 @@ class Planner:
             return False
         with self._lock:
             lp_rules, _ = self.translator.answer_logprob(request, cwd, cmd)
-            lp_model = self._model_logprob    # counted while it was decoded (runtime.translate)
-            if lp_model is None:
-                lp_model, _ = self.translator.answer_logprob(request, cwd, tr.text.strip())
+        lp_model = self._model_logprob    # counted while it was decoded (runtime.translate)
         self.last_arbitration = {"rules": cmd, "rules_logprob": lp_rules,
                                  "model": tr.text.strip(), "model_logprob": lp_model}
         return lp_rules >= lp_model - self.arbitration_margin
