@@ -63,6 +63,23 @@ def asks_for(tool: str, text: str) -> bool:
     return re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()) is not None
 
 
+# The words that ask for a state change that is not destructive, in any language: the
+# trained model's plans (translation.implausible) must have one, since a model that plans
+# one of these from a request without it ("restart the game from level 5" -> renice 5) has
+# misread the request. The rules' plans come from such words already.
+CHANGE_WORDS: dict[str, str] = {
+    "set_priority": r"nice|renice|niceness|priorit|sched|cpu time|cpu share|优先级|nice值|调度",
+    "link_up": r"(?<![a-z])(?:up|on|enable|activate|ifup|connect|start|bring|raise)(?![a-z])|启用|打开|开启|激活|连接|启动|开起来",
+    "mount": r"mount|attach|hook|挂载|挂到|挂上|接到",
+    "undo": r"undo|revert|take back|roll ?back|put back|reverse|restore|the way it was|before that|撤销|撤回|还原|恢复|回退|撤",
+}
+
+
+def asks_for_change(tool: str, text: str) -> bool:
+    """True unless `tool` is one of CHANGE_WORDS' and `text` has none of its words."""
+    return tool not in CHANGE_WORDS or re.search(CHANGE_WORDS[tool], text.casefold()) is not None
+
+
 # Tools that only look (and change_dir, which changes the console's own state only): a
 # request that must change nothing may still have them.
 READ_ONLY = frozenset({"list_dir", "read_file", "file_info", "find_files", "disk_usage",

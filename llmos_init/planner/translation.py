@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from .canonical import NO_COMMAND
+from .guard import asks_for_change
 from .parser import Context, parse_shell
 
 # What a line may start with: the commands canonical.py writes (and an executable's path).
@@ -67,22 +68,12 @@ def _grounded(value: str, request: str, known: set[str]) -> bool:
 # What an interface name looks like (eth0, wlan0, enp0s3, lo, br-lan, usb0, can0):
 # "caps" of "turn off caps lock" is none.
 _INTERFACE = re.compile(r"lo|[a-z][a-z0-9_.:-]{0,14}\d[a-z0-9_.:-]*|(?:eth|wlan|br|bond|veth|docker|tun|tap)[a-z0-9_.:-]*")
-# The words that ask for a state change that is not destructive (guard.EXPLICIT_VERBS has
-# the destructive ones): a model that plans one of these from a request without such a
-# word ("restart the game from level 5" -> renice 5) has misread it.
-_ASKS = {
-    "set_priority": r"nice|renice|niceness|priorit|sched|cpu time|cpu share|优先级|nice值|调度",
-    "link_up": r"(?<![a-z])(?:up|on|enable|activate|ifup|connect|start|bring|raise)(?![a-z])|启用|打开|开启|激活|连接|启动|开起来",
-    "mount": r"mount|attach|hook|挂载|挂到|挂上|接到",
-    "undo": r"undo|revert|take back|roll ?back|put back|reverse|restore|the way it was|before that|撤销|撤回|还原|恢复|回退|撤",
-}
 
 
 def implausible(action: dict, request: str) -> str | None:
     """Why `action` cannot be what `request` asks for, whatever its arguments."""
     tool, args = action.get("tool"), action.get("args") or {}
-    low = request.casefold()
-    if tool in _ASKS and not re.search(_ASKS[tool], low):
+    if not asks_for_change(tool, request):
         return f"nothing in the request asks for {tool}"
     if tool in ("link_up", "link_down") and not _INTERFACE.fullmatch(str(args.get("interface", ""))):
         return f"{args.get('interface')!r} is not a network interface"
