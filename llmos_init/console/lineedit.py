@@ -218,12 +218,12 @@ class LineEditor:
     def _skip_discarded(self, data: bytes) -> bytes | None:
         """Drop bytes up to and including the next newline (fast path for huge lines). A
         Ctrl-C ends the dropping too, and is a Ctrl-C: it always reaches the console."""
+        ends = [i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0]
         intr = data.find(b"\x03")          # never part of a UTF-8 sequence
-        if intr >= 0 and not any(0 <= i < intr for i in (data.find(b"\r"), data.find(b"\n"))):
+        if intr >= 0 and (not ends or intr < min(ends)):
             self._discarding = False
             self.decoder.reset()
             return data[intr:]
-        ends = [i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0]
         if not ends:
             return None
         i = min(ends)
