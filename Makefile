@@ -86,10 +86,12 @@ CORPUS_DIR := mkimage/train/data
 CORPUS_SEED ?= 20261201
 CORPUS ?= $(CORPUS_DIR)/train.clean.jsonl
 VAL ?= $(CORPUS_DIR)/val.clean.jsonl
-# the run whose adapter ships in llmos_init/planner/adapters/ (mkimage/train/log/$(RUN).*)
-RUN ?= corpus-v1
 # the recipe (hyper-parameters and base model); recipe-gemma3.toml trains Gemma-3-270M
 RECIPE ?= mkimage/train/recipe.toml
+# the run (mkimage/train/log/$(RUN).*, shipped to llmos_init/planner/adapters/): by default
+# the recipe's own (recipe.toml: corpus-v1, the shipped adapter), so another recipe never
+# overwrites that run's log
+RUN ?= $(shell $(PYTHON) -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb")).get("run", ""))' $(RECIPE))
 TRAIN_ARGS ?=
 TRAIN_NICE ?= nice -n 10
 # pip options for torch alone, e.g. TORCH_PIP="--index-url URL-of-a-CPU-wheel-index" where no

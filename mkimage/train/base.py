@@ -1,8 +1,9 @@
 """The base model for training: the build's own GGUF, dequantised into a HF model dir.
 
 `hf_dir()` loads a pinned GGUF (mkimage.model: SmolLM2 by default, the same file the image
-ships; a recipe's [base] model = "gemma3" names the other) with transformers' `from_pretrained(dir, gguf_file=...)`, which dequantises it to
-float32, and saves model + tokenizer under <cache>/train/hf-<gguf sha256[:16]>/.  Training
+ships; a recipe's [base] model = "gemma3" names the other) with transformers'
+`from_pretrained(dir, gguf_file=...)`, which dequantises it to float32, and saves model +
+tokenizer under <cache>/train/hf-<gguf sha256[:16]>/.  Training
 starts from that dir and convert_lora_to_gguf.py reads its config as the adapter's base.
 """
 from __future__ import annotations

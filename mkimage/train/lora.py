@@ -332,7 +332,8 @@ def main(argv=None) -> None:
     if a.steps is not None:   # an override is written next to the run, so it is still logged
         r = load_recipe(a.recipe)
         r["train"]["steps"] = a.steps
-    run = a.run or load_recipe(a.recipe)["name"]
+    r0 = load_recipe(a.recipe)
+    run = a.run or r0.get("run") or r0["name"]
     if a.steps is not None:
         from mkimage import cache
         p = cache.entry("train", f"runs/{run}")

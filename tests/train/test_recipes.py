@@ -36,3 +36,14 @@ def test_the_gemma_pin_is_four_chunk_wheels():
 def test_an_unknown_base_is_a_clear_error():
     with pytest.raises(SystemExit, match="no pinned model"):
         model.pinned("nope")
+
+
+def test_each_recipe_names_its_own_run_and_the_default_is_the_shipped_one():
+    """make train's RUN defaults to the recipe's run: another recipe never writes over the
+    shipped adapter's run and log."""
+    import json
+    runs = [tomllib.loads(p.read_text())["run"] for p in RECIPES]
+    assert len(set(runs)) == len(runs), runs
+    default = tomllib.loads((RECIPES[0].parent / "recipe.toml").read_text())["run"]
+    shipped = [json.loads(p.read_text())["run"] for p in ship.SHIPPED.glob("*.lora.json")]
+    assert shipped == [default]
