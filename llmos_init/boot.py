@@ -359,11 +359,9 @@ class Boot:
         self.step("services.toml", self.load_config)
         self.step("watchdog", self.start_watchdog)   # armed before anything can hang
         self.early_finished = self.clock()
-        failed = [s.name for s in self.steps if s.status == "error"]
         self.log(f"boot finished in {self.early_finished:.3f} s since kernel start "
                  f"({(self.early_finished - self.started) * 1000:.0f} ms in init)"
-                 + (f"; failed steps: {', '.join(failed)}" if failed else "")
-                 + f"; {', '.join(self.LATE_STEPS)} follow")
+                 + self._failed_note() + f"; {', '.join(self.LATE_STEPS)} follow")
         self._write_boot_json()
         return self
 
@@ -381,13 +379,17 @@ class Boot:
         finally:
             self._quiet = False
         self.finished = self.clock()
-        failed = [s.name for s in self.steps if s.status == "error"]
+        failed = self._failed_note()
         self.log(f"boot: {', '.join(self.LATE_STEPS)} done in {(self.finished - t0) * 1000:.0f} ms; "
-                 f"all steps finished {self.finished:.3f} s since kernel start"
-                 + (f"; failed steps: {', '.join(failed)}" if failed else ""),
+                 f"all steps finished {self.finished:.3f} s since kernel start" + failed,
                  console=not quiet or bool(failed))
         self._write_boot_json()
         return self
+
+    def _failed_note(self) -> str:
+        """"; failed steps: a, b" for the steps that failed so far, else ""."""
+        failed = [s.name for s in self.steps if s.status == "error"]
+        return f"; failed steps: {', '.join(failed)}" if failed else ""
 
     def finish(self, sup: Supervisor) -> None:
         """PID 1, from the supervisor's loop once the services are started: the late
