@@ -134,7 +134,7 @@ class KeyDecoder:
         else:  # inside an OSC/DCS/... string: ends with BEL or ESC \ ; CAN/SUB abort it
             if ch in "\x07\x18\x1a\x9c":
                 self._state = _NORMAL
-            elif ch in "\r\n":
+            elif ch in "\r\n\x03":   # Enter and Ctrl-C end it too, and are still keys
                 self._state = _NORMAL
                 self._normal(ch, out)
             elif state == _STRING_ESC:

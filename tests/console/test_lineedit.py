@@ -8,7 +8,7 @@ import time
 import pytest
 
 from llmos_init.console.history import History
-from llmos_init.console.lineedit import (EndOfInput, InputClosed, Interrupted, KeyDecoder,
+from llmos_init.console.lineedit import (CTRL_C, EndOfInput, InputClosed, Interrupted, KeyDecoder,
                                          LineEditor)
 
 from .fakes import FakeTerm, Typeahead, babble
@@ -144,6 +144,19 @@ def test_unterminated_osc_ends_at_newline_and_csi_is_bounded():
     # the over-long CSI is cut off as noise, so that line is not a request
     assert ed.read_line(P) == "ls"
     assert "ignored: the line contained" in term.output
+
+
+@pytest.mark.parametrize("start", [b"\x1b]0;", b"\x1bP", b"\x1b_", "\u009d".encode()])
+def test_ctrl_c_inside_an_unterminated_string_is_still_a_ctrl_c(start):
+    # Line noise can open an OSC/DCS string and never end it: a Ctrl-C typed after that
+    # must still reach the console (it was counted as string content before)
+    d = KeyDecoder()
+    assert d.feed(start + b"garbage") == []
+    assert d.feed(b"\x03") == [CTRL_C]
+    assert d.feed(b"x") == ["x"]
+    ed, term = read([start + b"noise", b"\x03"])
+    with pytest.raises(Interrupted):
+        ed.read_line(P)
 
 
 def test_lone_escape_key_times_out_and_next_key_is_kept():
