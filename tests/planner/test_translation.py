@@ -244,12 +244,27 @@ def test_where_rules_and_model_differ_the_model_scores_both_readings():
     assert rt.scored == [(req, "ls /etc/ssh")]          # the model's own was counted decoding it
     assert p.last_arbitration == {"rules": "ls /etc/ssh", "rules_logprob": -1.0,
                                   "model": "uname -a", "model_logprob": 0.0}
-    # far less likely: the model's
-    p, rt = planner_with({req: "uname -a"}, {(req, "ls /etc/ssh"): -9.0})
+    # far less likely (beyond the margin): the model's
+    from llmos_init.planner.planner import ARBITRATION_MARGIN
+    p, rt = planner_with({req: "uname -a"}, {(req, "ls /etc/ssh"): -(ARBITRATION_MARGIN + 5.0)})
     assert p.plan(req, "/") == [{"tool": "system_info", "args": {}}] and p.last_source == "model"
     # where both agree nothing is scored
     p, rt = planner_with({req: "ls /etc/ssh"})
     assert p.plan(req, "/") == ls and rt.scored == []
+
+
+def test_a_later_step_that_points_back_is_the_rules_to_resolve():
+    """The model writes spans of the request: "it" of "go into it" is not one, the rules
+    carry /data/new from the first step to the second."""
+    req = "make a folder /data/new and go into it"
+    p, rt = planner_with({req: "mkdir /data/new; cd /"})
+    assert p.plan(req, "/") == [{"tool": "make_dir", "args": {"path": "/data/new"}},
+                                {"tool": "change_dir", "args": {"path": "/data/new"}}]
+    assert rt.asked == [] and p.last_source == "parser"
+    # a first step has nothing before it to point at: still the model's to translate
+    p, rt = planner_with({"go into it": "cd /data"})
+    p.plan("go into it", "/")
+    assert rt.asked == ["go into it"]
 
 
 def test_the_models_plan_passes_the_guard():
