@@ -224,7 +224,7 @@ class Power:
 
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
-        from ..journal import Journal
+        from ..tools.journal import Journal
         from ..tools.context import Context
         from ..tools.executor import Executor
         ctx = Context(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
