@@ -191,7 +191,7 @@ def make_planner(opts: Options):
 def make_spawn():
     """The console is the subreaper of what it starts; the Reaper owns the waiting."""
     try:
-        from ..supervisor import Reaper
+        from ..reaper import Reaper
         reaper = Reaper(subreaper=True)
         reaper.start_thread()
     except Exception:  # noqa: BLE001 - start_program is then refused by the executor
