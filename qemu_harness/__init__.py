@@ -1,4 +1,5 @@
-"""Boots an llmos image in QEMU and drives its serial console with pexpect.
+"""The QEMU harness (a package of its own: the integration tests and bench both import it):
+boots an llmos image in QEMU and drives its serial console with pexpect.
 
 Like Buildroot's support/testing/infra/emulator.py: one class that starts QEMU, waits
 for the console prompt and types requests; every timeout is scaled by one multiplier,
