@@ -9,7 +9,8 @@ ones inside functions), and three rules are checked:
 - no module imports a private name (`_under`) from another module: what others use has a
   public name.
 
-Run it alone with `python -m pytest tests/test_layers.py -q`.
+Also: no cycle in mkimage, bench and qemu_harness, and nothing outside tests/ imports
+tests/. Run it alone with `python -m pytest tests/test_layers.py -q`.
 """
 from __future__ import annotations
 
@@ -188,3 +189,35 @@ def test_no_private_name_imported_from_another_module():
 ])
 def test_cycle_finder(graph, cycles):
     assert _cycles(graph) == cycles
+
+
+# --- outside llmos_init: the build and the benchmarks
+
+
+@pytest.mark.parametrize("package", ["mkimage", "bench", "qemu_harness"])
+def test_no_import_cycle_in(package):
+    assert _cycles(module_graph(package)) == []
+
+
+def _top_level_imports(package: str) -> set[str]:
+    found = set()
+    for p in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"), str(p))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", ["bench", "qemu_harness", "mkimage", "llmos_init"])
+def test_nothing_but_tests_imports_tests(package):
+    """The tests import the code, never the other way: bench boots its guests through
+    qemu_harness, the package the QEMU tests use too."""
+    assert "tests" not in _top_level_imports(package)
+
+
+def test_the_qemu_harness_stands_alone():
+    assert _top_level_imports("qemu_harness") <= {"__future__", "os", "re", "socket",
+                                                   "threading", "time", "pathlib", "pexpect",
+                                                   "mkimage"}
