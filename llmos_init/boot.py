@@ -38,6 +38,7 @@ from .record import as_dict, record
 from .services import (ServicesConfig, default_console, load_services, resolve_tty,
                        select_for_cmdline)
 from .consolelog import ConsoleLog
+from .paths import BOOT_JSON, LOG_DIR
 from .platform import Pid1Platform
 from .shutdown import Shutdown, reap_all
 from .supervisor import POWER_SIGNALS, Supervisor
@@ -46,8 +47,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
     from typing import Any, Callable
 
-BOOT_JSON = "/run/llmos/boot.json"
-LOG_DIR = "/data/log"
 KERNEL_LOG_MAX = 4 * 1024 * 1024      # kernel.log is rotated to kernel.log.1 beyond this
 DEFAULT_HOSTNAME = "llmos"
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")

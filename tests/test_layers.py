@@ -26,7 +26,7 @@ PACKAGE = "llmos_init"
 # one above. A name ending in "." covers that package and everything in it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base: leaf helpers", ("llmos_init", "llmos_init.digest", "llmos_init.record",
-                            "llmos_init.commands")),
+                            "llmos_init.commands", "llmos_init.paths")),
     ("system calls", ("llmos_init.sys.",)),
     ("PID 1 parts: services, the reaper, the platform adapter, the console log, "
      "the emergency shell", ("llmos_init.services", "llmos_init.reaper", "llmos_init.platform",

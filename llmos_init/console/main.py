@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 
+from ..paths import BOOT_JSON
 from ..record import record
 from .history import History
 from .lineedit import LineEditor
@@ -28,7 +29,6 @@ from .term import Terminal
 
 GUEST_DATA = "/data"
 RUN_DIR = "/run/llmos"
-BOOT_JSON = "/run/llmos/boot.json"
 SHUTDOWN_WAIT = 60.0
 
 
