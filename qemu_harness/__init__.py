@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pexpect
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]   # qemu_harness/__init__.py -> the repository
 TIMEOUT_MULT = float(os.environ.get("LLMOS_TIMEOUT_MULT", "1"))
 # The console prompt: "<hostname>:<cwd>> "
 PROMPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*:/[^\r\n]*> ")

@@ -221,3 +221,8 @@ def test_the_qemu_harness_stands_alone():
     assert _top_level_imports("qemu_harness") <= {"__future__", "os", "re", "socket",
                                                    "threading", "time", "pathlib", "pexpect",
                                                    "mkimage"}
+
+
+def test_the_qemu_harness_finds_the_images():
+    import qemu_harness
+    assert qemu_harness.image_dir("x86_64") == ROOT / "images" / "x86_64"
