@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.qemu.harness import PROMPT, Guest
+from qemu_harness import PROMPT, Guest
 
 from .serial import BootMarks, StampedLog, boot_marks, model_statuses, parse_process_table
 

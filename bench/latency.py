@@ -68,7 +68,7 @@ def execute(planner, executor, plan: list[dict], request: str) -> list[str]:
 
 def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC, model=MODEL) -> dict:
     """p50/p95 of request -> executed result on the host, per path."""
-    from llmos_init.journal import Journal
+    from llmos_init.tools.journal import Journal
     from llmos_init.planner.planner import Planner
     from llmos_init.tools.context import Context
     from llmos_init.tools.executor import Executor

@@ -22,7 +22,7 @@ Kernel command line (/proc/cmdline):
 When /data cannot be mounted, a tmpfs takes its place and the console shows a loud
 WARNING; the partition is never formatted or repaired. A missing model is a warning.
 
-All system calls go through a `sys` adapter (RealSys: llmos_init.sys, imported lazily);
+All system calls go through a `sys` adapter (platform.Pid1Platform: llmos_init.sys, imported lazily);
 tests pass a fake and a scratch `root` directory that stands for "/".
 """
 from __future__ import annotations
@@ -37,57 +37,19 @@ from collections import deque
 from .record import as_dict, record
 from .services import (ServicesConfig, default_console, load_services, resolve_tty,
                        select_for_cmdline)
-from .supervisor import POWER_SIGNALS, ConsoleLog, Supervisor
+from .consolelog import ConsoleLog
+from .paths import BOOT_JSON, LOG_DIR
+from .platform import Pid1Platform
+from .shutdown import Shutdown, reap_all
+from .supervisor import POWER_SIGNALS, Supervisor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
     from typing import Any, Callable
 
-BOOT_JSON = "/run/llmos/boot.json"
-LOG_DIR = "/data/log"
 KERNEL_LOG_MAX = 4 * 1024 * 1024      # kernel.log is rotated to kernel.log.1 beyond this
 DEFAULT_HOSTNAME = "llmos"
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
-
-
-# --------------------------------------------------------------------------- syscalls
-
-
-class RealSys:
-    """The boot steps' system calls, through llmos_init.sys (imported lazily).
-    Mount flags are given by name: ("nosuid", "nodev", "noexec", "rdonly")."""
-
-    def mount(self, source: str, target: str, fstype: str, flags: tuple[str, ...] = (),
-              data: str | None = None) -> None:
-        from .sys import mounts
-        bits = 0
-        for name in flags:
-            bits |= getattr(mounts, "MS_" + name.upper())
-        mounts.mount(source, target, fstype, bits, data)
-
-    def mounts(self) -> list[Any]:
-        from .sys.mounts import mounts
-        return mounts()
-
-    def sethostname(self, name: str) -> None:
-        from .sys.system import sethostname
-        sethostname(name)
-
-    def link_up(self, ifname: str) -> None:
-        from .sys.netif import link_up
-        link_up(ifname)
-
-    def set_ctrl_alt_del(self, enabled: bool) -> None:
-        from .sys.power import set_ctrl_alt_del
-        set_ctrl_alt_del(enabled)
-
-    def set_name(self, name: str) -> None:
-        from .sys.process import set_name
-        set_name(name)
-
-    def watchdog(self, path: str) -> Any:
-        from .sys.watchdog import Watchdog
-        return Watchdog(path)
 
 
 # --------------------------------------------------------------------------- records
@@ -250,7 +212,7 @@ class Boot:
     def __init__(self, *, sys: Any = None, log: Callable[..., None] | None = None,
                  root: str = "/", clock: Callable[[], float] = time.monotonic,
                  device_wait_s: float = 3.0):
-        self.sys = sys if sys is not None else RealSys()
+        self.sys = sys if sys is not None else Pid1Platform()
         self.log = log or ConsoleLog(fd=1)
         self.root = root
         self.clock = clock
@@ -629,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _emergency_blocking(log, None, None, "the supervisor could not run")
         except BaseException:
-            _reap_all()
+            reap_all()
             time.sleep(1)
 
 
@@ -669,14 +631,6 @@ def _pid1(log: ConsoleLog, pending: deque) -> None:
         time.sleep(0.2)
 
 
-def _reap_all() -> None:
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except OSError:
-        pass
-
-
 def _emergency_blocking(log: ConsoleLog | None, sup: Supervisor | None, boot: Boot | None,
                         reason: str) -> None:
     """Blocking emergency console on the console tty; performs reboot/poweroff."""
@@ -684,7 +638,7 @@ def _emergency_blocking(log: ConsoleLog | None, sup: Supervisor | None, boot: Bo
     tty = resolve_tty("console")
     fd = os.open(tty, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     try:
-        idle = sup.reaper.reap if sup is not None else _reap_all
+        idle = sup.reaper.reap if sup is not None else reap_all
         action = run_blocking(fd, reason=reason, idle=idle, log_dir=LOG_DIR, boot_json=BOOT_JSON)
     finally:
         os.close(fd)
@@ -692,23 +646,11 @@ def _emergency_blocking(log: ConsoleLog | None, sup: Supervisor | None, boot: Bo
         return
     if sup is not None:
         sup.shutdown(action)
-    else:
-        from .supervisor import Pid1Platform
-        p = Pid1Platform()
-        try:
-            os.kill(-1, signal.SIGTERM)
-            time.sleep(1)
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        _reap_all()
-        p.sync()
-        for target in ("/model", "/data"):
-            try:
-                p.umount(target)
-            except OSError:
-                try:
-                    p.remount_ro(target)
-                except OSError:
-                    pass
-        p.power(action)
+    else:                            # no supervisor: the same sequence, without services
+        last = Shutdown(Pid1Platform(), log if log is not None else _quiet, is_pid1=True,
+                        reap=reap_all, mounts=("/model", "/data"), data_mount="/data")
+        last.run(action, stop=[("stop every process", last.terminate_all)])
+
+
+def _quiet(msg: str) -> None:
+    pass

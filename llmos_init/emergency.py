@@ -21,6 +21,8 @@ import select
 import time
 from typing import Callable
 
+from .paths import BOOT_JSON, LOG_DIR
+
 COMMANDS = ("reboot", "poweroff", "log", "retry", "help")
 HELP = ("commands:\n"
         "  reboot    restart the machine (orderly)\n"
@@ -57,7 +59,7 @@ def _tail(path: str, lines: int) -> list[str]:
     return data.decode("utf-8", "replace").splitlines()[-lines:]
 
 
-def log_report(log_dir: str = "/data/log", boot_json: str = "/run/llmos/boot.json",
+def log_report(log_dir: str = LOG_DIR, boot_json: str = BOOT_JSON,
                lines: int = 20) -> str:
     """The text of the `log` command."""
     out = [f"{log_dir}:"]
@@ -95,7 +97,7 @@ class EmergencyConsole:
     'retry'; everything else is answered here."""
 
     def __init__(self, fd: int, *, on_action: Callable[[str], None], reason: str = "",
-                 log_dir: str = "/data/log", boot_json: str = "/run/llmos/boot.json"):
+                 log_dir: str = LOG_DIR, boot_json: str = BOOT_JSON):
         self.fd = fd
         self.on_action = on_action
         self.reason = reason
@@ -176,7 +178,7 @@ class EmergencyConsole:
 
 
 def run_blocking(fd: int, *, reason: str = "", idle: Callable[[], None] | None = None,
-                 log_dir: str = "/data/log", boot_json: str = "/run/llmos/boot.json",
+                 log_dir: str = LOG_DIR, boot_json: str = BOOT_JSON,
                  interval: float = 1.0) -> str:
     """Run the emergency console until the user picks an action; returns it
     ('reboot', 'poweroff' or 'retry'). `idle()` runs at least every `interval` s."""

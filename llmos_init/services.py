@@ -1,4 +1,5 @@
-"""Service declarations: parsing and validating /etc/llmos/services.toml.
+"""Services: their declarations (parsing and validating /etc/llmos/services.toml) and
+`Service`, the runtime state of one (the supervisor starts and restarts them).
 
 The file has one optional `[supervisor]` table and one `[services.<name>]` table per
 service (see rootfs/etc/llmos/services.toml for the documented shipped file).
@@ -11,12 +12,15 @@ valid one), so a broken file can never leave the machine without its console.
 from __future__ import annotations
 
 import os
+from collections import deque
 
 from .record import factory, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
     from typing import Any
+
+    from .reaper import Child
 
 DEFAULT_PATH = "/etc/llmos/services.toml"
 CONSOLE = "console"
@@ -323,3 +327,30 @@ def resolve_tty(tty: str, *, sysfs: str = "/sys") -> str:
     except OSError:
         names = []
     return f"/dev/{names[-1]}" if names else "/dev/console"
+
+
+# --------------------------------------------------------------------------- runtime
+
+
+class Service:
+    """Runtime state of one declared service."""
+
+    def __init__(self, spec: ServiceSpec):
+        self.spec = spec
+        self.name = spec.name
+        self.child: Child | None = None
+        self.state = "stopped"   # stopped|running|backoff|failed|exited|emergency
+        self.starts = 0
+        self.restarts: deque[float] = deque()    # restart times within the window
+        self.delay: float | None = None          # last backoff delay
+        self.failed_starts = 0                   # consecutive (spawn error or quick exit)
+        self.last_runtime = 0.0
+        self.last_returncode: int | None = None
+        self.timer: "Any" = None
+        self.budget_exhausted = False
+        self.stopping = False
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "state": self.state, "pid": self.child.pid if self.child
+                else None, "starts": self.starts, "last_returncode": self.last_returncode,
+                "failed_starts": self.failed_starts}

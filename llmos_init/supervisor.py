@@ -1,18 +1,15 @@
-"""The supervisor: services, the ONE reaper, signals and orderly shutdown.
+"""The supervisor: PID 1's event loop around the one reaper.
 
-Pieces, from the bottom up:
+Services from services.toml (restart policy, exponential backoff, restart budget, tty),
+power signals (SIGTERM/SIGINT -> reboot, SIGUSR1/SIGPWR -> halt, SIGUSR2 -> power-off),
+timers and fd readers for the rest of PID 1 (kernel log, watchdog), the emergency console,
+and the orderly shutdown. The other concerns have a file each:
 
-  Child       one spawned process: .pid, .returncode, .wait(timeout) (thread-safe; the
-              status is delivered by the reaper, never by a second waitpid).
-  Reaper      spawn() + the only os.waitpid() in llmos. Usable in any process: PID 1 drives
-              it from its event loop (SIGCHLD wakes the loop); the console process creates
-              one with subreaper=True and start_thread() for its own children
-              (start_program). Orphans re-parented to the process are reaped and counted.
-  ConsoleLog  `[  0.412s] message` lines to the console, copied to /data/log/pid1.log.
-  Supervisor  services from services.toml (restart policy, exponential backoff, restart
-              budget, tty), power signals (SIGTERM/SIGINT -> reboot, SIGUSR1/SIGPWR ->
-              halt, SIGUSR2 -> power-off), timers and fd readers for the rest of PID 1
-              (kernel log, watchdog), the emergency console, and orderly shutdown.
+  reaper.py      Child and Reaper: spawn() and the only os.waitpid() in llmos
+  services.py    the service declarations (services.toml) and Service, one's runtime state
+  shutdown.py    the shutdown sequence (also boot's last-resort emergency path)
+  platform.py    Pid1Platform, the one adapter to the system calls boot and shutdown make
+  consolelog.py  ConsoleLog, `[  0.412s] message` lines to the console and pid1.log
 
 Runs as PID 1 (is_pid1=True: power actions are real reboot(2) calls and shutdown kills
 with kill(-1, SIGKILL)) or, for tests and development, as an ordinary child subreaper
@@ -22,7 +19,6 @@ No subprocess module anywhere: Popen.wait() would race this reaper.
 """
 from __future__ import annotations
 
-import errno
 import heapq
 import itertools
 import os
@@ -33,7 +29,12 @@ import threading
 import time
 from collections import deque
 
-from .services import ServiceSpec, ServicesConfig, llmos_main_args, resolve_tty
+from .commands import run as _run_command
+from .consolelog import ConsoleLog, close_fd
+from .platform import Pid1Platform
+from .reaper import Child, Reaper
+from .services import Service, ServiceSpec, ServicesConfig, llmos_main_args, resolve_tty
+from .shutdown import Shutdown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt
@@ -53,665 +54,6 @@ QUICK_EXIT_S = 1.0          # a run shorter than this counts as a failed start
 STABLE_RUN_S = 10.0         # a run at least this long resets the backoff delay
 EMERGENCY_AFTER = 5         # consecutive failed starts of an essential tty service
 
-# Signals a new program starts with at their default disposition (Python ignores
-# SIGPIPE and SIGXFSZ; a console may ignore SIGINT; handlers reset on exec anyway).
-_SPAWN_SIGDEF = frozenset(s for s in signal.valid_signals()
-                          if s not in (signal.SIGKILL, signal.SIGSTOP) and s < signal.SIGRTMIN)
-
-
-def decode_status(status: int) -> int:
-    """Raw wait status -> exit code, or -signal when killed by a signal."""
-    return os.waitstatus_to_exitcode(status)
-
-
-# --------------------------------------------------------------------------- log
-
-
-class ConsoleLog:
-    """One line per message, `[  0.412s] message` (seconds since boot when PID 1:
-    CLOCK_MONOTONIC), written to the console fd and appended to a log file once one is
-    attached (/data/log/pid1.log). Never raises."""
-
-    def __init__(self, fd: int = 2, *, clock: Callable[[], float] = time.monotonic):
-        self.fd = fd
-        self.clock = clock
-        self._file_fd: int | None = None
-        self.file_path: str | None = None
-        self._lock = threading.Lock()
-
-    def stamp(self, t: float | None = None) -> str:
-        return f"[{self.clock() if t is None else t:8.3f}s]"
-
-    def __call__(self, msg: str, *, t: float | None = None, console: bool = True) -> None:
-        stamp = self.stamp(t)
-        text = "".join(f"{stamp} {line}\n" for line in str(msg).splitlines() or [""])
-        data = text.encode("utf-8", "replace")
-        with self._lock:
-            if console and self.fd is not None:
-                _write_all(self.fd, data)
-            if self._file_fd is not None:
-                _write_all(self._file_fd, data)
-
-    info = __call__
-
-    def exception(self, msg: str) -> None:
-        self(f"{msg}\n{_format_exc()}")
-
-    def attach_file(self, path: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        with self._lock:
-            old, self._file_fd, self.file_path = self._file_fd, fd, path
-        if old is not None:
-            _close(old)
-
-    def detach_file(self) -> None:
-        with self._lock:
-            old, self._file_fd, self.file_path = self._file_fd, None, None
-        if old is not None:
-            _close(old)
-
-
-def _format_exc() -> str:
-    """traceback.format_exc(), imported only when there is one to format (traceback
-    costs ~0.1 s under QEMU TCG on PID 1's way to the prompt)."""
-    import traceback
-    return traceback.format_exc().rstrip()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        while data:
-            n = os.write(fd, data)
-            data = data[n:]
-    except OSError:
-        pass
-
-
-def _close(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-# --------------------------------------------------------------------------- children
-
-
-class Child:
-    """A process spawned through a Reaper. Its exit status is delivered by the reaper."""
-
-    def __init__(self, reaper: "Reaper", pid: int, argv: list[str], owner: Any,
-                 on_exit: Iterable[Callable[["Child"], None]] = ()):
-        self.reaper = reaper
-        self.pid = pid
-        self.argv = argv
-        self.owner = owner
-        self.started = time.monotonic()
-        self.ended: float | None = None
-        self.status: int | None = None        # raw wait status
-        self.returncode: int | None = None    # exit code, or -signal
-        self._done = threading.Event()
-        self._callbacks = list(on_exit)
-
-    def __repr__(self) -> str:
-        return f"<Child pid={self.pid} {self.argv[0]!r} rc={self.returncode}>"
-
-    @property
-    def running(self) -> bool:
-        return self.returncode is None
-
-    @property
-    def runtime(self) -> float:
-        return (self.ended or time.monotonic()) - self.started
-
-    def poll(self) -> int | None:
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        """The exit code (or -signal); None when `timeout` seconds pass first."""
-        if self._done.is_set():
-            return self.returncode
-        if self.reaper.driven_elsewhere():
-            self._done.wait(timeout)
-        else:
-            self.reaper._wait_inline(self, timeout)
-        return self.returncode
-
-    def add_exit_callback(self, fn: Callable[["Child"], None]) -> None:
-        """fn(child) runs once, in the thread that reaps (immediately if already done)."""
-        with self.reaper._lock:
-            if not self._done.is_set():
-                self._callbacks.append(fn)
-                return
-        fn(self)
-
-    def send_signal(self, sig: int, *, group: bool = False) -> bool:
-        """Signal the process (or its process group); False when it has already exited."""
-        with self.reaper._lock:
-            if self._done.is_set():
-                return False
-            try:
-                if group:
-                    try:
-                        os.killpg(self.pid, sig)
-                        return True
-                    except ProcessLookupError:
-                        pass
-                os.kill(self.pid, sig)
-                return True
-            except ProcessLookupError:
-                return False
-
-    def terminate(self) -> bool:
-        return self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> bool:
-        return self.send_signal(signal.SIGKILL)
-
-    def _finish(self, status: int) -> list[Callable[["Child"], None]]:
-        self.status = status
-        self.returncode = decode_status(status)
-        self.ended = time.monotonic()
-        self._done.set()
-        callbacks, self._callbacks = self._callbacks, []
-        return callbacks
-
-
-def _fileno(obj: Any) -> int:
-    return obj if isinstance(obj, int) else obj.fileno()
-
-
-class Reaper:
-    """spawn() and the one waitpid() loop of a process.
-
-    Drive it either from an event loop (call reap() when SIGCHLD arrives, after
-    set_driver(thread)) or with start_thread() (a daemon thread blocked in waitpid). Child
-    statuses go to their Child objects (wait() and exit callbacks); unknown pids (orphans
-    re-parented to this process) are reaped and counted in .orphans_reaped.
-    """
-
-    def __init__(self, *, subreaper: bool = False,
-                 set_subreaper: Callable[[bool], None] | None = None,
-                 log: Callable[[str], None] | None = None,
-                 on_orphan: Callable[[int, int], None] | None = None):
-        self._lock = threading.RLock()
-        self._children: dict[int, Child] = {}
-        self._have_children = threading.Condition(self._lock)
-        self._driver: threading.Thread | None = None
-        self.log = log or (lambda msg: None)
-        self.on_orphan = on_orphan
-        self.orphans_reaped = 0
-        self.reaped = 0
-        self.last_orphan_at: float | None = None
-        self.first_orphan_at: float | None = None
-        if subreaper:
-            if set_subreaper is None:
-                from .sys.process import set_child_subreaper as set_subreaper
-            set_subreaper(True)
-
-    # -- spawning
-
-    def spawn(self, argv: list[str] | tuple[str, ...], *, env: dict[str, str] | None = None,
-              cwd: str | None = None, stdin: Any = None, stdout: Any = None,
-              stderr: Any = None, owner: Any = None, tty: str | None = None,
-              new_session: bool = False, new_pgroup: bool = False,
-              on_exit: Callable[[Child], None] | None = None) -> Child:
-        """Start argv[0] (a path, or a name looked up in PATH) and register it.
-
-        stdin/stdout/stderr: None (inherit) or an fd / object with fileno().
-        tty: a terminal device that becomes the child's controlling tty and its fds
-        0/1/2; the child is made a session leader (setsid) first.
-        new_session: setsid(); new_pgroup: own process group (setpgid(0, 0)).
-        Raises OSError when the program cannot be started (not found, not executable,
-        tty cannot be opened); nothing is left behind then.
-        """
-        argv = [os.fsdecode(a) for a in argv]
-        if not argv:
-            raise ValueError("spawn: empty argv")
-        env = dict(os.environ) if env is None else dict(env)
-        fds = {0: stdin, 1: stdout, 2: stderr}
-        tty_fd = None
-        dup_fds: list[int] = []
-        if tty is not None:
-            new_session = True
-            tty_fd = _prepare_tty(tty)
-        try:
-            sources: dict[int, int] = {}
-            if tty is None:
-                for target, src in fds.items():
-                    if src is None:
-                        continue
-                    fd = _fileno(src)
-                    if fd != target and fd in (0, 1, 2):
-                        fd = os.dup(fd)      # avoid clobbering by an earlier dup2
-                        dup_fds.append(fd)
-                    sources[target] = fd
-            with self._lock:
-                if cwd is None:
-                    pid = self._posix_spawn(argv, env, tty, sources, new_session, new_pgroup)
-                else:
-                    pid = self._fork_exec(argv, env, cwd, tty, sources, new_session, new_pgroup)
-                child = Child(self, pid, argv, owner, [on_exit] if on_exit else ())
-                self._children[pid] = child
-                self._have_children.notify_all()
-            return child
-        finally:
-            for fd in dup_fds:
-                _close(fd)
-            if tty_fd is not None:
-                _close(tty_fd)
-
-    def _posix_spawn(self, argv, env, tty, sources, new_session, new_pgroup) -> int:
-        actions = []
-        if tty is not None:
-            actions = [(os.POSIX_SPAWN_OPEN, 0, tty, os.O_RDWR, 0),
-                       (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
-        else:
-            for target, fd in sources.items():
-                if fd != target:
-                    actions.append((os.POSIX_SPAWN_DUP2, fd, target))
-                else:
-                    os.set_inheritable(fd, True)
-        kw: dict[str, Any] = dict(file_actions=actions, setsigdef=_SPAWN_SIGDEF, setsigmask=())
-        if new_session:
-            kw["setsid"] = True
-        elif new_pgroup:
-            kw["setpgroup"] = 0
-        fn = os.posix_spawn if "/" in argv[0] else os.posix_spawnp
-        return fn(argv[0], argv, env, **kw)
-
-    def _fork_exec(self, argv, env, cwd, tty, sources, new_session, new_pgroup) -> int:
-        """fork+exec, for the one thing posix_spawn cannot do here: a working directory.
-        Exec errors come back through a close-on-exec pipe."""
-        ignored = [s for s in _SPAWN_SIGDEF if signal.getsignal(s) == signal.SIG_IGN]
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: only os calls until exec
-            stage = "setup"
-            try:
-                os.close(r)
-                if new_session:
-                    stage = "setsid"
-                    os.setsid()
-                elif new_pgroup:
-                    os.setpgid(0, 0)
-                if tty is not None:
-                    stage = f"open {tty}"
-                    fd = os.open(tty, os.O_RDWR)
-                    for target in (0, 1, 2):
-                        if fd != target:
-                            os.dup2(fd, target)
-                    if fd > 2:
-                        os.close(fd)
-                else:
-                    for target, fd in sources.items():
-                        os.dup2(fd, target, inheritable=True)
-                stage = f"chdir {cwd}"
-                os.chdir(cwd)
-                for s in ignored:
-                    signal.signal(s, signal.SIG_DFL)
-                signal.pthread_sigmask(signal.SIG_SETMASK, [])
-                stage = f"exec {argv[0]}"
-                if "/" in argv[0]:
-                    os.execve(argv[0], argv, env)
-                else:
-                    os.execvpe(argv[0], argv, env)
-            except BaseException as e:  # noqa: BLE001 - report anything to the parent
-                err = getattr(e, "errno", None) or errno.EIO
-                try:
-                    os.write(w, f"{err}:{stage}".encode("utf-8", "replace"))
-                except BaseException:
-                    pass
-            finally:
-                os._exit(127)
-        os.close(w)
-        try:
-            chunks = []
-            while True:
-                try:
-                    data = os.read(r, 512)
-                except InterruptedError:
-                    continue
-                if not data:
-                    break
-                chunks.append(data)
-        finally:
-            os.close(r)
-        if chunks:
-            # Leave the dead child to the reaper as a registered, silent Child.
-            self._children[pid] = Child(self, pid, argv, owner="<failed spawn>")
-            err, _, stage = b"".join(chunks).decode("utf-8", "replace").partition(":")
-            raise OSError(int(err), f"{os.strerror(int(err))} ({stage})", argv[0])
-        return pid
-
-    def fork_call(self, fn: Callable[[], int | None], argv: list[str] | tuple[str, ...], *,
-                  env: dict[str, str] | None = None, cwd: str | None = None,
-                  tty: str | None = None, new_session: bool = False, owner: Any = None,
-                  on_exit: Callable[[Child], None] | None = None,
-                  in_child: Callable[[], None] | None = None) -> Child:
-        """Run fn() in a forked copy of this process instead of exec'ing a program: what a
-        fresh interpreter would spend starting and importing is already done here.
-
-        The child gets what an exec'd program would: default signal dispositions (Python's
-        own for SIGINT, SIGPIPE and SIGXFSZ), an empty signal mask, no wakeup fd, fds
-        0/1/2 only (the tty as controlling terminal when given, like spawn; else
-        inherited), os.environ = env, the working directory, sys.argv = argv and argv as
-        its /proc/PID/cmdline. in_child() (the caller's own clean-up, e.g. closing its
-        files) runs first. fn's return value, or its SystemExit code, is the exit status;
-        an exception is printed on fd 2 and exits 1. The child never returns into the
-        caller's code (os._exit). Its status goes to the returned Child like a spawned
-        one's. Fork only from a process with no other threads (PID 1): a lock held by
-        another thread stays held in the child forever.
-        """
-        argv = [os.fsdecode(a) for a in argv]
-        env = dict(os.environ) if env is None else dict(env)
-        tty_fd = _prepare_tty(tty) if tty is not None else None
-        if tty is not None:
-            new_session = True
-        for f in (sys.stdout, sys.stderr):       # nothing buffered is written twice
-            try:
-                if f is not None:
-                    f.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        try:
-            with self._lock:
-                pid = os.fork()
-                if pid == 0:
-                    _forked_child(fn, argv, env, cwd, tty, new_session, in_child)  # never returns
-                child = Child(self, pid, argv, owner, [on_exit] if on_exit else ())
-                self._children[pid] = child
-                self._have_children.notify_all()
-            return child
-        finally:
-            if tty_fd is not None:
-                _close(tty_fd)
-
-    # -- reaping
-
-    def set_driver(self, thread: threading.Thread | None) -> None:
-        """Declare the thread that calls reap() (an event loop)."""
-        self._driver = thread
-
-    def driven_elsewhere(self) -> bool:
-        d = self._driver
-        return d is not None and d is not threading.current_thread() and d.is_alive()
-
-    def reap(self) -> int:
-        """Reap every child that has exited (non-blocking); returns how many."""
-        n = 0
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
-            if pid == 0:
-                break
-            self._dispatch(pid, status)
-            n += 1
-        return n
-
-    def _dispatch(self, pid: int, status: int) -> None:
-        with self._lock:
-            self.reaped += 1
-            child = self._children.pop(pid, None)
-            if child is None:
-                self.orphans_reaped += 1
-                now = time.monotonic()
-                self.last_orphan_at = now
-                if self.first_orphan_at is None:
-                    self.first_orphan_at = now
-                callbacks = []
-            else:
-                callbacks = child._finish(status)
-        if child is None:
-            if self.on_orphan is not None:
-                self._call(self.on_orphan, pid, status)
-            return
-        for fn in callbacks:
-            self._call(fn, child)
-
-    def _call(self, fn, *args) -> None:
-        try:
-            fn(*args)
-        except Exception:  # a bad handler must not stop reaping
-            self.log(f"reaper: exit handler {getattr(fn, '__qualname__', fn)!r} failed:\n"
-                     + _format_exc())
-
-    def _wait_inline(self, child: Child, timeout: float | None) -> None:
-        """wait() in the driving thread (or with no driver): reap here until done."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pidfd = None
-        try:
-            try:
-                pidfd = os.pidfd_open(child.pid)
-            except (OSError, AttributeError):
-                pidfd = None
-            while not child._done.is_set():
-                self.reap()
-                if child._done.is_set():
-                    break
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    break
-                if pidfd is not None:
-                    import select
-                    p = select.poll()
-                    p.register(pidfd, select.POLLIN)
-                    p.poll(None if left is None else max(1, int(left * 1000)))
-                else:
-                    time.sleep(0.01 if left is None else min(0.01, left))
-        finally:
-            if pidfd is not None:
-                _close(pidfd)
-
-    def start_thread(self) -> threading.Thread:
-        """Reap in a daemon thread (for processes without an event loop)."""
-        with self._lock:
-            if self._driver is not None and self._driver.is_alive():
-                return self._driver
-            t = threading.Thread(target=self._thread_main, name="reaper", daemon=True)
-            self._driver = t
-        t.start()
-        return t
-
-    def _thread_main(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                with self._lock:
-                    self._have_children.wait(0.5 if not self._children else 0.05)
-                continue
-            except InterruptedError:
-                continue
-            except Exception:
-                self.log("reaper thread: " + _format_exc())
-                time.sleep(0.1)
-                continue
-            self._dispatch(pid, status)
-
-    def children(self) -> list[Child]:
-        with self._lock:
-            return list(self._children.values())
-
-
-def _forked_child(fn, argv, env, cwd, tty, new_session, in_child) -> None:
-    """The child side of Reaper.fork_call: set up like a freshly exec'd program, run fn,
-    exit. Never returns, whatever happens."""
-    code = 1
-    try:
-        try:   # what was inherited is the parent's: the child's collections leave it alone
-            import gc    # (no traversal of it, no copy-on-write of its pages for the GC)
-            gc.freeze()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            signal.set_wakeup_fd(-1)
-        except (ValueError, OSError):
-            pass
-        for s in _SPAWN_SIGDEF:
-            try:
-                signal.signal(s, signal.SIG_DFL)
-            except (OSError, ValueError, RuntimeError):
-                pass
-        # what a fresh interpreter starts with
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for s in (getattr(signal, "SIGPIPE", None), getattr(signal, "SIGXFSZ", None)):
-            if s is not None:
-                signal.signal(s, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        if in_child is not None:
-            in_child()
-        if new_session:
-            os.setsid()
-        if tty is not None:
-            fd = os.open(tty, os.O_RDWR)      # session leader: it becomes the ctty
-            for target in (0, 1, 2):
-                if fd != target:
-                    os.dup2(fd, target)
-            if fd > 2:
-                os.close(fd)
-        os.closerange(3, _max_fd())
-        if cwd is not None:
-            os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(env)
-        try:   # as a starting interpreter does, from the new environment (LANG=C.UTF-8)
-            import _locale
-            _locale.setlocale(_locale.LC_CTYPE, "")
-        except Exception:  # noqa: BLE001 - an unknown locale: C, like Python's fallback
-            pass
-        sys.argv = list(argv)
-        try:   # what `list processes` shows: the command and name an exec would give
-            from .sys.process import set_cmdline, set_name
-            set_name(os.path.basename(argv[0]) or argv[0])
-            set_cmdline(argv)
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            rc = fn()
-        except SystemExit as e:
-            rc = e.code
-        except KeyboardInterrupt:
-            rc = 130
-        except BaseException:  # noqa: BLE001 - printed like an uncaught exception
-            _write_all(2, (_format_exc() + "\n").encode("utf-8", "replace"))
-            rc = 1
-        _finalize_like_an_interpreter()
-        if rc is None:
-            code = 0
-        elif isinstance(rc, int) and not isinstance(rc, bool):
-            code = rc & 0xFF
-        else:
-            _write_all(2, f"{rc}\n".encode("utf-8", "replace"))
-            code = 1
-    except BaseException:  # noqa: BLE001 - the child must never go back into the caller
-        try:
-            _write_all(2, (_format_exc() + "\n").encode("utf-8", "replace"))
-        except BaseException:  # noqa: BLE001
-            pass
-        code = 1
-    finally:
-        try:
-            for f in (sys.stdout, sys.stderr):
-                if f is not None:
-                    f.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-        os._exit(code)
-
-
-def _finalize_like_an_interpreter() -> None:
-    """What an exec'd program's interpreter does before it exits, and os._exit skips:
-    wait for its non-daemon threads, run its atexit handlers."""
-    me = threading.current_thread()
-    for t in threading.enumerate():
-        if t is not me and not t.daemon:
-            try:
-                t.join()
-            except Exception:  # noqa: BLE001
-                pass
-    try:
-        import atexit
-        atexit._run_exitfuncs()
-    except Exception:  # noqa: BLE001
-        pass
-
-
-def _max_fd() -> int:
-    try:
-        return min(os.sysconf("SC_OPEN_MAX"), 1 << 20)
-    except (ValueError, OSError):
-        return 1024
-
-
-def _prepare_tty(path: str) -> int:
-    """Open the tty in the parent without making it ours (O_NOCTTY, O_NONBLOCK) and set
-    CLOCAL, so the child's blocking open cannot hang waiting for a modem carrier (the
-    parent is suspended until the child execs). Returns the fd (closed after spawn)."""
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        import termios
-        attrs = termios.tcgetattr(fd)
-        if not attrs[2] & termios.CLOCAL:
-            attrs[2] |= termios.CLOCAL
-            termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    except Exception:  # not a terminal with modem lines (pty, vt): nothing to do
-        pass
-    return fd
-
-
-# --------------------------------------------------------------------------- platform
-
-
-class Pid1Platform:
-    """The real power and filesystem actions of PID 1 (llmos_init.sys, lazily)."""
-
-    def sync(self) -> None:
-        from .sys.system import sync
-        sync()
-
-    def umount(self, target: str) -> None:
-        from .sys.mounts import umount
-        umount(target)
-
-    def remount_ro(self, target: str) -> None:
-        from .sys.mounts import MS_RDONLY, MS_REMOUNT, mount
-        mount(None, target, None, MS_REMOUNT | MS_RDONLY)
-
-    def power(self, action: str) -> None:
-        from .sys import power
-        {"reboot": power.restart, "poweroff": power.poweroff, "halt": power.halt}[action]()
-
-
-# --------------------------------------------------------------------------- services
-
-
-class Service:
-    """Runtime state of one declared service."""
-
-    def __init__(self, spec: ServiceSpec):
-        self.spec = spec
-        self.name = spec.name
-        self.child: Child | None = None
-        self.state = "stopped"   # stopped|running|backoff|failed|exited|emergency
-        self.starts = 0
-        self.restarts: deque[float] = deque()    # restart times within the window
-        self.delay: float | None = None          # last backoff delay
-        self.failed_starts = 0                   # consecutive (spawn error or quick exit)
-        self.last_runtime = 0.0
-        self.last_returncode: int | None = None
-        self.timer: "_Timer | None" = None
-        self.budget_exhausted = False
-        self.stopping = False
-
-    def info(self) -> dict[str, Any]:
-        return {"name": self.name, "state": self.state, "pid": self.child.pid if self.child
-                else None, "starts": self.starts, "last_returncode": self.last_returncode,
-                "failed_starts": self.failed_starts}
 
 
 class _Timer:
@@ -1025,7 +367,7 @@ class Supervisor:
         except Exception:  # noqa: BLE001
             pass
         for fd in (self._wake_r, self._wake_w):
-            _close(fd)
+            close_fd(fd)
         for fn in self._child_cleanups:
             try:
                 fn()
@@ -1148,42 +490,23 @@ class Supervisor:
     # -- shutdown
 
     def shutdown(self, action: str) -> None:
-        """Orderly shutdown, then the power action. Each step is logged and guarded."""
+        """Orderly shutdown (llmos_init/shutdown.py: the sequence), then the power action."""
         self._shutting_down = True
-        t0 = time.monotonic()
-        self.log(f"shutdown: {action}")
-        self._event("shutdown", action=action)
         for svc in self.services.values():
             if svc.timer is not None:
                 svc.timer.cancel()
                 svc.timer = None
-        self._guard("close emergency console", self._close_emergency)
-        self._guard("stop services", self._stop_services)
-        self._guard("kill remaining processes", self._kill_remaining)
-        for name, fn in self._closers:
-            self._guard(f"close {name}", fn)
-        self._step("sync", self.platform.sync)
-        detach = getattr(self.log, "detach_file", None)
-        if detach is not None:      # pid1.log lives on /data
-            self._guard("close pid1.log", detach)
-        self._guard("unmount", self._unmount_all)
-        if self.remount_root_ro:
-            self._step("remount / read-only", self.platform.remount_ro, "/")
-        self._step("sync", self.platform.sync)
-        self.log(f"shutdown: done in {time.monotonic() - t0:.2f} s; {action} now")
-        self._event("power", action=action)
-        self.power_done = action
-        self.platform.power(action)
+        Shutdown(self.platform, self.log, is_pid1=self.is_pid1, reap=self.reaper.reap,
+                 mounts=self.mounts, data_mount=self.data_mount,
+                 remount_root_ro=self.remount_root_ro,
+                 known_pids=lambda: [c.pid for c in self.reaper.children()],
+                 event=self._event, guard=self._guard).run(
+            action, stop=[("close emergency console", self._close_emergency),
+                          ("stop services", self._stop_services)],
+            closers=self._closers, before_power=self._powering)
 
-    def _step(self, name: str, fn: Callable, *args) -> bool:
-        try:
-            fn(*args)
-        except Exception as e:
-            self.log(f"shutdown: {name} failed: {e}")
-            self._event("step", name=name, ok=False, error=str(e))
-            return False
-        self._event("step", name=name, ok=True)
-        return True
+    def _powering(self, action: str) -> None:
+        self.power_done = action
 
     def _stop_services(self) -> None:
         grace = self.config.shutdown_grace_s
@@ -1212,84 +535,6 @@ class Supervisor:
         else:
             self.log(f"shutdown: services stopped in {time.monotonic() - deadline + grace:.2f} s")
 
-    def _kill_remaining(self) -> None:
-        """SIGKILL to every process left (kill(-1) as PID 1; our descendants otherwise),
-        then reap until none is left (at most 3 s)."""
-        deadline = time.monotonic() + 3.0
-        killed = 0
-        while time.monotonic() < deadline:
-            if self.is_pid1:
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                    killed += 1
-                except ProcessLookupError:
-                    pass
-            else:
-                for pid in self._our_children():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                        killed += 1
-                    except ProcessLookupError:
-                        pass
-            self.reaper.reap()
-            if not self._has_children():
-                break
-            time.sleep(0.01)
-        self._event("killed", count=killed)
-        if self._has_children():
-            self.log("shutdown: some processes could not be reaped")
-        elif killed:
-            self.log("shutdown: remaining processes killed and reaped")
-
-    def _has_children(self) -> bool:
-        """True while any child (running or zombie) is left."""
-        try:
-            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return False
-        return True
-
-    def _our_children(self) -> list[int]:
-        me = os.getpid()
-        pids = []
-        try:
-            names = os.listdir("/proc")
-        except OSError:
-            return [c.pid for c in self.reaper.children()]
-        for name in names:
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(b")") + 2:].split()
-            if len(fields) > 1 and int(fields[1]) == me:
-                pids.append(int(name))
-        return pids
-
-    def _unmount_all(self) -> None:
-        """Reverse mount order, the data partition last; read-only remount when busy."""
-        order = list(reversed(self.mounts))
-        if self.data_mount in order:
-            order.remove(self.data_mount)
-            order.append(self.data_mount)
-        for target in order:
-            try:
-                self.platform.umount(target)
-                self.log(f"shutdown: unmounted {target}")
-                self._event("umount", target=target, ok=True)
-            except OSError as e:
-                self._event("umount", target=target, ok=False, error=str(e))
-                try:
-                    self.platform.remount_ro(target)
-                    self.log(f"shutdown: {target} busy ({e.strerror}); remounted read-only")
-                    self._event("remount_ro", target=target, ok=True)
-                except OSError as e2:
-                    self.log(f"shutdown: cannot unmount or remount {target} read-only: {e2}")
-                    self._event("remount_ro", target=target, ok=False, error=str(e2))
-
     # -- introspection
 
     def status(self) -> dict[str, Any]:
@@ -1305,8 +550,7 @@ class Supervisor:
 
 def _llmos_main(args: list[str]) -> int:
     """A forked service's body: `python -m llmos_init ARGS` without the new interpreter."""
-    from .__main__ import main
-    return main(list(args))
+    return _run_command(list(args))
 
 
 def _signame(sig: int) -> str:

@@ -19,8 +19,12 @@ def run_step(a: argparse.Namespace, target: targets.Target):
     if a.step == "model":
         from . import model
         return model.resolve(a.model)
-    from . import image
-    image.build(target, model_path=a.model, out=a.out)
+    if target.base:  # a board's SD card, assembled from its QEMU target's images
+        from . import sdcard
+        sdcard.build(target, model_path=a.model, out=a.out)
+    else:
+        from . import image
+        image.build(target, model_path=a.model, out=a.out)
     return None
 
 

@@ -143,9 +143,9 @@ def _install(src: Path, dest: Path) -> None:
 
 
 def build(target: Target, model_path: str | None = None, out: str | None = None) -> Path:
-    if target.base:  # a board's SD card, assembled from its QEMU target's images
-        from . import sdcard
-        return sdcard.build(target, model_path=model_path, out=out)
+    """A QEMU target's images (a board's SD card is mkimage/sdcard.py's, built from these)."""
+    if target.base:
+        raise ValueError(f"{target.name} is a board: its image is mkimage.sdcard.build's")
     from . import cross
     cross.ensure(target.arch)
     t0 = time.monotonic()

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 
+from ..paths import BOOT_JSON
 from ..record import record
 from .history import History
 from .lineedit import LineEditor
@@ -28,7 +29,6 @@ from .term import Terminal
 
 GUEST_DATA = "/data"
 RUN_DIR = "/run/llmos"
-BOOT_JSON = "/run/llmos/boot.json"
 SHUTDOWN_WAIT = 60.0
 
 
@@ -191,7 +191,7 @@ def make_planner(opts: Options):
 def make_spawn():
     """The console is the subreaper of what it starts; the Reaper owns the waiting."""
     try:
-        from ..supervisor import Reaper
+        from ..reaper import Reaper
         reaper = Reaper(subreaper=True)
         reaper.start_thread()
     except Exception:  # noqa: BLE001 - start_program is then refused by the executor
@@ -224,7 +224,7 @@ class Power:
 
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
-        from ..journal import Journal
+        from ..tools.journal import Journal
         from ..tools.context import Context
         from ..tools.executor import Executor
         ctx = Context(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),

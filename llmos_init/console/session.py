@@ -56,13 +56,13 @@ class Session:
         self.editor = editor
         self.planner = planner
         self.executor = executor
-        self.cwd = cwd
+        self.context = context
+        self._cwd = cwd
         self.hostname = hostname
         self.sandbox = sandbox
         self.banner = banner
         self.planner_error = planner_error
         self.executor_error = executor_error
-        self.context = context
         self.status_delay = status_delay
         self.history: list[dict] = []
         self.ended = False                 # set by a power request, or by exit on the host
@@ -71,6 +71,19 @@ class Session:
         # planner and executor still being built (console/main.Later): .start(), .done,
         # .value (their attributes), .status (the model status to show meanwhile)
         self._later = later
+
+    @property
+    def cwd(self) -> str:
+        """The current directory. Its one owner is the executor's context once there is one
+        (the tools move it); before that, or without an executor, the session keeps it."""
+        return self.context.cwd if self.context is not None else self._cwd
+
+    @cwd.setter
+    def cwd(self, value: str) -> None:
+        if self.context is not None:
+            self.context.cwd = value
+        else:
+            self._cwd = value
 
     # --- output helpers ------------------------------------------------------------------
 
@@ -270,8 +283,6 @@ class Session:
         new_cwd = getattr(result, "changed_cwd", None)
         if new_cwd:
             self.cwd = new_cwd
-            if self.context is not None:
-                self.context.cwd = new_cwd
         return ok
 
     def _warn(self, warning: str) -> None:

@@ -119,3 +119,14 @@ class Context:
     @property
     def real_cwd(self) -> str:
         return self.real(self.cwd)
+
+    def settle_cwd(self) -> str | None:
+        """After a change, keep the current directory pointing at an existing directory
+        (the nearest one above it); returns the new one, or None when it still exists."""
+        cwd = self.cwd
+        while cwd != "/" and not os.path.isdir(self.real(cwd)):
+            cwd = os.path.dirname(cwd)
+        if cwd != self.cwd:
+            self.cwd = cwd
+            return cwd
+        return None

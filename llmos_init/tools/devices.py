@@ -7,8 +7,9 @@ import importlib
 import os
 import stat
 
-from ..safety import SafetyError, _under, checked
+from .fsio import under
 from .result import Result, ToolError
+from .safety import SafetyError, checked, not_on_host
 from .text import clean, human_size, table
 
 PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
@@ -16,7 +17,7 @@ PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgr
              "binfmt_misc", "autofs", "efivarfs", "nsfs", "rpc_pipefs", "selinuxfs"}
 
 
-def _sys(name: str):
+def sys_layer(name: str):
     try:
         return importlib.import_module(f"llmos_init.sys.{name}")
     except Exception as e:  # ImportError, or the cffi extension failing to load
@@ -192,7 +193,7 @@ def disk_usage(ex, a) -> Result:
         try:
             best = ""
             for m in _mountinfo(ctx):
-                if _under(r.real, m.target) and len(m.target) >= len(best):
+                if under(r.real, m.target) and len(m.target) >= len(best):
                     best, fs = m.target, f"{m.source} ({m.fstype})"
         except ToolError:
             pass
@@ -218,27 +219,22 @@ def disk_usage(ex, a) -> Result:
 
 
 # ---- mount / unmount ------------------------------------------------------------------
-def _no_host(ex, what: str) -> None:
-    if ex.ctx.host:
-        raise SafetyError(f"{what} would change the host system; not done from a host console")
-
-
 def _mount_target(ex, a):
     """The mount point, refused where a mount would hide something the console relies on:
     the root, protected paths, the data partition (or anything above it), its audit log
     and its trash, a mount point already in use, or a directory that holds files."""
-    _no_host(ex, "mount")
+    not_on_host(ex.ctx, "mount")
     ctx = ex.ctx
     t = checked(ctx, a["target"])
     for q in ctx.protected:
-        if _under(t.console, q) and (q != "/" or t.console == "/"):
+        if under(t.console, q) and (q != "/" or t.console == "/"):
             raise SafetyError(f"{t.shown} is a protected system path; choose another mount point")
     data = os.path.realpath(ctx.real_data_dir)
-    if _under(data, t.real):
+    if under(data, t.real):
         raise SafetyError(f"mounting at {t.shown} would hide the data partition ({clean(ctx.data_dir)}) "
                           "and every file on it; choose an empty directory such as /data/media/usb")
     for sub, what in (("log", "audit log"), ("trash", "trash")):
-        if _under(t.real, os.path.join(data, sub)):
+        if under(t.real, os.path.join(data, sub)):
             raise SafetyError(f"{t.shown} belongs to the console's {what}; a mount there would hide it")
     if not os.path.isdir(t.real):
         raise ToolError(f"mount point {t.shown} is not a directory")
@@ -293,7 +289,7 @@ def mount(ex, a) -> Result:
     t = _mount_target(ex, a)
     dev = str(a["device"])
     fstype = a.get("fstype")
-    mounts = _sys("mounts")
+    mounts = sys_layer("mounts")
     if fstype:
         mounts.mount(dev, t.real, fstype, 0, None)
         used = fstype
@@ -313,11 +309,11 @@ def mount(ex, a) -> Result:
 
 
 def _unmount_target(ex, a):
-    _no_host(ex, "unmount")
+    not_on_host(ex.ctx, "unmount")
     t = checked(ex.ctx, a["target"])
-    if t.console in ("/",) or any(_under(t.console, q) for q in ex.ctx.protected if q != "/"):
+    if t.console in ("/",) or any(under(t.console, q) for q in ex.ctx.protected if q != "/"):
         raise SafetyError(f"{t.shown} is a protected system path; it stays mounted")
-    if _under(ex.ctx.real_data_dir, t.real):
+    if under(ex.ctx.real_data_dir, t.real):
         raise SafetyError(f"{t.shown} holds the console's data (trash and audit log); it stays mounted")
     entry = None
     for m in _mountinfo(ex.ctx):
@@ -335,7 +331,7 @@ def preview_unmount(ex, a) -> str:
 
 def unmount(ex, a) -> Result:
     t, m = _unmount_target(ex, a)
-    mounts = _sys("mounts")
+    mounts = sys_layer("mounts")
     try:
         mounts.umount(t.real, 0)
     except OSError as e:
@@ -344,7 +340,7 @@ def unmount(ex, a) -> Result:
             raise ToolError(f"{t.shown} is busy (a program or the console's current directory "
                             "is using it)") from None
         raise
-    if _under(ex.ctx.real_cwd, t.real):
+    if under(ex.ctx.real_cwd, t.real):
         ex.ctx.cwd = t.console
     return Result(True, f"unmounted {t.shown} ({clean(m.source)})")
 
@@ -362,14 +358,14 @@ def _iface(ex, a) -> str:
 
 
 def check_link(ex, a) -> None:
-    _no_host(ex, "changing a network link")
+    not_on_host(ex.ctx, "changing a network link")
     _iface(ex, a)
 
 
 def link_up(ex, a) -> Result:
     check_link(ex, a)
     name = _iface(ex, a)
-    _sys("netif").link_up(name)
+    sys_layer("netif").link_up(name)
     return Result(True, f"{name} is up")
 
 
@@ -398,7 +394,7 @@ def preview_link_down(ex, a) -> str:
 def link_down(ex, a) -> Result:
     check_link(ex, a)
     name = _iface(ex, a)
-    _sys("netif").link_down(name)
+    sys_layer("netif").link_down(name)
     return Result(True, f"{name} is down")
 
 

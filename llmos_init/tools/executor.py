@@ -18,13 +18,12 @@ import threading
 import traceback
 from typing import Any
 
-from .. import safety
-from ..journal import MESSAGE_MAX, Journal
-from ..safety import SafetyError
-from . import devices, files, processes, system
+from . import devices, files, processes, safety, system
 from .context import Context
+from .journal import MESSAGE_MAX, Journal
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
+from .safety import SafetyError
 from .text import clean
 
 _MODULES = (files, processes, devices, system)
@@ -192,9 +191,7 @@ class Executor:
             tb = traceback.extract_tb(e.__traceback__)[-1]
             return Result(False, f"{a['tool']} failed: {type(e).__name__}: {clean(str(e))} "
                                  f"({os.path.basename(tb.filename)}:{tb.lineno})")
-        if res.changed_cwd:
-            self.ctx.cwd = res.changed_cwd
-        return res
+        return res   # a tool that changes the directory has set ctx.cwd, its one owner
 
     def _os_error(self, e: OSError) -> str:
         what = e.strerror or str(e)

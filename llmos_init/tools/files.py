@@ -8,10 +8,11 @@ import shutil
 import stat
 
 from ..digest import sha256
-from ..journal import move_path
-from ..safety import Resolved, SafetyError, _under, checked
-from .fsio import atomic_write, fsync_dir, makedirs_durable, mounts_below, temp_name, tree_bytes
+from .fsio import (atomic_write, fsync_dir, makedirs_durable, mounts_below, temp_name, tree_bytes,
+                   under)
+from .journal import move_path
 from .result import Cancelled, Result, ToolError
+from .safety import Resolved, SafetyError, checked
 from .text import clean, fmt_time, human_size, plural, table, text_block
 
 LINE_MAX = 1000          # characters of one line shown by read_file
@@ -326,7 +327,7 @@ def append_file(ex, a) -> Result:
             f.write(add)
             f.flush()
             os.fsync(f.fileno())
-        from ..journal import sha256_file
+        from .journal import sha256_file
         digest = sha256_file(r.real)
     note = ex.journal.commit({"kind": "append", "path": r.real, "shown": r.console,
                               "prev_size": st.st_size, "new_size": st.st_size + len(add), "sha256": digest})
@@ -348,7 +349,7 @@ def make_dir(ex, a) -> Result:
 def _removable(ex, path: str) -> Resolved:
     r = checked(ex.ctx, path, follow=False, change=True)
     data = os.path.realpath(ex.ctx.real_data_dir)
-    if _under(data, r.real):
+    if under(data, r.real):
         raise SafetyError(f"{r.shown} holds the console's data (trash and audit log); refused")
     if not os.path.lexists(r.real):
         raise ToolError(f"{r.shown} does not exist")
@@ -369,18 +370,6 @@ def preview_remove(ex, a) -> str:
     return f"remove {r.shown} ({describe(r)}) → moved to the trash, undoable{ev.note()}"
 
 
-def _fix_cwd(ex) -> str | None:
-    """After a change, keep the console's cwd pointing at an existing directory."""
-    ctx = ex.ctx
-    cwd = ctx.cwd
-    while cwd != "/" and not os.path.isdir(ctx.real(cwd)):
-        cwd = os.path.dirname(cwd)
-    if cwd != ctx.cwd:
-        ctx.cwd = cwd
-        return cwd
-    return None
-
-
 def remove(ex, a) -> Result:
     r = _removable(ex, a["path"])
     what = describe(r)
@@ -390,7 +379,7 @@ def remove(ex, a) -> Result:
                              trash_bytes=size, keep=item)
     ex.ctx.last_read = None
     return Result(True, f"removed {r.shown} ({what}); it is in the trash, say 'undo' to restore it"
-                        f"{note}", data={"trash": item}, changed_cwd=_fix_cwd(ex))
+                        f"{note}", data={"trash": item}, changed_cwd=ex.ctx.settle_cwd())
 
 
 # ---- move -----------------------------------------------------------------------------
@@ -402,7 +391,7 @@ def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
         dst = checked(ex.ctx, os.path.join(dst.console, os.path.basename(src.real)), follow=False, change=True)
     if dst.real == src.real:
         raise ToolError(f"{src.shown} is already there")
-    if os.path.isdir(src.real) and not os.path.islink(src.real) and _under(dst.real, src.real):
+    if os.path.isdir(src.real) and not os.path.islink(src.real) and under(dst.real, src.real):
         raise ToolError(f"cannot move {src.shown} into itself")
     if not os.path.isdir(os.path.dirname(dst.real)):
         raise ToolError(f"directory {clean(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
@@ -434,7 +423,7 @@ def move(ex, a) -> Result:
     ex.ctx.last_read = None
     if replaced:
         note = f" (the previous {dst.shown} is in the trash){note}"
-    return Result(True, f"moved {src.shown} → {dst.shown}{note}", changed_cwd=_fix_cwd(ex))
+    return Result(True, f"moved {src.shown} → {dst.shown}{note}", changed_cwd=ex.ctx.settle_cwd())
 
 
 # ---- copy -----------------------------------------------------------------------------
@@ -470,7 +459,7 @@ def copy(ex, a) -> Result:
     if not os.path.isdir(os.path.dirname(dst.real)):
         raise ToolError(f"directory {clean(ctx.display(os.path.dirname(dst.real)))} does not exist")
     is_dir = os.path.isdir(src.real)
-    if is_dir and _under(dst.real, src.real):
+    if is_dir and under(dst.real, src.real):
         raise ToolError(f"cannot copy {src.shown} into itself")
     if not is_dir and not os.path.isfile(src.real):
         raise ToolError(f"{src.shown} is a {_KIND_WORDS[_kind(os.stat(src.real))]}; not copied")
@@ -554,7 +543,7 @@ def find_files(ex, a) -> Result:
         raise ToolError(f"{r.shown} is not a directory")
     glob = any(c in pattern for c in "*?[")
     skip = {os.path.realpath(ctx.real(p)) for p in ("/proc", "/sys", "/dev") if p in ctx.protected}
-    skip -= {p for p in skip if _under(r.real, p)}  # searching inside /sys itself is fine
+    skip -= {p for p in skip if under(r.real, p)}  # searching inside /sys itself is fine
     found, visited, complete, cancelled = [], 0, True, False
     for root, dirs, files in os.walk(r.real):
         if ex.cancel.is_set():

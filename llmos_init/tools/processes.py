@@ -10,8 +10,8 @@ import shlex
 import signal
 import time
 
-from ..safety import SafetyError, checked, signal_name
 from .result import Result, ToolError
+from .safety import SafetyError, checked, signal_name
 from .text import clean, human_size, plural, table
 
 STATES = {"R": "running", "S": "sleeping", "D": "disk wait", "Z": "zombie", "T": "stopped",

@@ -9,12 +9,12 @@ import os
 import re
 import textwrap
 
-from ..journal import UndoError
-from ..safety import SafetyError, checked
-from .devices import _no_host, _sys
+from .devices import sys_layer
 from .fsio import atomic_write, makedirs_durable
+from .journal import UndoError
 from .registry import TOOLS
 from .result import Result, ToolError
+from .safety import SafetyError, checked, not_on_host
 from .text import clean, human_duration, human_size
 
 
@@ -106,7 +106,7 @@ def parse_time(s) -> dt.datetime:
 
 
 def _check_set_time(ex, a) -> dt.datetime:
-    _no_host(ex, "setting the clock")
+    not_on_host(ex.ctx, "setting the clock")
     return parse_time(a.get("time"))
 
 
@@ -119,7 +119,7 @@ def preview_set_time(ex, a) -> str:
 
 def set_time(ex, a) -> Result:
     t = _check_set_time(ex, a)
-    rtc = _sys("rtc")
+    rtc = sys_layer("rtc")
     rtc.set_system_time(t)
     msg = f"the clock is now {t:%Y-%m-%d %H:%M:%S} UTC"
     if os.path.exists(ex.ctx.rtc_dev):
@@ -159,7 +159,7 @@ def set_hostname(ex, a) -> Result:
     where = os.path.join(ex.ctx.data_dir, "etc", "hostname")
     if ex.ctx.host:
         return Result(True, f"saved hostname {name} in {where} (host console: the host keeps its name)")
-    _sys("system").sethostname(name)
+    sys_layer("system").sethostname(name)
     return Result(True, f"the hostname is now {name} (saved in {where})")
 
 
@@ -283,8 +283,7 @@ def undo(ex, a) -> Result:
     except OSError as e:
         return Result(False, f"undo failed: {e.strerror or e}; nothing was lost")
     ex.ctx.last_read = None
-    from .files import _fix_cwd
-    return Result(True, msg, changed_cwd=_fix_cwd(ex))
+    return Result(True, msg, changed_cwd=ex.ctx.settle_cwd())
 
 
 def answer(ex, a) -> Result:

@@ -10,7 +10,7 @@ import pytest
 
 from mkimage import cache, rootfs, targets
 from mkimage.pins import pins
-from tests.qemu.harness import image_dir, selected_target
+from qemu_harness import image_dir, selected_target
 
 TARGET = targets.get(selected_target())
 IMG = image_dir(TARGET.name)

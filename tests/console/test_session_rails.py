@@ -10,7 +10,7 @@ import pytest
 
 from llmos_init.console.lineedit import LineEditor
 from llmos_init.console.session import Session
-from llmos_init.journal import Journal
+from llmos_init.tools.journal import Journal
 from llmos_init.tools.context import Context
 from llmos_init.tools.executor import Executor
 

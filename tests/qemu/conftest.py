@@ -8,7 +8,7 @@ import pytest
 
 from mkimage import targets
 from mkimage.image import QEMU, make_data_image
-from tests.qemu.harness import TARGET, Guest, image_dir
+from qemu_harness import TARGET, Guest, image_dir
 
 
 def pytest_collection_modifyitems(config, items):

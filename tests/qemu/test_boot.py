@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.qemu.harness import PROMPT
+from qemu_harness import PROMPT
 
 
 def test_boots_to_the_console_prompt(booted):

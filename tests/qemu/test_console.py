@@ -13,7 +13,7 @@ import random
 import re
 import time
 
-from tests.qemu.harness import PROMPT
+from qemu_harness import PROMPT
 
 NOISE_BYTES = 100_000
 NOISE_SEED = 5

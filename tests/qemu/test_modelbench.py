@@ -11,7 +11,7 @@ import re
 import pytest
 
 from llmos_init.modelbench import RESULT_TAG
-from tests.qemu.harness import TARGET, scaled
+from qemu_harness import TARGET, scaled
 
 RESULT = re.compile(re.escape(RESULT_TAG) + r" (\{.*\})\r*\n")
 

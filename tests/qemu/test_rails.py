@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mkimage.image import make_data_image
-from tests.qemu.harness import Guest
+from qemu_harness import Guest
 
 
 def _stick(path: Path) -> None:

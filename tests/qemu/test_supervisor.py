@@ -17,7 +17,7 @@ import time
 import pytest
 
 from mkimage import targets
-from tests.qemu.harness import CONFIRM, PROMPT, TARGET, scaled
+from qemu_harness import CONFIRM, PROMPT, TARGET, scaled
 
 STORM_CHILDREN = 100           # each forks a grandchild and exits at once
 WATCHDOG_TIMEOUT_S = 30        # rootfs/etc/llmos/services.toml

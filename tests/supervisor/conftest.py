@@ -17,7 +17,8 @@ import traceback
 import pytest
 
 from llmos_init.services import ServicesConfig, ServiceSpec
-from llmos_init.supervisor import ConsoleLog, Supervisor
+from llmos_init.consolelog import ConsoleLog
+from llmos_init.supervisor import Supervisor
 
 PY = sys.executable
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from llmos_init.boot import Boot, KmsgForwarder, parse_cmdline
-from llmos_init.supervisor import ConsoleLog
+from llmos_init.consolelog import ConsoleLog
 
 ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
 LINE = re.compile(r"^\[\s*\d+\.\d{3}s\] (.+) \.\.\. (ok|WARNING|skipped|FAILED)(: .*)? \(\d+ ms\)$")

@@ -12,7 +12,7 @@ import traceback
 
 import pytest
 
-from llmos_init.supervisor import Reaper
+from llmos_init.reaper import Reaper
 
 PY = sys.executable
 
@@ -146,7 +146,8 @@ def test_supervisor_rss_in_a_fresh_interpreter(tmp_path):
 import sys, time
 sys.path.insert(0, {root!r})
 from llmos_init.services import ServicesConfig, ServiceSpec
-from llmos_init.supervisor import ConsoleLog, Supervisor
+from llmos_init.consolelog import ConsoleLog
+from llmos_init.supervisor import Supervisor
 class P:
     def sync(self): pass
     def umount(self, t): pass

@@ -83,7 +83,7 @@ def test_the_prompt_path_imports_neither_dataclasses_nor_typing_nor_tomllib(tmp_
 EMERGENCY_PROBE = r"""
 import os, sys
 import llmos_init.boot                      # what PID 1 has imported when things go wrong
-from llmos_init.supervisor import ConsoleLog
+from llmos_init.consolelog import ConsoleLog
 lazy = [m for m in ("traceback", "typing", "dataclasses") if m in sys.modules]
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
 log = ConsoleLog(fd=fd)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from llmos_init.journal import Journal
+from llmos_init.tools.journal import Journal
 from llmos_init.tools.context import Context
 from llmos_init.tools.executor import Executor
 

@@ -135,7 +135,7 @@ def test_unmount(dev, tmp_path, monkeypatch):
 
 
 def _real_mount_in_child(tmp):
-    from llmos_init.journal import Journal
+    from llmos_init.tools.journal import Journal
     from llmos_init.sys import mounts
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
     data = os.path.join(tmp, "data")

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from llmos_init.journal import Journal, UndoError
+from llmos_init.tools.journal import Journal, UndoError
 from llmos_init.tools import fsio
 from llmos_init.tools.executor import Executor
 from llmos_init.tools.text import human_size
@@ -150,7 +150,7 @@ def test_audit_log_one_line_per_action(ex, sandbox):
 def test_audit_log_failure_is_reported_not_fatal(ex, sandbox, monkeypatch):
     def broken(*a, **k):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr("llmos_init.journal.makedirs_durable", broken)
+    monkeypatch.setattr("llmos_init.tools.journal.makedirs_durable", broken)
     r = run(ex, "get_time")
     assert r.ok and "not written to the audit log" in r.text
 
@@ -302,7 +302,7 @@ def test_drop_trash_stays_inside_the_trash(tmp_path):
 
 
 def test_remove_names_what_a_full_disk_takes_before_and_after(ex, sandbox):
-    from llmos_init.journal import Journal as J
+    from llmos_init.tools.journal import Journal as J
     disk = _Disk(free=50)
     ex.journal = J(ex.ctx.real_data_dir, statvfs=disk)
     write(sandbox / "data/old.txt", "old")

@@ -117,8 +117,8 @@ def test_set_priority(ex, sandbox):
 
 
 def _with_real_reaper(tmp):
-    from llmos_init.journal import Journal
-    from llmos_init.supervisor import Reaper
+    from llmos_init.tools.journal import Journal
+    from llmos_init.reaper import Reaper
     from llmos_init.tools.context import Context
     from llmos_init.tools.executor import Executor
     reaper = Reaper()

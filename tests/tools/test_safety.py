@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from llmos_init import safety
-from llmos_init.safety import SafetyError
+from llmos_init.tools import safety
+from llmos_init.tools.safety import SafetyError
 from llmos_init.tools import executor as executor_mod
 from llmos_init.tools.context import Context
 from llmos_init.tools.registry import TOOLS

@@ -1,4 +1,5 @@
-"""Boots an llmos image in QEMU and drives its serial console with pexpect.
+"""The QEMU harness (a package of its own: the integration tests and bench both import it):
+boots an llmos image in QEMU and drives its serial console with pexpect.
 
 Like Buildroot's support/testing/infra/emulator.py: one class that starts QEMU, waits
 for the console prompt and types requests; every timeout is scaled by one multiplier,
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pexpect
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]   # qemu_harness/__init__.py -> the repository
 TIMEOUT_MULT = float(os.environ.get("LLMOS_TIMEOUT_MULT", "1"))
 # The console prompt: "<hostname>:<cwd>> "
 PROMPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*:/[^\r\n]*> ")

@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .digest import sha256
-from .tools.fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
-from .tools.text import clean, human_size
+from ..digest import sha256
+from .fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
+from .text import clean, human_size
 
 MESSAGE_MAX = 2000
 

@@ -15,10 +15,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from .tools.context import Context
-from .tools.fsio import under as _under
-from .tools.text import clean
-from .tools.registry import SIGNALS, TOOLS
+from .context import Context
+from .fsio import under
+from .registry import SIGNALS, TOOLS
+from .text import clean
 
 
 class SafetyError(ValueError):
@@ -49,7 +49,7 @@ def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
         r = os.path.realpath(real)
     else:
         r = os.path.join(os.path.realpath(os.path.dirname(real)), os.path.basename(real))
-    if ctx.sandbox is not None and not _under(r, ctx.sandbox):
+    if ctx.sandbox is not None and not under(r, ctx.sandbox):
         raise SafetyError(f"{clean(shown)} leads outside the sandbox ({clean(ctx.sandbox)}); refused")
     return Resolved(ctx.display(r), r)
 
@@ -61,18 +61,24 @@ def protected_reason(ctx: Context, console_path: str) -> str | None:
     if p == "/":
         return "/ (the root directory) is protected"
     for q in ctx.protected:
-        if q != "/" and _under(p, q):
+        if q != "/" and under(p, q):
             return f"{shown} is under {q}, a protected system path"
     data = os.path.normpath(ctx.data_dir)
     for sub in ("log", "trash"):
-        if _under(p, os.path.join(data, sub)):
+        if under(p, os.path.join(data, sub)):
             return f"{shown} belongs to the console's {'audit log' if sub == 'log' else 'trash'}; refused"
     if ctx.sandbox is None:
         writable = tuple(ctx.writable) + (data,)
-        if not any(_under(p, w) for w in writable):
+        if not any(under(p, w) for w in writable):
             return (f"{shown} is on the read-only root filesystem "
                     f"(only {', '.join(sorted(set(writable)))} can be changed)")
     return None
+
+
+def not_on_host(ctx: Context, what: str) -> None:
+    """Refuse a change to the system itself (mounts, clock, hostname) from a host console."""
+    if ctx.host:
+        raise SafetyError(f"{what} would change the host system; not done from a host console")
 
 
 def checked(ctx: Context, path: str, follow: bool = True, change: bool = False) -> Resolved:

@@ -1,0 +1,33 @@
+"""llmos_init's sub-commands, by name: what `python -m llmos_init CMD ...` runs, and what
+the supervisor runs in a forked service without a new interpreter.
+
+Each is named by its module, imported only when it runs, so none pays for another's
+imports and nothing below the entry points imports the layers above it.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "pid1": "llmos_init.boot",            # the supervisor (what /sbin/init runs as PID 1)
+    "console": "llmos_init.console.main",  # the natural-language console
+    "plan": "llmos_init.planner.cli",      # the planner as a dry run
+    "modelbench": "llmos_init.modelbench",  # the model's tokens/s through the planner's runtime
+}
+USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench} [options]"
+
+
+def run(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cmd = argv.pop(0) if argv else ("pid1" if _is_pid1() else "")
+    module = COMMANDS.get(cmd)
+    if module is None:
+        print(USAGE, file=sys.stderr)
+        return 2
+    return importlib.import_module(module).main(argv) or 0
+
+
+def _is_pid1() -> bool:
+    import os
+    return os.getpid() == 1
