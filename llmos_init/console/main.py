@@ -13,14 +13,13 @@ In the image the supervisor starts the console as a service with the serial tty 
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 import threading
 import time
 
-from ..paths import BOOT_JSON
+from ..paths import BOOT_JSON, BOOT_SECONDS_ENV
 from ..record import record
 from .history import History
 from .lineedit import LineEditor
@@ -70,8 +69,14 @@ def is_llmos_guest() -> bool:
 
 # --- facts for the banner ----------------------------------------------------------------
 
-def boot_seconds(path: str = BOOT_JSON) -> float | None:
-    """Total of the boot sequence's timed steps, from the file boot.py writes."""
+def boot_seconds(path: str = BOOT_JSON, env=os.environ) -> float | None:
+    """Total of the boot sequence's timed steps: from PID 1's environment (a console it
+    forked before boot.json was written), else from the file boot.py writes."""
+    try:
+        return float(env[BOOT_SECONDS_ENV])
+    except (KeyError, ValueError):
+        pass
+    import json     # not on the forked console's way to its prompt
     try:
         with open(path, "rb") as f:
             data = json.loads(f.read(1 << 20))

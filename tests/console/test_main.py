@@ -55,6 +55,17 @@ def test_boot_seconds(tmp_path, doc, total):
     assert cm.boot_seconds(str(p)) is None
 
 
+def test_boot_seconds_from_pid1s_environment_first(tmp_path):
+    """A console PID 1 forked before boot.json exists has the figure in its environment;
+    a garbled one falls back to the file."""
+    missing = str(tmp_path / "missing.json")
+    assert cm.boot_seconds(missing, env={"LLMOS_BOOT_S": "3.107"}) == 3.107
+    assert cm.boot_seconds(missing, env={"LLMOS_BOOT_S": "soon"}) is None
+    p = tmp_path / "boot.json"
+    p.write_text('{"total_s": 2.5}')
+    assert cm.boot_seconds(str(p), env={"LLMOS_BOOT_S": "soon"}) == 2.5
+
+
 def test_memory_and_uptime_from_proc():
     total, free = cm.memory()
     assert total > 0 and 0 <= free <= total

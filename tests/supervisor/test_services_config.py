@@ -190,9 +190,10 @@ def _load_in_subprocess(path: str) -> dict:
     """load_services in a fresh interpreter: which parser ran, and what it gave."""
     import subprocess
     import sys
-    code = ("import json, sys; from llmos_init.services import load_services; "
+    code = ("import sys; from llmos_init.services import load_services; "
             f"cfg = load_services({path!r}); "
-            "print(json.dumps({'tomllib': 'tomllib' in sys.modules, 'errors': cfg.errors, "
+            "t, j = 'tomllib' in sys.modules, 'json' in sys.modules; import json; "
+            "print(json.dumps({'tomllib': t, 'json': j, 'errors': cfg.errors, "
             "'services': [s.name for s in cfg.services], "
             "'console_env': cfg.service('console').env}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -206,22 +207,22 @@ def test_precompiled_services_are_used_only_for_the_same_bytes(tmp_path):
     path.write_text((ROOTFS / "etc/llmos/services.toml").read_text())
     plain = _load_in_subprocess(str(path))
     assert plain["tomllib"] and plain["errors"] == []
-    assert precompile(str(path)) == str(path) + ".json"
+    assert precompile(str(path)) == str(path) + ".marshal"
     fast = _load_in_subprocess(str(path))
-    assert not fast["tomllib"]                       # JSON, which PID 1 imports anyway
-    assert {k: v for k, v in fast.items() if k != "tomllib"} == \
-        {k: v for k, v in plain.items() if k != "tomllib"}
-    # an edited services.toml: the stale JSON is ignored and the TOML parsed
+    assert not fast["tomllib"] and not fast["json"]  # marshal: a built-in module
+    assert {k: v for k, v in fast.items() if k not in ("tomllib", "json")} == \
+        {k: v for k, v in plain.items() if k not in ("tomllib", "json")}
+    # an edited services.toml: the stale copy is ignored and the TOML parsed
     path.write_text(path.read_text().replace('TERM = "vt100"', 'TERM = "linux"'))
     edited = _load_in_subprocess(str(path))
     assert edited["tomllib"] and edited["console_env"]["TERM"] == "linux"
 
 
-def test_precompile_leaves_out_what_json_cannot_hold(tmp_path):
+def test_precompile_leaves_out_what_marshal_cannot_hold(tmp_path):
     path = tmp_path / "services.toml"
-    (tmp_path / "services.toml.json").write_text("{}")
+    (tmp_path / "services.toml.marshal").write_text("{}")
     path.write_text("[supervisor]\nwhen = 1979-05-27\n")
     assert precompile(str(path)) is None
-    assert not (tmp_path / "services.toml.json").exists()
+    assert not (tmp_path / "services.toml.marshal").exists()
     path.write_text("[services.console\n")
     assert precompile(str(path)) is None
