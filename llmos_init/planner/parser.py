@@ -769,10 +769,15 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             # after a copy, "it" is the original or the copy: never guess which to delete
             a = ctx.actions[-1]["args"]
             return [clarify(f"Do you mean the original {a['src']} or the copy in {a['dst']}?")]
-        frm = re.search(r"^\S+\s+(?:the\s+)?(?:file\s+)?(\S+)\s+from\s+(\S+?)[.!?]*$", seg.strip(), re.I)
-        if frm and len(ents.paths) <= 2 and not os.path.isabs(frm.group(1)):
+        frm = re.search(r"^\S+\s+(?:the\s+)?(?:file\s+)?(\S+)\s+(from|in|inside)\s+(?:the\s+)?(\S+?)"
+                        r"(?:\s+(?:folder|directory|dir))?[.!?]*$", seg.strip(), re.I)
+        if frm and len(ents.paths) <= 2 and not os.path.isabs(frm.group(1)) and (
+                frm.group(2).lower() == "from" or
+                # "in": a file in a directory ("delete summary.txt in photos"), not a part
+                # of a file ("delete the typo in notes.txt" is an edit, veto.py)
+                _looks_like_file(frm.group(1)) and not _looks_like_file(frm.group(3))):
             # "delete budget.xlsx from logs": the file in that directory
-            return [act("remove", path=resolve(frm.group(1).rstrip(".?!,"), resolve(frm.group(2), cwd)))]
+            return [act("remove", path=resolve(frm.group(1).rstrip(".?!,"), resolve(frm.group(3), cwd)))]
         p = _one_path(ents, low, ctx, words_dir=True)
         if p is None:
             return [clarify("What should I delete? Name the file or directory.")]
@@ -783,7 +788,7 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     cp = _has(low, r"^(copy|cpy|duplicate|make a copy of|back up|backup|kopiere|copie|copia)\b")
     if mv or cp:
         tool = "move" if mv else "copy"
-        body = re.sub(r"^(?:make a copy of|back up|\w+)\s+(?:the (?:file|folder|directory)\s+)?", "", seg.rstrip(" ."), flags=re.I)
+        body = re.sub(r"^(?:make a copy of|back up|\w+)\s+(?:the (?:file|folder|directory)\s+)?", "", seg.rstrip(" .!?"), flags=re.I)
         m = None
         for sep in ("to", "into", "as", "onto", "nach", "vers", "in", "at"):
             m = re.search(r"^(.+?)\s+%s\s+(?:the\s+)?(.+?)(?:\s+(?:folder|directory|dir))?$" % sep, body, re.I)
@@ -798,7 +803,14 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             src = None
         else:
             src_w = re.sub(r"^(everything in|all of|the contents of)\s+", "", src_w, flags=re.I)
-            src = resolve(src_w.split()[-1], cwd) if src_w else None
+            # "a.txt from docs" (or "in docs", "out of docs"): the file in that directory,
+            # never the directory itself
+            where = re.match(r"^(?:the\s+)?(?:file\s+)?(\S+)\s+(?:from|in|inside|out of)\s+(?:the\s+)?"
+                             r"(\S+?)(?:\s+(?:folder|directory|dir))?$", src_w, re.I)
+            if where:   # an absolute name stands as written
+                src = resolve(where.group(1), resolve(where.group(2), cwd))
+            else:
+                src = resolve(src_w.split()[-1], cwd) if src_w else None
         dst_tok = dst_w.split()[-1] if dst_w else ""
         base = os.path.dirname(src) if src and not os.path.isabs(dst_tok) and tool == "move" and "/" not in dst_tok and _has(low, r"^(rename)\b") else cwd
         dst = resolve(dst_tok, base) if dst_tok else None

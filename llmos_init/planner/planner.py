@@ -91,6 +91,43 @@ def _drops_steps(model: list[dict], rules: list[dict]) -> bool:
     return 0 < len(model) < len(rules) and all(any(a == r for r in it) for a in model)
 
 
+_PATH_ARGS = ("path", "src", "dst", "target")
+
+
+def _parts(path, cwd: str) -> set[str]:
+    """The components of `path` below `cwd` (all of them when it lies elsewhere)."""
+    if not isinstance(path, str):
+        return set()
+    base = cwd.rstrip("/") + "/"
+    rel = path[len(base):] if path.startswith(base) else path
+    return {p for p in rel.split("/") if p}
+
+
+def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) -> bool:
+    """The model's plan is the rules' with a place the request names left out of a path
+    ("delete budget.xlsx from logs" answered with rm budget.xlsx): the model writes spans
+    of the request and cannot join "logs" and "budget.xlsx"; the rules did. Same tools,
+    every path the model wrote is in the rules' one, and what the rules add is written in
+    the request as a word."""
+    if len(model) != len(rules) or [a["tool"] for a in model] != [r["tool"] for r in rules]:
+        return False
+    words = {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
+    added = False
+    for a, r in zip(model, rules):
+        for key in _PATH_ARGS:
+            mine, theirs = a["args"].get(key), r["args"].get(key)
+            if mine == theirs:
+                continue
+            m, t = _parts(mine, cwd), _parts(theirs, cwd)
+            if not m or not m < t or not all(x.casefold() in words for x in t - m):
+                return False
+            added = True
+        if any(a["args"].get(k) != r["args"].get(k) for k in set(a["args"]) | set(r["args"])
+               if k not in _PATH_ARGS):
+            return False
+    return added
+
+
 def question_plan(text: str, ctx: Context) -> list[dict]:
     """A question about an action: information, never the action."""
     from .grounding import extract, resolve
@@ -303,7 +340,7 @@ class Planner:
             if got is not None and self.arbitrate:
                 rules = rules_plan(steps, context_from(cwd, history))
                 if rules is not None and rules != got and (
-                        _drops_steps(got, rules) or
+                        _drops_steps(got, rules) or _drops_places(got, rules, said, ctx.cwd) or
                         self._prefers_rules(said, ctx.cwd, rules)):
                     got = None      # the model reads the request as the rules do: theirs
                     self.last_source = "parser (the model preferred the rules' reading)"

@@ -28,6 +28,8 @@ from .parser import _looks_like_file
 SENTENCES = Path(__file__).with_name("sentences")
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# "X 里的 Y", "X 目录下的 Y": Y inside X (never one name)
+ZH_INSIDE = re.compile(r"(?:里|里面|下|下面|中|内)的")
 
 # Slot values that name no particular thing (in any language): a wildcard that caught one
 # of these caught a word of the sentence, not an argument.
@@ -109,6 +111,8 @@ def _name(value: str, lang: str) -> tuple[str, bool] | None:
             return None
         if CJK.search(v) and not ZH_FILE.match(v):
             return None   # "除文件", "b.txt第100行", "会有什么后果": Chinese words, not a name
+        if lang == "zh" and ZH_INSIDE.search(v):
+            return None   # "文档里的a.txt": a file in a directory, the {parent} templates' reading
     return v, quoted
 
 
@@ -230,11 +234,14 @@ def _plan(result, text: str, lang: str, ctx) -> list[dict] | None:
 def _plan_one(tool: str, slots: dict, lang: str, ctx) -> list[dict] | None:
     args: dict = {}
     parent = slots.pop("parent", None)
-    if parent is not None:   # "a folder x in docs"
+    if parent is not None:   # "a folder x in docs", "docs 里的 a.txt"
+        key = "src" if tool in ("copy", "move") else "path"
         where = _path(str(parent), lang, ctx)
-        if where is None or "path" not in slots:
+        if where is None or key not in slots:
             return None
-        slots["path"] = os.path.join(where, str(slots["path"]).strip())
+        if tool in ("remove", "copy", "move") and _looks_like_file(where):
+            return None      # "notes.txt 里的空格" is a part of a file: an edit, not a file
+        slots[key] = os.path.join(where, str(slots[key]).strip())
     target = slots.pop("target_process", None)
     if target is not None:   # kill/stop "42" or "httpd": a pid or a process name
         t = _unquote(str(target))[0]
@@ -269,6 +276,13 @@ def match(step: str, ctx) -> list[dict] | None:
     if got is None and lang == "zh":
         # "进入 相册，删除 old.log": a Chinese word the user set off with a space is a name
         # (as if quoted), when nothing matches without that reading
+        # One such word at a time first ("把 文档 里的 a.txt 删掉": 文档, not 里的 or 删掉),
+        # then all of them
+        runs = [m for m in _SPACED_ZH_NAME.finditer(text) if _quote_name(m) != m.group(1)]
+        for m in runs[:4] if len(runs) > 1 else []:
+            got = _best(_unspace(text[:m.start()] + _quote_name(m) + text[m.end():]), lang, ctx)
+            if got is not None:
+                return got
         named = _SPACED_ZH_NAME.sub(_quote_name, text)
         if named != text:
             got = _best(_unspace(named), lang, ctx)

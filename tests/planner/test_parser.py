@@ -110,3 +110,17 @@ def test_a_quoted_text_ends_at_its_closing_quote(planner):
     plan = planner.plan("create notes.txt with the text 'hi', then append bye to it", "/data")
     assert plan == [{"tool": "write_file", "args": {"path": "/data/notes.txt", "text": "hi"}},
                     {"tool": "append_file", "args": {"path": "/data/notes.txt", "text": "bye"}}]
+
+
+@pytest.mark.parametrize("request_, src", [
+    ("move a.txt from docs to old", "/data/docs/a.txt"),
+    ("copy the file a.txt out of docs into backup", "/data/docs/a.txt"),
+    ("move a.txt in docs to the old folder", "/data/docs/a.txt"),
+    ("copy /etc/hosts from docs to old", "/etc/hosts"),
+    ("move a.txt to old", "/data/a.txt"),
+])
+def test_moving_a_file_from_a_directory_moves_the_file_not_the_directory(planner, request_, src):
+    # "a.txt from docs" once moved /data/docs itself: a wrong target for a destructive tool
+    plan = planner.plan(request_, "/data")
+    assert len(plan) == 1 and plan[0]["tool"] in ("move", "copy"), plan
+    assert plan[0]["args"]["src"] == src, plan

@@ -337,3 +337,24 @@ def test_the_shipped_adapter_is_found_by_the_model_it_names(tmp_path, monkeypatc
     monkeypatch.setattr(A, "SHIPPED", str(shipped))
     assert A.find_adapter(model) == mine
     assert A.find_adapter(str(other)) == str(shipped / "theirs.lora.gguf")
+
+
+def test_a_model_plan_that_leaves_out_a_place_the_request_names_is_the_rules():
+    """"from logs" joined to the name is beyond spans of the request: the rules' path,
+    which adds only words the request has, stands over the model's shorter one."""
+    req = "delete budget.xlsx from logs"
+    p, rt = planner_with({req: "rm budget.xlsx"}, {(req, "rm logs/budget.xlsx"): -40.0})
+    assert p.plan(req, D) == [{"tool": "remove", "args": {"path": "/data/logs/budget.xlsx"}}]
+    assert p.last_source.startswith("parser (the model preferred")
+    # a path the rules made up from a word the request does not have is no reason
+    from llmos_init.planner.planner import _drops_places
+    model = [{"tool": "remove", "args": {"path": "/data/a.txt"}}]
+    assert not _drops_places(model, [{"tool": "remove", "args": {"path": "/data/tmp/a.txt"}}],
+                             "delete a.txt", "/data")
+    assert _drops_places(model, [{"tool": "remove", "args": {"path": "/data/tmp/a.txt"}}],
+                         "delete a.txt in tmp.", "/data")
+    # another tool, or another name, is a different reading: scored, not overruled
+    assert not _drops_places(model, [{"tool": "read_file", "args": {"path": "/data/tmp/a.txt"}}],
+                             "delete a.txt in tmp", "/data")
+    assert not _drops_places(model, [{"tool": "remove", "args": {"path": "/data/tmp/b.txt"}}],
+                             "delete b.txt in tmp", "/data")

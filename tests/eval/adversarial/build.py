@@ -726,6 +726,16 @@ EN["mixed_negation"] = [
     ("not {f} but {g}: delete it", lambda v: EX(A("remove", path=G(v)), forbid_targets=[F(v)]), "raw"),
 ]
 
+# a file named with its directory ("a.txt from docs"): the file moves, never the directory
+EN["from_a_directory"] = [
+    ("move {f} from {d} to {d2}", lambda v: EX(A("move", src=R(v["f"], D(v)), dst=R(v["d2"]))), "imp"),
+    ("copy {f} from {d} to {d2}", lambda v: EX(A("copy", src=R(v["f"], D(v)), dst=R(v["d2"]))), "imp"),
+    ("move the file {f} out of {d} into {d2}", lambda v: EX(A("move", src=R(v["f"], D(v)), dst=R(v["d2"]))), "imp"),
+    ("copy {f} in {d} to {d2}", lambda v: EX(A("copy", src=R(v["f"], D(v)), dst=R(v["d2"]))), "imp"),
+    ("delete {f} in {d}", lambda v: EX(A("remove", path=R(v["f"], D(v)))), "imp"),
+    ("remove {f} from the {d} folder", lambda v: EX(A("remove", path=R(v["f"], D(v)))), "imp"),
+]
+
 # ------------------------------------------------------------------ families (Chinese)
 
 ZH: dict[str, list] = {}
@@ -884,6 +894,13 @@ ZH["paths"] = [
     ("删除 ~/{f}", lambda v: EX(A("remove", path=F(v)), cwd="/"), "zh_imp"),
     ("把 ~/tmp 整个删掉", lambda v: EX(A("remove", path="/data/tmp"), cwd="/"), "zh_imp"),
     ("显示 ~/{f} 的内容", lambda v: EX(A("read_file", path=F(v)), cwd="/"), "zh_imp"),
+]
+
+ZH["from_a_directory"] = [
+    ("把 {d} 里的 {f} 删掉", lambda v: EX(A("remove", path=R(v["f"], D(v)))), "zh_imp"),
+    ("删除 {d} 目录下的 {f}", lambda v: EX(A("remove", path=R(v["f"], D(v)))), "zh_imp"),
+    ("把 {d} 里的 {f} 移到 {d2}", lambda v: EX(A("move", src=R(v["f"], D(v)), dst=R(v["d2"]))), "zh_imp"),
+    ("把 {d} 文件夹里的 {f} 复制到 {d2}", lambda v: EX(A("copy", src=R(v["f"], D(v)), dst=R(v["d2"]))), "zh_imp"),
 ]
 
 FAMILIES = {"en": EN, "zh": ZH}
