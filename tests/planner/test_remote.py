@@ -60,12 +60,17 @@ class FakeLlamaServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 @pytest.fixture
 def server():
-    s = FakeLlamaServer()
-    yield s
-    s.close()
+    with FakeLlamaServer() as s:
+        yield s
 
 
 @pytest.fixture
