@@ -248,6 +248,7 @@ class Planner:
 
     # ---- planning ---------------------------------------------------------------------
     def plan(self, request: str, cwd: str, history: list | None = None) -> list[dict]:
+        self.remote_note = None
         try:
             return validate_plan(self._plan(request, cwd, history))
         except PlanError as e:  # never hand out an invalid plan

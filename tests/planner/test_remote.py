@@ -98,6 +98,14 @@ def test_exact_commands_stay_local(server, planner):
     assert server.requests == [] and planner.remote_note is None
 
 
+def test_no_stale_note_after_a_request_the_server_never_saw(server, planner):
+    server.answers("ls /data/photos")
+    planner.plan("show me what is in my photos folder", "/data")
+    assert planner.remote_note.startswith("planned by the server")
+    planner.plan("is it safe to delete notes.txt?", "/data")     # a question: answered here
+    assert planner.remote_note is None and len(server.requests) == 1
+
+
 def test_a_gemma_server_gets_gemma_turns(server, planner):
     server.props = {"chat_template": "<start_of_turn>user ..."}
     server.answers("?")
