@@ -17,6 +17,10 @@
 #                       exist, it trains on a stand-in made from tests/eval) and ships the
 #                       adapter to llmos_init/planner/adapters/ (mkimage/train/ship.py). Not in test.
 #   make clean          remove images/ (the data image included: asks first)
+#   make serve          llama.cpp's llama-server (and rpc-server), built from the vendored
+#                       sources like llama-bench, serving MODEL= (default: the image's model
+#                       with its planner adapter) on 127.0.0.1:8080 (PORT=, BIND=); a QEMU
+#                       guest reaches it with APPEND="llmos.llm=http://10.0.2.2:8080"
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
 #                       (checks it is removable and unmounted, asks, verifies)
@@ -37,7 +41,7 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench corpus train train-venv clean rpi4 flash
+.PHONY: all image run test deps host-deps venv eval bench serve corpus train train-venv clean rpi4 flash
 
 all: image
 
@@ -77,6 +81,9 @@ eval: deps
 
 bench: image
 	$(PY) -m bench $(BENCH_ARGS)
+
+serve: deps
+	$(PY) -m bench.llamaserver $(if $(MODEL),--model $(MODEL)) $(if $(PORT),--port $(PORT)) $(if $(BIND),--host $(BIND))
 
 # ---- training (mkimage/train/): never part of `make test` ----
 TRAIN_VENV ?= .venv-train

@@ -37,33 +37,39 @@ def build_key(arch: str) -> str:
     return cache.key(STEP, p["version"], p["sdist_sha256"], configure_args(arch), arch)
 
 
-def binary_path(arch: str = "x86_64") -> Path:
-    return cache.entry(STEP, f"{arch}-{build_key(arch)}") / "llama-bench"
-
-
 def build(arch: str = "x86_64", jobs: int | None = None) -> Path:
     """The cached llama-bench binary, built first when missing (several minutes)."""
-    out = binary_path(arch)
-    if cache.is_done(out.parent) and out.exists():
-        return out
-    with cache.building(STEP, out.parent.name) as tmp:
-        if cache.is_done(out.parent) and out.exists():
-            return out  # built by another process while we waited for the lock
-        cache.log("building llama-bench from the sdist's vendored llama.cpp (several minutes)")
-        bld = build_vendored(tmp, configure_args(arch), "llama-bench", jobs)
-        exe = find_binary(bld)
-        if exe is None:
-            raise SystemExit(f"bench: the build made no llama-bench binary in {bld}")
-        shutil.copy2(exe, tmp / "llama-bench")
-        (tmp / "cmake-args.json").write_text(json.dumps(configure_args(arch), indent=1) + "\n")
+    return build_tools(STEP, configure_args(arch), ["llama-bench"], arch, jobs)["llama-bench"]
+
+
+def build_tools(step: str, args: list[str], targets: list[str], arch: str = "x86_64",
+                jobs: int | None = None) -> dict[str, Path]:
+    """CMake `targets` of the vendored llama.cpp, built with `args` and cached under
+    <cache>/<step>/<arch>-<key>: {target: binary}. Built first when missing."""
+    p = pins()["llama_cpp_python"]
+    out = cache.entry(step, f"{arch}-{cache.key(step, p['version'], p['sdist_sha256'], args, arch)}")
+    bins = {t: out / t for t in targets}
+    if cache.is_done(out) and all(b.exists() for b in bins.values()):
+        return bins
+    with cache.building(step, out.name) as tmp:
+        if cache.is_done(out) and all(b.exists() for b in bins.values()):
+            return bins  # built by another process while we waited for the lock
+        cache.log(f"building {' '.join(targets)} from the sdist's vendored llama.cpp (several minutes)")
+        bld = build_vendored(tmp, args, " ".join(targets), jobs)
+        for t in targets:
+            exe = find_binary(bld, t)
+            if exe is None:
+                raise SystemExit(f"bench: the build made no {t} binary in {bld}")
+            shutil.copy2(exe, tmp / t)
+        (tmp / "cmake-args.json").write_text(json.dumps(args, indent=1) + "\n")
         shutil.rmtree(bld)
-    return out
+    return bins
 
 
-def find_binary(build_dir: Path) -> Path | None:
-    """The llama-bench executable in a CMake build tree (bin/ first; tools/llama-bench is
+def find_binary(build_dir: Path, name: str = "llama-bench") -> Path | None:
+    """The `name` executable in a CMake build tree (bin/ first; tools/llama-bench is
     a directory of the same name)."""
-    for p in [build_dir / "bin" / "llama-bench", *sorted(build_dir.rglob("llama-bench"))]:
+    for p in [build_dir / "bin" / name, *sorted(build_dir.rglob(name))]:
         if p.is_file() and os.access(p, os.X_OK):
             return p
     return None

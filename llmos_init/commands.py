@@ -13,8 +13,9 @@ COMMANDS = {
     "console": "llmos_init.console.main",  # the natural-language console
     "plan": "llmos_init.planner.cli",      # the planner as a dry run
     "modelbench": "llmos_init.modelbench",  # the model's tokens/s through the planner's runtime
+    "network": "llmos_init.net.service",   # ip= or DHCP on the Ethernet interface
 }
-USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench} [options]"
+USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench|network} [options]"
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -204,8 +204,10 @@ def copy_libraries(pool: Path, root: Path, target: Target) -> dict[str, Path]:
 def skeleton(root: Path) -> None:
     for d in DIRS:
         (root / d).mkdir(parents=True, exist_ok=True)
-    for link, to in (("lib", "usr/lib"), ("lib64", "usr/lib64"), ("bin", "usr/bin")):
-        if not (root / link).exists():
+    # /etc/resolv.conf: the DNS servers the network service found (llmos_init/net), on /run
+    for link, to in (("lib", "usr/lib"), ("lib64", "usr/lib64"), ("bin", "usr/bin"),
+                     ("etc/resolv.conf", "../run/llmos/resolv.conf")):
+        if not os.path.lexists(root / link):
             os.symlink(to, root / link)
     (root / "tmp").chmod(0o1777)
     etc = root / "etc"

@@ -69,7 +69,8 @@ def extract_vendor(sdist: Path, dest: Path) -> None:
 def build_vendored(tmp: Path, args: list[str], target: str, jobs: int | None = None,
                    quiet: bool = False) -> Path:
     """Configure the pinned sdist's vendored llama.cpp in tmp/build with `args` and build one
-    CMake `target` there (the source, tmp/src, is removed afterwards); returns tmp/build."""
+    CMake `target` (or several, space-separated) there (the source, tmp/src, is removed
+    afterwards); returns tmp/build."""
     import shutil
 
     from . import pypi
@@ -80,7 +81,7 @@ def build_vendored(tmp: Path, args: list[str], target: str, jobs: int | None = N
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
     subprocess.run(["cmake", "-S", str(src), "-B", str(bld), *gen, *args],
                    check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", str(bld), "--target", target,
+    subprocess.run(["cmake", "--build", str(bld), "--target", *target.split(),
                     "-j", str(jobs or os.cpu_count() or 2)], check=True,
                    stdout=subprocess.DEVNULL if quiet else None)
     shutil.rmtree(src)

@@ -28,6 +28,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base: leaf helpers", ("llmos_init", "llmos_init.digest", "llmos_init.record",
                             "llmos_init.commands", "llmos_init.paths")),
     ("system calls", ("llmos_init.sys.",)),
+    ("networking: DHCP, ip= and the interface set-up",
+     ("llmos_init.net", "llmos_init.net.dhcp", "llmos_init.net.config")),
     ("PID 1 parts: services, the reaper, the platform adapter, the console log, "
      "the emergency shell", ("llmos_init.services", "llmos_init.reaper", "llmos_init.platform",
                              "llmos_init.consolelog", "llmos_init.emergency")),
@@ -36,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("the console", ("llmos_init.console.",)),
     ("PID 1: the supervisor loop, the shutdown sequence, boot",
      ("llmos_init.supervisor", "llmos_init.shutdown", "llmos_init.boot")),
-    ("entry points", ("llmos_init.__main__", "llmos_init.modelbench")),
+    ("entry points", ("llmos_init.__main__", "llmos_init.modelbench", "llmos_init.net.service")),
 ]
 
 # Modules built from C rather than kept as source (sys/ffi_build.py builds this one).

@@ -219,6 +219,9 @@ class Session:
         except _Cancelled:
             self.say("cancelled", "dim")
             return
+        note = getattr(self.planner, "remote_note", None)   # with a planner server set
+        if isinstance(note, str) and note:
+            self.say(render.sanitize(note, keep_newlines=False), "dim")
         from ..tools.registry import PlanError, validate_plan
         try:
             plan = validate_plan(plan)

@@ -194,6 +194,10 @@ class Planner:
         self.arbitration_margin = ARBITRATION_MARGIN
         self.last_arbitration: dict | None = None
         self._model_logprob = 0.0       # log P of the last translation (runtime.translate)
+        self.remote_url: str | None = None   # None: the setting decides; "": no server
+        self.remote_note: str | None = None  # who planned the last request, with a server set
+        self.data_dir = "/data"
+        self._remote = None
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -281,6 +285,7 @@ class Planner:
 
     # ---- planning ---------------------------------------------------------------------
     def plan(self, request: str, cwd: str, history: list | None = None) -> list[dict]:
+        self.remote_note = None
         try:
             return validate_plan(self._plan(request, cwd, history))
         except PlanError as e:  # never hand out an invalid plan
@@ -326,6 +331,12 @@ class Planner:
         english = self.english_first or negated or (bool(ctx.actions) and refers_back(text)) \
             or any(refers_back(s) for s in steps[1:])
         self.last_arbitration = None
+        got = self._remote_plan(T.normalise(request or ""), steps, ctx, cwd, history, data)
+        if got is not None:     # the server's plan, checked as the model's is (remote.py)
+            if not got:
+                return [act("answer")]
+            whole = f"{rest} {data}".strip() if data else rest
+            return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
         if self.translator is not None and \
                 any(parse_step(s, context_from(cwd, history), english=english) is None
                     for s in steps):
@@ -370,6 +381,50 @@ class Planner:
             if clar:
                 return clar[:1]
         return plan
+
+    def remote_setting(self) -> str | None:
+        """The planner's server (remote.setting: /data/etc/llm, else llmos.llm=), read at
+        every request; a test or the host CLI sets `remote_url` instead."""
+        if self.remote_url is not None:
+            return self.remote_url or None
+        from .remote import setting
+        return setting(data_file=os.path.join(self.data_dir, "etc", "llm"))
+
+    def _remote_plan(self, said: str, steps: list[str], ctx: Context, cwd: str,
+                     history: list | None, data: str) -> list[dict] | None:
+        """With a server set, the plan it gives for a request that is not exact command
+        syntax, read back like the local model's (translation.read_answer); None when
+        there is no server, the request is exact syntax, or its answer is not usable
+        (remote_note then says why, and the local planner answers)."""
+        self.remote_note = None
+        url = self.remote_setting()
+        if not url or all(parse_shell(s, context_from(cwd, history)) is not None for s in steps):
+            return None
+        import time
+
+        from .remote import Remote, RemoteError
+        from .translation import grammar, read_answer
+        t0 = time.monotonic()
+        try:
+            if self._remote is None or self._remote.url != url:
+                self._remote = Remote(url)
+            answer = self._remote.translate(said, ctx.cwd, grammar())
+            tr = read_answer(answer, said, ctx)
+            why = tr.why if tr.plan is None else None
+            if tr.plan and data and any(a["tool"] in ("write_file", "append_file") and
+                                        a["args"].get("text") != data for a in tr.plan):
+                why = "its text was not the request's"
+        except (RemoteError, ValueError) as e:
+            why = str(e)
+        took = time.monotonic() - t0
+        if why is not None:
+            why = why if len(why) <= 120 else why[:117] + "..."   # its text is the server's
+            self.remote_note = (f"the server at {url} gave no usable plan ({why}); "
+                                f"the local planner answered")
+            return None
+        self.last_source = "remote"
+        self.remote_note = f"planned by the server at {url} ({took:.2f} s)"
+        return tr.plan
 
     @property
     def translator(self):

@@ -126,7 +126,18 @@ def _net(ctx) -> tuple[str, list]:
         rows.append([n, "up" if up else "down", state, mac or "-", ", ".join(addrs) or "-"])
     if not rows:
         return "network interfaces: none", data
-    return "network interfaces:\n" + table(["NAME", "LINK", "STATE", "MAC", "ADDRESSES"], rows), data
+    out = "network interfaces:\n" + table(["NAME", "LINK", "STATE", "MAC", "ADDRESSES"], rows)
+    configured = None if ctx.host else _net_state()
+    if configured:
+        out += "\n" + clean(configured)
+    return out, data
+
+
+def _net_state() -> str | None:
+    """The network service's line (llmos_init/net): address, route, DNS, or its state."""
+    from ..net.config import read_state, summary
+    line = summary(read_state())
+    return f"configured: {line}" if line else None
 
 
 def _serial(ctx) -> tuple[str, list]:

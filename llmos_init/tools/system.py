@@ -74,8 +74,21 @@ def system_info(ex, a) -> Result:
         if mem.get("SwapTotal"):
             rows.append(["swap", f"{human_size(mem['SwapTotal'])} total, "
                                  f"{human_size(mem['SwapTotal'] - mem.get('SwapFree', 0))} used"])
+    net = _network_row(ctx)
+    if net:
+        info["network"], line = net
+        rows.append(["network", line])
     w = max(len(k) for k, _ in rows)
     return Result(True, "\n".join(f"{k.ljust(w)}  {clean(v)}" for k, v in rows), data=info)
+
+
+def _network_row(ctx) -> tuple[dict, str] | None:
+    """What the network service configured (/run/llmos/net.json), in the guest only."""
+    if ctx.host:
+        return None
+    from ..net.config import read_state, summary
+    state = read_state()
+    return (state, summary(state) or "") if state else None
 
 
 # ---- time -----------------------------------------------------------------------------

@@ -254,12 +254,12 @@ def test_conditional_service_follows_the_kernel_command_line(tmp_path):
     """The shipped modelbench service (`when = "llmos.bench"`) is left out of a normal
     boot, said so on the console, and kept when the command line asks for it."""
     boot, _fake, console, _root = run_boot(tmp_path / "plain")
-    assert [s.name for s in boot.config.services] == ["console"]
-    assert "services: console; off: modelbench (needs llmos.bench)" in console
+    assert [s.name for s in boot.config.services] == ["console", "network"]
+    assert "services: console, network; off: modelbench (needs llmos.bench)" in console
     boot, _fake, console, _root = run_boot(
         tmp_path / "bench", cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb "
                                     "llmos.bench=pp8,tg2")
-    assert [s.name for s in boot.config.services] == ["console", "modelbench"]
+    assert [s.name for s in boot.config.services] == ["console", "modelbench", "network"]
     mb = boot.config.service("modelbench")
     assert mb.restart == "never" and mb.tty is None
     assert mb.command[-3:] == ("--from-cmdline", "--save", "/data/log/modelbench.json")

@@ -1,0 +1,91 @@
+"""`make serve`: llama.cpp's own `llama-server` (and `rpc-server`) on this host, built from
+the llama.cpp that the pinned llama-cpp-python sdist vendors, with the wheel's portable CPU
+flags, like llama-bench (bench/llamabench.py), and cached under <cache>/llama-server/<key>.
+
+It serves a GGUF (the image's own model unless MODEL= names another) on 127.0.0.1:8080
+(PORT=, BIND=). A QEMU guest on user networking reaches the host's loopback at 10.0.2.2
+(`llmos.llm=http://10.0.2.2:8080`); a Pi on a LAN needs BIND=0.0.0.0 (or the host's LAN
+address) and `llmos.llm=http://<host's LAN address>:8080`.
+
+The server is built offline: no web UI (neither npm nor the prebuilt download), no curl,
+no OpenSSL; GGML_RPC on, so the same build makes `rpc-server` (ggml-rpc-server).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+from bench.llamabench import build_tools
+from mkimage.wheel import cmake_args
+
+STEP = "llama-server"
+SERVER, RPC = "llama-server", "ggml-rpc-server"
+EXTRA_ARGS = ["-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_BUILD_COMMON=ON", "-DLLAMA_BUILD_SERVER=ON",
+              "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_UI=OFF",
+              "-DLLAMA_USE_PREBUILT_UI=OFF", "-DGGML_RPC=ON", "-DBUILD_SHARED_LIBS=OFF",
+              "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+              "-DGGML_BUILD_TESTS=OFF", "-DGGML_BUILD_EXAMPLES=OFF"]
+
+
+def host_arch() -> str:
+    return "aarch64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+
+
+def configure_args(arch: str) -> list[str]:
+    """The wheel's pinned CMake arguments, then ours (a later -D wins in CMake)."""
+    return cmake_args(arch) + EXTRA_ARGS
+
+
+def build(arch: str | None = None, jobs: int | None = None) -> dict[str, Path]:
+    """{"llama-server": path, "ggml-rpc-server": path}, built first when missing."""
+    arch = arch or host_arch()
+    return build_tools(STEP, configure_args(arch), [SERVER, RPC], arch, jobs)
+
+
+def image_model() -> Path:
+    """The GGUF the image is built with by default (SmolLM2, fetched and checked)."""
+    from mkimage import model
+    return model.default()
+
+
+def server_command(exe: Path, model: Path, host: str, port: int, threads: int,
+                   adapter: str | None = None, ctx: int = 2048) -> list[str]:
+    """llama-server with a small context (the planner's prompts are short), one slot, no
+    web UI, and the planner's LoRA adapter when it belongs to this model (the same
+    canonical commands as the guest's model then)."""
+    cmd = [str(exe), "-m", str(model), "--host", host, "--port", str(port),
+           "-t", str(threads), "-c", str(ctx), "-np", "1", "--no-webui"]
+    return cmd + (["--lora", adapter] if adapter else [])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="make serve", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=os.environ.get("MODEL") or None)
+    ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (BIND=)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080))
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--build-only", action="store_true", help="build, print the paths, exit")
+    a = ap.parse_args(argv)
+    bins = build()
+    if a.build_only:
+        for name, path in bins.items():
+            print(f"{name}: {path}")
+        return 0
+    model = Path(a.model) if a.model else image_model()
+    if not model.is_file():
+        print(f"make serve: MODEL={model}: no such file", file=sys.stderr)
+        return 2
+    from llmos_init.planner.adapter import find_adapter
+    cmd = server_command(bins[SERVER], model, a.host, a.port, a.threads,
+                         find_adapter(str(model)))
+    print(f"serving {model} on http://{a.host}:{a.port} (a QEMU guest: "
+          f"llmos.llm=http://10.0.2.2:{a.port})", file=sys.stderr, flush=True)
+    os.execv(cmd[0], cmd)
+    return 1  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
