@@ -242,8 +242,10 @@ def _text_bytes(a) -> bytes:
     return data
 
 
-def _target_file(ex, path: str) -> tuple[Resolved, os.stat_result | None]:
-    r = checked(ex.ctx, path, change=True)
+def prepare_target_file(ex, a, paths) -> tuple[Resolved, os.stat_result | None]:
+    """write_file's and append_file's prepare step: the file (resolved and allowed to change
+    by the rails) and its stat, None when it is new."""
+    r = paths["path"]
     try:
         st = os.stat(r.real)
     except FileNotFoundError:
@@ -256,8 +258,8 @@ def _target_file(ex, path: str) -> tuple[Resolved, os.stat_result | None]:
     return r, st
 
 
-def preview_write_file(ex, a) -> str:
-    r, st = _target_file(ex, a["path"])
+def preview_write_file(ex, a, plan) -> str:
+    r, st = plan
     data = _text_bytes(a)
     n = len(data)
     if st is None:
@@ -269,8 +271,8 @@ def preview_write_file(ex, a) -> str:
     return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
-def write_file(ex, a) -> Result:
-    r, st = _target_file(ex, a["path"])
+def write_file(ex, a, plan) -> Result:
+    r, st = plan
     data = _text_bytes(a)
     made = ""
     parent = os.path.dirname(r.real)
@@ -293,8 +295,8 @@ def write_file(ex, a) -> Result:
                         f"previous version kept for undo){note}")
 
 
-def preview_append_file(ex, a) -> str:
-    r, st = _target_file(ex, a["path"])
+def preview_append_file(ex, a, plan) -> str:
+    r, st = plan
     n = len(_text_bytes(a))
     if st is None:
         head = f"create {r.shown} with one line ({human_size(n)})"
@@ -304,10 +306,10 @@ def preview_append_file(ex, a) -> str:
     return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
-def append_file(ex, a) -> Result:
-    r, st = _target_file(ex, a["path"])
+def append_file(ex, a, plan) -> Result:
+    r, st = plan
     if st is None:
-        return write_file(ex, a)
+        return write_file(ex, a, plan)
     add = _text_bytes(a) or b"\n"
     with open(r.real, "rb") as f:
         if st.st_size <= APPEND_COPY_MAX:
@@ -346,8 +348,9 @@ def make_dir(ex, a) -> Result:
 
 
 # ---- remove ---------------------------------------------------------------------------
-def _removable(ex, path: str) -> Resolved:
-    r = checked(ex.ctx, path, follow=False, change=True)
+def _removable(ex, r: Resolved) -> Resolved:
+    """r (resolved without following a last symlink, allowed to change by the rails), or
+    why it cannot be removed or moved away."""
     data = os.path.realpath(ex.ctx.real_data_dir)
     if under(data, r.real):
         raise SafetyError(f"{r.shown} holds the console's data (trash and audit log); refused")
@@ -364,14 +367,16 @@ def _removable(ex, path: str) -> Resolved:
     return r
 
 
-def preview_remove(ex, a) -> str:
-    r = _removable(ex, a["path"])
+def prepare_remove(ex, a, paths) -> Resolved:
+    return _removable(ex, paths["path"])
+
+
+def preview_remove(ex, a, r: Resolved) -> str:
     ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(r.real))
     return f"remove {r.shown} ({describe(r)}) → moved to the trash, undoable{ev.note()}"
 
 
-def remove(ex, a) -> Result:
-    r = _removable(ex, a["path"])
+def remove(ex, a, r: Resolved) -> Result:
     what = describe(r)
     size = tree_bytes(r.real)
     item = ex.journal.to_trash(r.real, r.console, why="remove")
@@ -383,10 +388,10 @@ def remove(ex, a) -> Result:
 
 
 # ---- move -----------------------------------------------------------------------------
-def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
+def prepare_move(ex, a, paths) -> tuple[Resolved, Resolved, bool]:
     """(source, final destination, whether an existing file there is replaced)."""
-    src = _removable(ex, a["src"])
-    dst = checked(ex.ctx, a["dst"], change=True)
+    src = _removable(ex, paths["src"])
+    dst = paths["dst"]
     if os.path.isdir(dst.real) and dst.real != src.real:
         dst = checked(ex.ctx, os.path.join(dst.console, os.path.basename(src.real)), follow=False, change=True)
     if dst.real == src.real:
@@ -401,15 +406,15 @@ def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
     return src, dst, replaces
 
 
-def preview_move(ex, a) -> str:
-    src, dst, replaces = _move_plan(ex, a)
+def preview_move(ex, a, plan) -> str:
+    src, dst, replaces = plan
     extra = f"; replaces {dst.shown} ({describe(dst)}), kept in the trash" if replaces else ""
     ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(dst.real) if replaces else 0)
     return f"move {src.shown} ({describe(src)}) → {dst.shown}{extra}, undoable{ev.note()}"
 
 
-def move(ex, a) -> Result:
-    src, dst, replaces = _move_plan(ex, a)
+def move(ex, a, plan) -> Result:
+    src, dst, replaces = plan
     size = tree_bytes(dst.real) if replaces else 0
     replaced = ex.journal.to_trash(dst.real, dst.console, why="replaced by move") if replaces else None
     try:
@@ -595,3 +600,6 @@ EXECUTORS = {"list_dir": list_dir, "read_file": read_file, "write_file": write_f
              "copy": copy, "file_info": file_info, "find_files": find_files, "change_dir": change_dir}
 PREVIEWS = {"write_file": preview_write_file, "append_file": preview_append_file,
             "remove": preview_remove, "move": preview_move}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"write_file": prepare_target_file, "append_file": prepare_target_file,
+            "remove": prepare_remove, "move": prepare_move}

@@ -37,7 +37,7 @@ class Resolved:
         return clean(self.console)
 
 
-def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
+def resolve_path(ctx: Context, path: str, follow: bool = True) -> Resolved:
     """Resolve a console path: ".." and symlinks (all of them, or all but the last
     component when follow=False, for actions on a link itself); refuse a sandbox escape."""
     try:
@@ -82,12 +82,18 @@ def not_on_host(ctx: Context, what: str) -> None:
 
 
 def checked(ctx: Context, path: str, follow: bool = True, change: bool = False) -> Resolved:
-    """resolve(), then (for a change) refuse protected paths; raises SafetyError."""
-    r = resolve(ctx, path, follow)
+    """resolve_path(), then (for a change) refuse protected paths; raises SafetyError."""
+    r = resolve_path(ctx, path, follow)
     if change:
-        why = protected_reason(ctx, r.console)
-        if why:
-            raise SafetyError(why)
+        refuse_protected(ctx, r)
+    return r
+
+
+def refuse_protected(ctx: Context, r: Resolved) -> Resolved:
+    """A resolved path that is to be changed, or SafetyError when it is protected."""
+    why = protected_reason(ctx, r.console)
+    if why:
+        raise SafetyError(why)
     return r
 
 

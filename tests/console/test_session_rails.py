@@ -111,3 +111,36 @@ def test_an_undo_that_only_restores_is_shown_without_a_question(sandbox):
     out = term.output.split("box:/data> undo")[-1]
     assert "undo: restore /data/notes.txt from the trash" in out and "Proceed?" not in out
     assert "restored /data/notes.txt" in out
+
+
+def test_a_confirmed_remove_is_validated_and_resolved_once_before_the_question_and_once_after(
+        sandbox, monkeypatch):
+    """One prepare step per tool, shared by check, preview and run (issue 13): a confirmed
+    remove is validated and its path resolved once before the question and once after it
+    (it was three validations and four resolutions before the question alone)."""
+    from llmos_init.tools import executor as executor_mod, safety
+    calls = {"validate": 0, "resolve": 0}
+    validate, resolve = executor_mod.validate_action, safety.resolve_path
+
+    def counting_validate(action):
+        calls["validate"] += 1
+        return validate(action)
+
+    def counting_resolve(*args, **kwargs):
+        calls["resolve"] += 1
+        return resolve(*args, **kwargs)
+    monkeypatch.setattr(executor_mod, "validate_action", counting_validate)
+    monkeypatch.setattr(safety, "resolve_path", counting_resolve)
+    seen_at_question = {}
+    s, term = session(sandbox, [b"delete notes.txt\r", b"y\r"], remove("/data/notes.txt"))
+    ask = s.confirm
+
+    def confirm(question):
+        seen_at_question.update(calls)
+        return ask(question)
+    s.confirm = confirm
+    s.run()
+    assert "removed /data/notes.txt" in term.output
+    assert not (sandbox / "data/notes.txt").exists()
+    assert seen_at_question == {"validate": 1, "resolve": 1}
+    assert calls == {"validate": 2, "resolve": 2}
