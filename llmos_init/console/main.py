@@ -71,44 +71,17 @@ def is_llmos_guest() -> bool:
 # --- facts for the banner ----------------------------------------------------------------
 
 def boot_seconds(path: str = BOOT_JSON) -> float | None:
-    """Total of the boot sequence's timed steps, from the file boot.py writes."""
+    """Seconds from power-on to the end of the boot sequence: `total_s` of the summary
+    boot.py writes (Boot.summary); None when the file is missing, garbled or has none."""
     try:
         with open(path, "rb") as f:
             data = json.loads(f.read(1 << 20))
     except (OSError, ValueError):
         return None
-    return _boot_total(data)
-
-
-def _number(d: dict, *keys: str, scale: float = 1.0) -> float | None:
-    for k in keys:
-        v = d.get(k)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v) * scale
+    total = data.get("total_s") if isinstance(data, dict) else None
+    if isinstance(total, (int, float)) and not isinstance(total, bool):
+        return float(total)
     return None
-
-
-def _boot_total(data) -> float | None:
-    if isinstance(data, dict):
-        total = _number(data, "total_s", "total_seconds", "total")
-        if total is None:
-            total = _number(data, "total_ms", scale=0.001)
-        if total is not None:
-            return total
-        data = data.get("steps")
-    if not isinstance(data, list):
-        return None
-    total, seen = 0.0, False
-    for step in data:
-        if not isinstance(step, dict):
-            continue
-        v = _number(step, "seconds", "duration_s", "elapsed_s", "duration", "s")
-        if v is None:
-            v = _number(step, "ms", "duration_ms", "elapsed_ms", scale=0.001)
-        if v is not None:
-            total += v
-            seen = True
-    return total if seen else None
 
 
 def uptime_seconds() -> float | None:

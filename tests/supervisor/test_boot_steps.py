@@ -101,6 +101,15 @@ def run_boot(tmp_path, cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/d
     return boot, fake, out.read_text(), root
 
 
+def test_the_banner_reads_the_total_boot_json_holds(tmp_path):
+    """console/main.boot_seconds reads exactly what boot.py writes: its total_s."""
+    from llmos_init.console.main import boot_seconds
+    boot, fake, console, root = run_boot(tmp_path)
+    rec = json.loads((root / "run/llmos/boot.json").read_text())
+    assert isinstance(rec["total_s"], float)
+    assert boot_seconds(str(root / "run/llmos/boot.json")) == rec["total_s"]
+
+
 def test_steps_are_timed_logged_and_recorded(tmp_path):
     boot, fake, console, root = run_boot(tmp_path, data_hostname="mybox\n")
     names = [s.name for s in boot.steps]
