@@ -22,6 +22,7 @@ import time
 
 from ..paths import BOOT_JSON
 from ..record import record
+from ..tools.power import Power, pid1_is_llmos   # os and signal only: cheap before the prompt
 from .history import History
 from .lineedit import LineEditor
 from .session import Banner, Session
@@ -59,13 +60,7 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def is_llmos_guest() -> bool:
-    if os.path.isdir(RUN_DIR):
-        return True
-    try:
-        with open("/proc/1/cmdline", "rb") as f:
-            return b"llmos" in f.read()
-    except OSError:
-        return False
+    return os.path.isdir(RUN_DIR) or pid1_is_llmos()
 
 
 # --- facts for the banner ----------------------------------------------------------------
@@ -172,29 +167,6 @@ def make_spawn():
     return reaper.spawn
 
 
-class Power:
-    """The console's side of power requests: ask PID 1 on the guest, just say so on a host."""
-
-    def __init__(self, sandbox: bool):
-        self.sandbox = sandbox
-        self.requested: str | None = None
-        self.session: Session | None = None
-
-    def __call__(self, action: str) -> str:
-        self.requested = action
-        if self.sandbox:
-            if action == "poweroff":
-                if self.session is not None:
-                    self.session.ended = True
-                return "(host console: the machine is not powered off; ending this session)"
-            return "(host console: the machine is not rebooted)"
-        from ..tools.context import pid1_power
-        message = pid1_power(action)
-        if self.session is not None:
-            self.session.ended = True
-        return message
-
-
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
         from ..tools.journal import Journal
@@ -229,7 +201,7 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
         except OSError:
             pass
     term = term or Terminal(0, 1, dumb=True if opts.dumb else None)
-    power = Power(sandbox=bool(sandbox))
+    power = Power(host=bool(sandbox))
     planner_error = executor_error = None
     later = None
     if planner is None and executor is None:

@@ -74,7 +74,7 @@ def test_memory_and_uptime_from_proc():
 
 
 def test_power_on_a_host_only_reports():
-    p = cm.Power(sandbox=True)
+    p = cm.Power(host=True)
 
     class S:
         ended = False
