@@ -170,9 +170,9 @@ def make_spawn():
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
         from ..tools.journal import Journal
-        from ..tools.context import Context
+        from ..tools.context import ActionContext
         from ..tools.executor import Executor
-        ctx = Context(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
+        ctx = ActionContext(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
                       request_power=power)
         return Executor(ctx, Journal(ctx.real_data_dir)), ctx, None
     except Exception as exc:  # noqa: BLE001

@@ -4,7 +4,7 @@ Paths the user (and the planner) sees are *console paths*: absolute, rooted at "
 guest they are the real paths. On a host, the console runs against a sandbox directory
 that plays the part of "/": the console path /data/a.txt is <sandbox>/data/a.txt, ".."
 cannot climb above the sandbox, and a symlink that resolves outside it is refused.
-`Context.real()` maps a console path to the host path; `Context.display()` maps back.
+`ActionContext.real()` maps a console path to the host path; `ActionContext.display()` maps back.
 """
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def expand_home(path: str, home: str = DATA_DIR) -> str:
 
 
 @dataclass
-class Context:
+class ActionContext:
+    """Where the executors act (one per console session; the owner of its current
+    directory). Not the planner's parser.Context, which is what a request is read in."""
     cwd: str = "/"
     data_dir: str = DATA_DIR            # console path of the data partition
     sandbox: str | None = None          # host directory playing "/" (host console)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import devices, files, processes, safety, system
-from .context import Context
+from .context import ActionContext
 from .journal import MESSAGE_MAX, Journal
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
@@ -49,7 +49,7 @@ ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items(
 # what the preview showed is kept, and the run acts on that only
 PINS = {name: fn for m in _MODULES for name, fn in getattr(m, "PINS", {}).items()}
 
-__all__ = ["Executor", "Prepared", "Result", "Context", "EXECUTORS"]
+__all__ = ["Executor", "Prepared", "Result", "ActionContext", "EXECUTORS"]
 
 
 @dataclass
@@ -67,7 +67,7 @@ class Prepared:
 
 
 class Executor:
-    def __init__(self, ctx: Context, journal: Journal | None = None):
+    def __init__(self, ctx: ActionContext, journal: Journal | None = None):
         self.ctx = ctx
         self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
         # set by the console on Ctrl-C while run() works in its worker thread; long tools

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .context import Context
+from .context import ActionContext
 from .fsio import under
 from .registry import SIGNALS, TOOLS
 from .text import clean
@@ -37,7 +37,7 @@ class Resolved:
         return clean(self.console)
 
 
-def resolve_path(ctx: Context, path: str, follow: bool = True) -> Resolved:
+def resolve_path(ctx: ActionContext, path: str, follow: bool = True) -> Resolved:
     """Resolve a console path: ".." and symlinks (all of them, or all but the last
     component when follow=False, for actions on a link itself); refuse a sandbox escape."""
     try:
@@ -54,7 +54,7 @@ def resolve_path(ctx: Context, path: str, follow: bool = True) -> Resolved:
     return Resolved(ctx.display(r), r)
 
 
-def protected_reason(ctx: Context, console_path: str) -> str | None:
+def protected_reason(ctx: ActionContext, console_path: str) -> str | None:
     """Why a resolved console path may not be changed, or None."""
     p = console_path
     shown = clean(p)
@@ -75,13 +75,13 @@ def protected_reason(ctx: Context, console_path: str) -> str | None:
     return None
 
 
-def not_on_host(ctx: Context, what: str) -> None:
+def not_on_host(ctx: ActionContext, what: str) -> None:
     """Refuse a change to the system itself (mounts, clock, hostname) from a host console."""
     if ctx.host:
         raise SafetyError(f"{what} would change the host system; not done from a host console")
 
 
-def checked(ctx: Context, path: str, follow: bool = True, change: bool = False) -> Resolved:
+def checked(ctx: ActionContext, path: str, follow: bool = True, change: bool = False) -> Resolved:
     """resolve_path(), then (for a change) refuse protected paths; raises SafetyError."""
     r = resolve_path(ctx, path, follow)
     if change:
@@ -89,7 +89,7 @@ def checked(ctx: Context, path: str, follow: bool = True, change: bool = False) 
     return r
 
 
-def refuse_protected(ctx: Context, r: Resolved) -> Resolved:
+def refuse_protected(ctx: ActionContext, r: Resolved) -> Resolved:
     """A resolved path that is to be changed, or SafetyError when it is protected."""
     why = protected_reason(ctx, r.console)
     if why:
