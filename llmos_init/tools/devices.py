@@ -10,7 +10,7 @@ import stat
 from .fsio import under
 from .result import Result, ToolError
 from .safety import SafetyError, checked, not_on_host
-from .text import clean, human_size, table
+from .text import human_size, printable, table
 
 PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
              "bpf", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs",
@@ -157,7 +157,7 @@ def list_devices(ex, a) -> Result:
     parts = {"block": [_block], "network": [_net], "serial": [_serial],
              "all": [_block, _net, _serial]}.get(kind)
     if parts is None:
-        raise ToolError(f"unknown device kind {clean(kind)!r}; use block, network, serial or all")
+        raise ToolError(f"unknown device kind {printable(kind)!r}; use block, network, serial or all")
     texts, data = [], {}
     for fn in parts:
         t, d = fn(ex.ctx)
@@ -231,7 +231,7 @@ def _mount_target(ex, a):
             raise SafetyError(f"{t.shown} is a protected system path; choose another mount point")
     data = os.path.realpath(ctx.real_data_dir)
     if under(data, t.real):
-        raise SafetyError(f"mounting at {t.shown} would hide the data partition ({clean(ctx.data_dir)}) "
+        raise SafetyError(f"mounting at {t.shown} would hide the data partition ({printable(ctx.data_dir)}) "
                           "and every file on it; choose an empty directory such as /data/media/usb")
     for sub, what in (("log", "audit log"), ("trash", "trash")):
         if under(t.real, os.path.join(data, sub)):
@@ -243,7 +243,7 @@ def _mount_target(ex, a):
     except ToolError:
         in_use = []
     if in_use or os.path.ismount(t.real):
-        what = f" ({clean(in_use[-1].source)}, {clean(in_use[-1].fstype)})" if in_use else ""
+        what = f" ({printable(in_use[-1].source)}, {printable(in_use[-1].fstype)})" if in_use else ""
         raise SafetyError(f"{t.shown} is already a mount point{what}; unmount it first or choose another")
     try:
         entries = os.listdir(t.real)
@@ -273,8 +273,8 @@ def preview_mount(ex, a) -> str:
     except OSError:
         what = " (no such device file: a kernel filesystem name such as tmpfs)" if "/" not in dev else " (does not exist)"
     fstype = a.get("fstype")
-    how = f"as {clean(str(fstype))}" if fstype else "with the first filesystem type that fits"
-    return f"mount {clean(dev)}{what} at {t.shown} (an empty directory), {how}"
+    how = f"as {printable(str(fstype))}" if fstype else "with the first filesystem type that fits"
+    return f"mount {printable(dev)}{what} at {t.shown} (an empty directory), {how}"
 
 
 def _fstypes(ctx) -> list[str]:
@@ -303,9 +303,9 @@ def mount(ex, a) -> Result:
             except OSError as e:
                 errors.append(f"{fs}: {e.strerror or e}")
         else:
-            raise ToolError(f"could not mount {clean(dev)}: no filesystem type worked "
+            raise ToolError(f"could not mount {printable(dev)}: no filesystem type worked "
                             f"({'; '.join(errors[:4]) or 'none to try'})")
-    return Result(True, f"mounted {clean(dev)} ({used}) at {t.shown}")
+    return Result(True, f"mounted {printable(dev)} ({used}) at {t.shown}")
 
 
 def _unmount_target(ex, a):
@@ -326,7 +326,7 @@ def _unmount_target(ex, a):
 
 def preview_unmount(ex, a) -> str:
     t, m = _unmount_target(ex, a)
-    return f"unmount {t.shown} ({clean(m.source)}, {m.fstype})"
+    return f"unmount {t.shown} ({printable(m.source)}, {m.fstype})"
 
 
 def unmount(ex, a) -> Result:
@@ -342,17 +342,17 @@ def unmount(ex, a) -> Result:
         raise
     if under(ex.ctx.real_cwd, t.real):
         ex.ctx.cwd = t.console
-    return Result(True, f"unmounted {t.shown} ({clean(m.source)})")
+    return Result(True, f"unmounted {t.shown} ({printable(m.source)})")
 
 
 # ---- network links --------------------------------------------------------------------
 def _iface(ex, a) -> str:
     name = str(a.get("interface", "")).strip()
     if not name or "/" in name or name in (".", "..") or len(name) > 15:
-        raise SafetyError(f"bad interface name {clean(name)!r}")
+        raise SafetyError(f"bad interface name {printable(name)!r}")
     if not os.path.exists(os.path.join(ex.ctx.sysfs, "class", "net", name)):
         _, have = _class_entries(ex.ctx, "net")
-        raise ToolError(f"no network interface {clean(name)}"
+        raise ToolError(f"no network interface {printable(name)}"
                         + (f" (there are: {', '.join(have)})" if have else ""))
     return name
 
@@ -376,7 +376,7 @@ def _link_state(ex, name: str) -> str:
     if row is None:
         return "state unknown"
     addrs = ", ".join(row["addresses"]) or "no address"
-    return f"now {'up' if row['up'] else 'down'}, state {clean(row['state'])}, {clean(addrs)}"
+    return f"now {'up' if row['up'] else 'down'}, state {printable(row['state'])}, {printable(addrs)}"
 
 
 def preview_link_up(ex, a) -> str:

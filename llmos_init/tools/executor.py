@@ -32,7 +32,7 @@ from .journal import MESSAGE_MAX, Journal
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
 from .safety import SafetyError
-from .text import clean
+from .text import printable
 
 _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
@@ -214,7 +214,7 @@ class Executor:
             return f"{tool}: {e}"
         except OSError as e:
             return f"{tool}: {self._os_error(e)}"
-        shown = ", ".join(f"{k}={clean(str(v))}" for k, v in args.items())
+        shown = ", ".join(f"{k}={printable(str(v))}" for k, v in args.items())
         return f"{tool} {shown}".strip()
 
     def pinned(self, action) -> Any:
@@ -252,14 +252,14 @@ class Executor:
             return Result(False, self._os_error(e))
         except Exception as e:  # a bug must not take the console down; say what happened
             tb = traceback.extract_tb(e.__traceback__)[-1]
-            return Result(False, f"{tool} failed: {type(e).__name__}: {clean(str(e))} "
+            return Result(False, f"{tool} failed: {type(e).__name__}: {printable(str(e))} "
                                  f"({os.path.basename(tb.filename)}:{tb.lineno})")
         return res   # a tool that changes the directory has set ctx.cwd, its one owner
 
     def _os_error(self, e: OSError) -> str:
         what = e.strerror or str(e)
         if e.filename:
-            what = f"{clean(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
+            what = f"{printable(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
         return what
 
 

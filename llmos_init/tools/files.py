@@ -13,7 +13,7 @@ from .fsio import (atomic_write, fsync_dir, makedirs_durable, mounts_below, temp
 from .journal import move_path
 from .result import Cancelled, Result, ToolError
 from .safety import Resolved, SafetyError, checked
-from .text import clean, fmt_time, human_size, plural, table, text_block
+from .text import fmt_time, human_size, plural, printable, table, text_block
 
 LINE_MAX = 1000          # characters of one line shown by read_file
 HEAD = 8192              # bytes looked at to tell text from binary
@@ -69,7 +69,7 @@ def describe(r: Resolved) -> str:
         n, size, complete = _tree_size(r.real)
         return f"directory, {plural(n, 'entry', 'entries')}{'' if complete else '+'}, {human_size(size)}"
     if k == "link":
-        return f"symbolic link to {clean(os.readlink(r.real))}"
+        return f"symbolic link to {printable(os.readlink(r.real))}"
     return _KIND_WORDS[k]
 
 
@@ -211,7 +211,7 @@ def read_file(ex, a) -> Result:
         f.seek(0)
         got = list(_lines(f, start, ctx.read_lines))
         rest = _count_rest(f)
-    lines = [clean(t) + (" …" if cut else "") for _, t, cut in got]
+    lines = [printable(t) + (" …" if cut else "") for _, t, cut in got]
     shown_to = start + len(got)
     total = None if rest is None else shown_to + rest
     out = []
@@ -254,7 +254,7 @@ def prepare_target_file(ex, a, paths) -> tuple[Resolved, os.stat_result | None]:
         raise ToolError(f"{r.shown} is a {_KIND_WORDS[_kind(st)]}, not a file")
     parent = os.path.dirname(r.real)
     if os.path.lexists(parent) and not os.path.isdir(parent):
-        raise ToolError(f"{clean(ex.ctx.display(parent))} is not a directory")
+        raise ToolError(f"{printable(ex.ctx.display(parent))} is not a directory")
     return r, st
 
 
@@ -278,7 +278,7 @@ def write_file(ex, a, plan) -> Result:
     parent = os.path.dirname(r.real)
     if not os.path.isdir(parent):
         makedirs_durable(parent)
-        made = f"; created {clean(ex.ctx.display(parent))}"
+        made = f"; created {printable(ex.ctx.display(parent))}"
     prev = ex.journal.keep_copy(r.real, r.console, why="overwritten by write_file") if st else None
     try:
         atomic_write(r.real, data, like=st)
@@ -361,7 +361,7 @@ def _removable(ex, r: Resolved) -> Resolved:
     if os.path.isdir(r.real) and not os.path.islink(r.real):
         below = mounts_below(r.real, os.path.join(ex.ctx.procfs, "self", "mountinfo"))
         if below:
-            where = ", ".join(clean(ex.ctx.display(m)) for m in below[:3])
+            where = ", ".join(printable(ex.ctx.display(m)) for m in below[:3])
             raise SafetyError(f"{r.shown} holds a mounted filesystem ({where}{' …' if len(below) > 3 else ''}); "
                               "unmount it first, nothing on it is touched")
     return r
@@ -399,7 +399,7 @@ def prepare_move(ex, a, paths) -> tuple[Resolved, Resolved, bool]:
     if os.path.isdir(src.real) and not os.path.islink(src.real) and under(dst.real, src.real):
         raise ToolError(f"cannot move {src.shown} into itself")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {clean(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
+        raise ToolError(f"directory {printable(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
     replaces = os.path.lexists(dst.real)
     if replaces and os.path.isdir(dst.real) and not os.path.islink(dst.real):
         raise ToolError(f"{dst.shown} already exists and is a directory")
@@ -462,7 +462,7 @@ def copy(ex, a) -> Result:
     if os.path.lexists(dst.real):
         raise ToolError(f"{dst.shown} already exists; copy never overwrites (remove it or pick another name)")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {clean(ctx.display(os.path.dirname(dst.real)))} does not exist")
+        raise ToolError(f"directory {printable(ctx.display(os.path.dirname(dst.real)))} does not exist")
     is_dir = os.path.isdir(src.real)
     if is_dir and under(dst.real, src.real):
         raise ToolError(f"cannot copy {src.shown} into itself")
@@ -533,7 +533,7 @@ def file_info(ex, a) -> Result:
     if os.path.ismount(r.real):
         rows.append(["mount point", "yes"])
     w = max(len(k_) for k_, _ in rows)
-    text = "\n".join(f"{k_.ljust(w)}  {clean(v)}" for k_, v in rows)
+    text = "\n".join(f"{k_.ljust(w)}  {printable(v)}" for k_, v in rows)
     return Result(True, text, data=dict(rows))
 
 
@@ -570,11 +570,11 @@ def find_files(ex, a) -> Result:
             break
     why = "cancelled (Ctrl-C)" if cancelled else f"stopped after {visited} entries"
     if not found:
-        return Result(True, f"no match for {clean(pattern)} under {r.shown}"
+        return Result(True, f"no match for {printable(pattern)} under {r.shown}"
                             + ("" if complete else f" ({why})"), data=[])
     shown = found[:ctx.list_limit]
-    text = f"{plural(len(shown), 'match', 'matches')} for {clean(pattern)} under {r.shown}:\n"
-    text += "\n".join(clean(p) for p in shown)
+    text = f"{plural(len(shown), 'match', 'matches')} for {printable(pattern)} under {r.shown}:\n"
+    text += "\n".join(printable(p) for p in shown)
     if cancelled:
         text += f"\n… search cancelled (Ctrl-C) after {visited} entries"
     elif not complete:

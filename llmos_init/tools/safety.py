@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .context import ActionContext
 from .fsio import under
 from .registry import SIGNALS, TOOLS
-from .text import clean
+from .text import printable
 
 
 class SafetyError(ValueError):
@@ -34,7 +34,7 @@ class Resolved:
     def shown(self) -> str:
         """The console path as it may be printed: control characters escaped, so a name
         holding a newline cannot start a line of its own."""
-        return clean(self.console)
+        return printable(self.console)
 
 
 def resolve_path(ctx: ActionContext, path: str, follow: bool = True) -> Resolved:
@@ -50,14 +50,14 @@ def resolve_path(ctx: ActionContext, path: str, follow: bool = True) -> Resolved
     else:
         r = os.path.join(os.path.realpath(os.path.dirname(real)), os.path.basename(real))
     if ctx.sandbox is not None and not under(r, ctx.sandbox):
-        raise SafetyError(f"{clean(shown)} leads outside the sandbox ({clean(ctx.sandbox)}); refused")
+        raise SafetyError(f"{printable(shown)} leads outside the sandbox ({printable(ctx.sandbox)}); refused")
     return Resolved(ctx.display(r), r)
 
 
 def protected_reason(ctx: ActionContext, console_path: str) -> str | None:
     """Why a resolved console path may not be changed, or None."""
     p = console_path
-    shown = clean(p)
+    shown = printable(p)
     if p == "/":
         return "/ (the root directory) is protected"
     for q in ctx.protected:

@@ -15,7 +15,7 @@ from .journal import UndoError
 from .registry import TOOLS
 from .result import Result, ToolError
 from .safety import SafetyError, checked, not_on_host
-from .text import clean, human_duration, human_size
+from .text import human_duration, human_size, printable
 
 
 def _read(path: str) -> str:
@@ -75,7 +75,7 @@ def system_info(ex, a) -> Result:
             rows.append(["swap", f"{human_size(mem['SwapTotal'])} total, "
                                  f"{human_size(mem['SwapTotal'] - mem.get('SwapFree', 0))} used"])
     w = max(len(k) for k, _ in rows)
-    return Result(True, "\n".join(f"{k.ljust(w)}  {clean(v)}" for k, v in rows), data=info)
+    return Result(True, "\n".join(f"{k.ljust(w)}  {printable(v)}" for k, v in rows), data=info)
 
 
 # ---- time -----------------------------------------------------------------------------
@@ -94,7 +94,7 @@ _TIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d
 def parse_time(s) -> dt.datetime:
     m = _TIME.match(str(s))
     if not m:
-        raise SafetyError(f"time must look like YYYY-MM-DD HH:MM[:SS], not {clean(str(s))!r}")
+        raise SafetyError(f"time must look like YYYY-MM-DD HH:MM[:SS], not {printable(str(s))!r}")
     y, mo, d, h, mi, sec = (int(x) if x else 0 for x in m.groups())
     try:
         t = dt.datetime(y, mo, d, h, mi, sec)
@@ -138,7 +138,7 @@ _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
 def _check_hostname(ex, a) -> str:
     name = str(a.get("name", "")).strip()
     if not _HOST.match(name):
-        raise SafetyError(f"{clean(name)!r} is not a valid hostname (letters, digits and '-', "
+        raise SafetyError(f"{printable(name)!r} is not a valid hostname (letters, digits and '-', "
                           "up to 64, not starting or ending with '-')")
     return name
 
@@ -217,7 +217,7 @@ def kernel_log(ex, a) -> Result:
         raise ToolError(f"cannot read the kernel log ({ex.ctx.dev_kmsg}): {e.strerror or e}") from None
     if not recs:
         return Result(True, "the kernel log is empty", data=[])
-    text = "\n".join(f"[{t:10.3f}] {clean(m)}" for t, _, m in recs)
+    text = "\n".join(f"[{t:10.3f}] {printable(m)}" for t, _, m in recs)
     return Result(True, text, data=recs)
 
 
@@ -254,7 +254,7 @@ def _undo_step(ex):
     for shown, real in step.paths:
         r = checked(ex.ctx, shown, follow=False, change=True)
         if os.path.normpath(r.real) != os.path.normpath(real):
-            raise SafetyError(f"undo refused: {clean(shown)} now leads to {r.shown} (a directory on "
+            raise SafetyError(f"undo refused: {printable(shown)} now leads to {r.shown} (a directory on "
                               "the way was replaced, e.g. by a symbolic link); nothing changed")
     return step
 
@@ -287,11 +287,11 @@ def undo(ex, a) -> Result:
 
 
 def answer(ex, a) -> Result:
-    return Result(True, clean(str(a.get("text") or ""), keep_newlines=True))
+    return Result(True, printable(str(a.get("text") or ""), keep_newlines=True))
 
 
 def clarify(ex, a) -> Result:
-    return Result(True, clean(str(a.get("question") or "what do you mean?"), keep_newlines=True))
+    return Result(True, printable(str(a.get("question") or "what do you mean?"), keep_newlines=True))
 
 
 def help_text(width: int = 79, col: int = 28) -> str:
