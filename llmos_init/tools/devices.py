@@ -219,13 +219,13 @@ def disk_usage(ex, a) -> Result:
 
 
 # ---- mount / unmount ------------------------------------------------------------------
-def _mount_target(ex, a):
+def prepare_mount(ex, a, paths):
     """The mount point, refused where a mount would hide something the console relies on:
     the root, protected paths, the data partition (or anything above it), its audit log
     and its trash, a mount point already in use, or a directory that holds files."""
     not_on_host(ex.ctx, "mount")
     ctx = ex.ctx
-    t = checked(ctx, a["target"])
+    t = paths["target"]
     for q in ctx.protected:
         if under(t.console, q) and (q != "/" or t.console == "/"):
             raise SafetyError(f"{t.shown} is a protected system path; choose another mount point")
@@ -255,12 +255,7 @@ def _mount_target(ex, a):
     return t
 
 
-def check_mount(ex, a) -> None:
-    _mount_target(ex, a)
-
-
-def preview_mount(ex, a) -> str:
-    t = _mount_target(ex, a)
+def preview_mount(ex, a, t) -> str:
     dev = str(a["device"])
     what = ""
     try:
@@ -285,8 +280,7 @@ def _fstypes(ctx) -> list[str]:
         return ["ext4", "vfat", "iso9660", "squashfs", "btrfs", "xfs"]
 
 
-def mount(ex, a) -> Result:
-    t = _mount_target(ex, a)
+def mount(ex, a, t) -> Result:
     dev = str(a["device"])
     fstype = a.get("fstype")
     mounts = sys_layer("mounts")
@@ -308,9 +302,11 @@ def mount(ex, a) -> Result:
     return Result(True, f"mounted {printable(dev)} ({used}) at {t.shown}")
 
 
-def _unmount_target(ex, a):
+def prepare_unmount(ex, a, paths):
+    """(mount point, its mountinfo entry), refused for the root, protected paths and the
+    console's data."""
     not_on_host(ex.ctx, "unmount")
-    t = checked(ex.ctx, a["target"])
+    t = paths["target"]
     if t.console in ("/",) or any(under(t.console, q) for q in ex.ctx.protected if q != "/"):
         raise SafetyError(f"{t.shown} is a protected system path; it stays mounted")
     if under(ex.ctx.real_data_dir, t.real):
@@ -324,13 +320,13 @@ def _unmount_target(ex, a):
     return t, entry
 
 
-def preview_unmount(ex, a) -> str:
-    t, m = _unmount_target(ex, a)
+def preview_unmount(ex, a, plan) -> str:
+    t, m = plan
     return f"unmount {t.shown} ({printable(m.source)}, {m.fstype})"
 
 
-def unmount(ex, a) -> Result:
-    t, m = _unmount_target(ex, a)
+def unmount(ex, a, plan) -> Result:
+    t, m = plan
     mounts = sys_layer("mounts")
     try:
         mounts.umount(t.real, 0)
@@ -357,14 +353,13 @@ def _iface(ex, a) -> str:
     return name
 
 
-def check_link(ex, a) -> None:
+def prepare_link(ex, a, paths) -> str:
+    """link_up's and link_down's prepare step: the interface's name."""
     not_on_host(ex.ctx, "changing a network link")
-    _iface(ex, a)
+    return _iface(ex, a)
 
 
-def link_up(ex, a) -> Result:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def link_up(ex, a, name) -> Result:
     sys_layer("netif").link_up(name)
     return Result(True, f"{name} is up")
 
@@ -379,21 +374,15 @@ def _link_state(ex, name: str) -> str:
     return f"now {'up' if row['up'] else 'down'}, state {printable(row['state'])}, {printable(addrs)}"
 
 
-def preview_link_up(ex, a) -> str:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def preview_link_up(ex, a, name) -> str:
     return f"bring network interface {name} up ({_link_state(ex, name)})"
 
 
-def preview_link_down(ex, a) -> str:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def preview_link_down(ex, a, name) -> str:
     return f"bring network interface {name} down ({_link_state(ex, name)})"
 
 
-def link_down(ex, a) -> Result:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def link_down(ex, a, name) -> Result:
     sys_layer("netif").link_down(name)
     return Result(True, f"{name} is down")
 
@@ -402,4 +391,6 @@ EXECUTORS = {"list_devices": list_devices, "disk_usage": disk_usage, "mount": mo
              "unmount": unmount, "link_up": link_up, "link_down": link_down}
 PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down, "mount": preview_mount,
             "link_up": preview_link_up}
-CHECKS = {"mount": check_mount, "link_up": check_link}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"mount": prepare_mount, "unmount": prepare_unmount, "link_up": prepare_link,
+            "link_down": prepare_link}

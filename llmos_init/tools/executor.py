@@ -127,20 +127,19 @@ class Executor:
             self._ready = (_pin_key(p.action), p)
         return p.reason
 
-    def _prepared(self, action, take: bool = False) -> Prepared:
-        """What check() prepared for this very action (taken once when `take`), else a
-        fresh prepare()."""
+    def _checked(self, action, take: bool = False) -> Prepared | None:
+        """What check() prepared for this very action (taken once when `take`), or None."""
         ready = self._ready
+        if take:
+            self._ready = None
         if ready is not None and isinstance(action, dict) and ready[0] == _pin_key(action):
-            if take:
-                self._ready = None
             return ready[1]
-        return self.prepare(action)
+        return None
 
     def needs_confirmation(self, action) -> bool:
-        ready = self._ready
-        if ready is not None and isinstance(action, dict) and ready[0] == _pin_key(action):
-            a = ready[1].action
+        ready = self._checked(action)
+        if ready is not None:
+            a = ready.action
         else:
             try:
                 a = validate_action(action)
@@ -159,10 +158,14 @@ class Executor:
         set_priority, a link brought up, a mount...): the preview the console shows before
         it runs. None when the action asks (its preview comes with the question) or has
         no preview (it only reads, or its plan line says it all)."""
-        try:
-            a = validate_action(action)
-        except PlanError:
-            return None
+        ready = self._checked(action)
+        if ready is not None:
+            a = ready.action
+        else:
+            try:
+                a = validate_action(action)
+            except PlanError:
+                return None
         if a["tool"] not in PREVIEWS or self.needs_confirmation(a):
             return None
         return self.preview(a)
@@ -189,18 +192,21 @@ class Executor:
         the trash, undoable'."""
         self._pins.clear()
         if isinstance(action, dict) and action.get("tool") in PREPARES:
-            p = self._prepared(action, take=True)
+            p = self._checked(action, take=True) or self.prepare(action)
             if p.invalid:
                 return f"invalid action: {p.reason}"
             if p.reason is not None:
                 return f"{p.tool}: {p.reason}"
             a, plan = p.action, p.plan
-        else:
-            self._ready = None
-            try:
-                a = validate_action(action)
-            except PlanError as e:
-                return f"invalid action: {e}"
+        else:   # its preview is its check: run again for what it shows now
+            ready = self._checked(action, take=True)
+            if ready is not None:
+                a = ready.action
+            else:
+                try:
+                    a = validate_action(action)
+                except PlanError as e:
+                    return f"invalid action: {e}"
             plan = None
         tool, args = a["tool"], a["args"]
         try:

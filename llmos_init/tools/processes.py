@@ -11,7 +11,7 @@ import signal
 import time
 
 from .result import Result, ToolError
-from .safety import SafetyError, checked, signal_name
+from .safety import SafetyError, signal_name
 from .text import human_size, plural, printable, table
 
 STATES = {"R": "running", "S": "sleeping", "D": "disk wait", "Z": "zombie", "T": "stopped",
@@ -300,9 +300,9 @@ def kill_process(ex, a) -> Result:
 
 
 # ---- start_program --------------------------------------------------------------------
-def _program(ex, a) -> tuple:
+def prepare_start_program(ex, a, paths) -> tuple:
     """(resolved path, argv, note) for a start_program action."""
-    r = checked(ex.ctx, a["path"])
+    r = paths["path"]
     if not os.path.exists(r.real):
         raise ToolError(f"{r.shown} does not exist")
     if not os.path.isfile(r.real):
@@ -340,8 +340,8 @@ def _program(ex, a) -> tuple:
     return r, argv, note
 
 
-def preview_start_program(ex, a) -> str:
-    r, argv, note = _program(ex, a)
+def preview_start_program(ex, a, plan) -> str:
+    r, argv, note = plan
     args = " ".join(shlex.quote(x) for x in argv[argv.index(r.real) + 1:])
     return f"start {r.shown}{' ' + printable(args) if args else ''} as a supervised child{note}"
 
@@ -375,11 +375,11 @@ def _params(fn) -> set[str] | None:
     return {p.name for p in ps}
 
 
-def start_program(ex, a) -> Result:
+def start_program(ex, a, plan) -> Result:
     ctx = ex.ctx
     if ctx.spawn is None:
         raise ToolError("programs can only be started under the supervisor, and none is attached")
-    r, argv, note = _program(ex, a)
+    r, argv, note = plan
     out_dir = ctx.real(ctx.tmp_dir)
     os.makedirs(out_dir, exist_ok=True)
     out = os.path.join(out_dir, f"{os.path.basename(r.real)}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.out")
@@ -487,3 +487,4 @@ PINS = {"kill_process": pin_kill_process}
 PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program,
             "set_priority": preview_set_priority}
 CHECKS = {"set_priority": check_set_priority}
+PREPARES = {"start_program": prepare_start_program}   # executor.PREPARES
