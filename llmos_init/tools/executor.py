@@ -136,15 +136,17 @@ class Executor:
             return ready[1]
         return None
 
+    def _action_of(self, action, take: bool = False) -> dict:
+        """The normalised action: the one check() prepared when it is this one, else
+        validate_action()'s (PlanError when it is not an action)."""
+        ready = self._checked(action, take)
+        return ready.action if ready is not None else validate_action(action)
+
     def needs_confirmation(self, action) -> bool:
-        ready = self._checked(action)
-        if ready is not None:
-            a = ready.action
-        else:
-            try:
-                a = validate_action(action)
-            except PlanError:
-                return safety.needs_confirmation(action)  # the registry's word (unknown: yes)
+        try:
+            a = self._action_of(action)
+        except PlanError:
+            return safety.needs_confirmation(action)  # the registry's word (unknown: yes)
         fn = ASKS.get(a["tool"])
         if fn is None:
             return safety.needs_confirmation(a)
@@ -158,14 +160,10 @@ class Executor:
         set_priority, a link brought up, a mount...): the preview the console shows before
         it runs. None when the action asks (its preview comes with the question) or has
         no preview (it only reads, or its plan line says it all)."""
-        ready = self._checked(action)
-        if ready is not None:
-            a = ready.action
-        else:
-            try:
-                a = validate_action(action)
-            except PlanError:
-                return None
+        try:
+            a = self._action_of(action)
+        except PlanError:
+            return None
         if a["tool"] not in PREVIEWS or self.needs_confirmation(a):
             return None
         return self.preview(a)
@@ -199,14 +197,10 @@ class Executor:
                 return f"{p.tool}: {p.reason}"
             a, plan = p.action, p.plan
         else:   # its preview is its check: run again for what it shows now
-            ready = self._checked(action, take=True)
-            if ready is not None:
-                a = ready.action
-            else:
-                try:
-                    a = validate_action(action)
-                except PlanError as e:
-                    return f"invalid action: {e}"
+            try:
+                a = self._action_of(action, take=True)
+            except PlanError as e:
+                return f"invalid action: {e}"
             plan = None
         tool, args = a["tool"], a["args"]
         try:
