@@ -9,7 +9,7 @@ import stat
 
 from .fsio import under
 from .result import Result, ToolError
-from .safety import SafetyError, checked, not_on_host
+from .safety import SafetyError, not_on_host, resolved_paths
 from .text import human_size, printable, table
 
 PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
@@ -182,11 +182,11 @@ def _usage_row(label: str, where: str, real: str) -> list | None:
             {"size": total, "used": used, "free": free, "percent": pct}]
 
 
-def disk_usage(ex, a) -> Result:
+def disk_usage(ex, a, paths) -> Result:
     ctx = ex.ctx
     heads = ["FILESYSTEM", "SIZE", "USED", "FREE", "USE%", "MOUNTED ON"]
     if a.get("path"):
-        r = checked(ctx, a["path"])
+        r = paths["path"]
         if not os.path.exists(r.real):
             raise ToolError(f"{r.shown} does not exist")
         fs = "-"
@@ -393,4 +393,4 @@ PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down, "mount":
             "link_up": preview_link_up}
 # prepare steps (executor.PREPARES): their previews and executors take the plan they give
 PREPARES = {"mount": prepare_mount, "unmount": prepare_unmount, "link_up": prepare_link,
-            "link_down": prepare_link}
+            "link_down": prepare_link, "disk_usage": resolved_paths}

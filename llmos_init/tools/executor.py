@@ -40,8 +40,9 @@ PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
 CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
 # each tool's prepare step: prepare(ex, args, paths) -> plan, with paths the path arguments
 # the rails resolved (name -> Resolved); its preview and its executor then take
-# (ex, args, plan).  A tool without one has its arguments for a plan, and its preview
-# (when it has one) is what checks it
+# (ex, args, plan).  Every tool with a path argument has one; a tool without one has its
+# arguments for a plan, and its preview (kill_process, set_priority, undo, reboot,
+# poweroff), when it has one, is what checks it
 PREPARES = {name: fn for m in _MODULES for name, fn in getattr(m, "PREPARES", {}).items()}
 # tools whose confirmation depends on the state (undo: on what it would revert)
 ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}

@@ -1,5 +1,6 @@
 """Executors for files and directories: list, read, write, append, make, remove, move,
-copy, info, find, change directory. Every path goes through safety.checked() first."""
+copy, info, find, change directory. Every path goes through the rails first (the
+executor's prepare step: safety.resolve_path, refuse_protected); each tool gets them resolved."""
 from __future__ import annotations
 
 import fnmatch
@@ -12,7 +13,7 @@ from .fsio import (atomic_write, fsync_dir, makedirs_durable, mounts_below, temp
                    under)
 from .journal import move_path
 from .result import Cancelled, Result, ToolError
-from .safety import Resolved, SafetyError, checked
+from .safety import Resolved, SafetyError, checked, resolved_paths
 from .text import fmt_time, human_size, plural, printable, table, text_block
 
 LINE_MAX = 1000          # characters of one line shown by read_file
@@ -74,8 +75,8 @@ def describe(r: Resolved) -> str:
 
 
 # ---- list_dir -------------------------------------------------------------------------
-def list_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"])
+def list_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     st = _lstat(r) if not os.path.exists(r.real) else os.stat(r.real)
     if not stat.S_ISDIR(st.st_mode):
         raise ToolError(f"{r.shown} is not a directory ({describe(r)})")
@@ -183,9 +184,9 @@ def _count_rest(f, limit: int = 256 << 20) -> int | None:
     return n + (0 if last == b"\n" else 1)
 
 
-def read_file(ex, a) -> Result:
+def read_file(ex, a, paths) -> Result:
     ctx = ex.ctx
-    r = checked(ctx, a["path"])
+    r = paths["path"]
     try:
         st = os.stat(r.real)
     except FileNotFoundError:
@@ -337,8 +338,8 @@ def append_file(ex, a, plan) -> Result:
 
 
 # ---- make_dir -------------------------------------------------------------------------
-def make_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"], change=True)
+def make_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     if os.path.isdir(r.real):
         return Result(True, f"{r.shown} already exists")
     if os.path.lexists(r.real):
@@ -451,12 +452,12 @@ def _fsync_copy(src: str, dst: str, ex=None) -> str:
     return dst
 
 
-def copy(ex, a) -> Result:
+def copy(ex, a, paths) -> Result:
     ctx = ex.ctx
-    src = checked(ctx, a["src"])
+    src = paths["src"]
     if not os.path.exists(src.real):
         raise ToolError(f"{src.shown} does not exist")
-    dst = checked(ctx, a["dst"], change=True)
+    dst = paths["dst"]
     if os.path.isdir(dst.real):
         dst = checked(ctx, os.path.join(dst.console, os.path.basename(src.real)), change=True)
     if os.path.lexists(dst.real):
@@ -503,8 +504,8 @@ def _owner(uid: int, gid: int) -> str:
     return f"{u}:{g} ({uid}:{gid})"
 
 
-def file_info(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"], follow=False)
+def file_info(ex, a, paths) -> Result:
+    r = paths["path"]
     st = _lstat(r)
     k = _kind(st)
     rows = [["path", r.console], ["type", _KIND_WORDS[k]]]
@@ -538,12 +539,12 @@ def file_info(ex, a) -> Result:
 
 
 # ---- find_files -----------------------------------------------------------------------
-def find_files(ex, a) -> Result:
+def find_files(ex, a, paths) -> Result:
     ctx = ex.ctx
     pattern = str(a.get("pattern", "")).strip()
     if not pattern:
         raise ToolError("find_files needs a pattern, e.g. *.log")
-    r = checked(ctx, a.get("path") or ctx.cwd)
+    r = paths["path"] if a.get("path") else checked(ctx, ctx.cwd)
     if not os.path.isdir(r.real):
         raise ToolError(f"{r.shown} is not a directory")
     glob = any(c in pattern for c in "*?[")
@@ -583,8 +584,8 @@ def find_files(ex, a) -> Result:
 
 
 # ---- change_dir -----------------------------------------------------------------------
-def change_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"])
+def change_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     if not os.path.isdir(r.real):
         if os.path.lexists(r.real):
             raise ToolError(f"{r.shown} is not a directory")
@@ -602,4 +603,6 @@ PREVIEWS = {"write_file": preview_write_file, "append_file": preview_append_file
             "remove": preview_remove, "move": preview_move}
 # prepare steps (executor.PREPARES): their previews and executors take the plan they give
 PREPARES = {"write_file": prepare_target_file, "append_file": prepare_target_file,
-            "remove": prepare_remove, "move": prepare_move}
+            "remove": prepare_remove, "move": prepare_move,
+            **{name: resolved_paths for name in ("list_dir", "read_file", "make_dir", "copy",
+                                                  "file_info", "find_files", "change_dir")}}

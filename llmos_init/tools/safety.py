@@ -97,6 +97,12 @@ def refuse_protected(ctx: ActionContext, r: Resolved) -> Resolved:
     return r
 
 
+def resolved_paths(ex, a: dict, paths: dict[str, Resolved]) -> dict[str, Resolved]:
+    """The prepare step of a tool whose plan is its path arguments as the rails resolved
+    them (executor.PREPARES: list_dir, read_file, copy, ...)."""
+    return paths
+
+
 # arguments of each tool that name something the tool changes, and whether the last
 # path component is followed when it is a symlink (remove/move act on the link itself)
 CHANGES: dict[str, tuple[tuple[str, bool], ...]] = {

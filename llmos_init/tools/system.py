@@ -105,20 +105,18 @@ def parse_time(s) -> dt.datetime:
     return t
 
 
-def _check_set_time(ex, a) -> dt.datetime:
+def prepare_set_time(ex, a, paths) -> dt.datetime:
     not_on_host(ex.ctx, "setting the clock")
     return parse_time(a.get("time"))
 
 
-def preview_set_time(ex, a) -> str:
-    t = _check_set_time(ex, a)
+def preview_set_time(ex, a, t: dt.datetime) -> str:
     rtc = " and the hardware clock" if os.path.exists(ex.ctx.rtc_dev) else ""
     return (f"set the system clock{rtc} to {t:%Y-%m-%d %H:%M:%S} UTC "
             f"(now {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S})")
 
 
-def set_time(ex, a) -> Result:
-    t = _check_set_time(ex, a)
+def set_time(ex, a, t: dt.datetime) -> Result:
     rtc = sys_layer("rtc")
     rtc.set_system_time(t)
     msg = f"the clock is now {t:%Y-%m-%d %H:%M:%S} UTC"
@@ -135,7 +133,7 @@ def set_time(ex, a) -> Result:
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
 
 
-def _check_hostname(ex, a) -> str:
+def prepare_set_hostname(ex, a, paths) -> str:
     name = str(a.get("name", "")).strip()
     if not _HOST.match(name):
         raise SafetyError(f"{printable(name)!r} is not a valid hostname (letters, digits and '-', "
@@ -143,16 +141,14 @@ def _check_hostname(ex, a) -> str:
     return name
 
 
-def preview_set_hostname(ex, a) -> str:
-    name = _check_hostname(ex, a)
+def preview_set_hostname(ex, a, name: str) -> str:
     where = os.path.join(ex.ctx.data_dir, "etc", "hostname")
     if ex.ctx.host:
         return f"save hostname {name} in {where} (the host's own name is left alone)"
     return f"set the hostname to {name} (now {hostname(ex.ctx)}), saved in {where}"
 
 
-def set_hostname(ex, a) -> Result:
-    name = _check_hostname(ex, a)
+def set_hostname(ex, a, name: str) -> Result:
     etc = os.path.join(ex.ctx.real_data_dir, "etc")
     makedirs_durable(etc)
     atomic_write(os.path.join(etc, "hostname"), (name + "\n").encode())
@@ -323,4 +319,6 @@ EXECUTORS = {"system_info": system_info, "get_time": get_time, "set_time": set_t
 PREVIEWS = {"set_time": preview_set_time, "set_hostname": preview_set_hostname,
             "reboot": preview_reboot, "poweroff": preview_poweroff, "undo": preview_undo}
 CHECKS = {}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"set_time": prepare_set_time, "set_hostname": prepare_set_hostname}
 ASKS = {"undo": asks_undo}
