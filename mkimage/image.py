@@ -1,7 +1,7 @@
 """Puts the pieces together into images/<target>/.
 
   <kernel>          bzImage / Image (kernel.py)
-  rootfs.squashfs   the read-only root, lz4 (rootfs.py)
+  rootfs.squashfs   the read-only root, uncompressed (rootfs.py; shared.toml says why)
   model.squashfs    the model on its own read-only partition, uncompressed: llama.cpp
                     mmaps it straight from the page cache, without the zstd
                     decompression that costs seconds under TCG, and MODEL= swaps it
@@ -64,12 +64,10 @@ def build_rootfs(target: Target, whl: Path) -> Path:
             cache.log("assembling the root filesystem")
             libs = rootfs.assemble(target, whl, root, extra, pure)
             (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
-            # lz4, not zstd: every module imported on the way to the prompt is read and
-            # decompressed at boot, and under QEMU TCG zstd's decompression made the
-            # prompt 0.5 s later (35 MB instead of 27.5 MB)
-            cache.log("making rootfs.squashfs (lz4)")
-            subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"), "-comp", "lz4", "-Xhc",
-                            "-noappend", "-all-root", "-no-xattrs", "-quiet", "-no-progress",
+            # uncompressed (shared.toml says why)
+            cache.log("making rootfs.squashfs (uncompressed)")
+            subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"),
+                            *shared()["rootfs"]["mksquashfs_options"],
                             "-processors", str(os.cpu_count() or 2)], check=True)
             shutil.rmtree(root)
     return out / "rootfs.squashfs"

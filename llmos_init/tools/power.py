@@ -7,7 +7,8 @@ Standard library only and no dataclasses: the console builds it before its promp
 from __future__ import annotations
 
 import os
-import signal
+
+from .. import signals as signal  # _signal without the enums (signals.py)
 
 
 def pid1_is_llmos(cmdline: str = "/proc/1/cmdline") -> bool:

@@ -144,6 +144,33 @@ def test_offline_model_squashfs_args_are_what_build_model_image_runs(monkeypatch
     assert seen["cmd"][3:] == offline.model_squashfs_args()
 
 
+def test_the_buildroot_root_is_made_with_the_offline_builds_mksquashfs_options(monkeypatch, tmp_path):
+    """build_rootfs() runs mksquashfs with offline.py's rootfs options (uncompressed), and
+    both post-image scripts make Buildroot's rootfs.squashfs again with them."""
+    seen = {}
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(image.rootfs, "assemble", lambda *a, **k: [])
+    monkeypatch.setattr(image.rootfs, "pool_for", lambda t: tmp_path / "pool")
+    monkeypatch.setattr(image.ggml_portable, "build", lambda arch: None)
+    monkeypatch.setattr(image, "pure_wheels", lambda: [])
+    monkeypatch.setattr(image.shutil, "rmtree", lambda *a, **k: None)
+    (tmp_path / "llmos.whl").write_bytes(b"wheel")
+
+    def fake_run(cmd, check):
+        seen["cmd"] = cmd
+    monkeypatch.setattr(image.subprocess, "run", fake_run)
+    image.build_rootfs(targets.TARGETS["x86_64"], tmp_path / "llmos.whl")
+    args = offline.rootfs_squashfs_args()
+    assert seen["cmd"][0] == "mksquashfs" and seen["cmd"][3:3 + len(args)] == args
+    for opt in ("-noI", "-noD", "-noF", "-noX", "-noappend", "-all-root"):
+        assert opt in args
+    helpers = (br.EXTERNAL / "board/common/images.sh").read_text()
+    assert "rootfs-squashfs-args" in helpers and "remake_rootfs()" in helpers
+    for board in ("qemu", "raspberrypi4-64"):
+        script = (br.EXTERNAL / f"board/{board}/post-image.sh").read_text()
+        assert "\nremake_rootfs\n" in script, board
+
+
 def test_offline_needs_only_the_standard_library():
     """Buildroot's host-python3 has no site-packages: offline.py runs with none (-S)."""
     r = subprocess.run([sys.executable, "-S", str(br.EXTERNAL / "support/offline.py"), "rootfs-dirs"],
