@@ -129,7 +129,7 @@ def _net(ctx) -> tuple[str, list]:
     out = "network interfaces:\n" + table(["NAME", "LINK", "STATE", "MAC", "ADDRESSES"], rows)
     configured = None if ctx.host else _net_state()
     if configured:
-        out += "\n" + clean(configured)
+        out += "\n" + printable(configured)
     return out, data
 
 
