@@ -1,6 +1,7 @@
-"""Every global name a module of llmos_init, mkimage, bench or qemu_harness reads is defined in it or is a builtin: a name
-left behind by a rename ("clean" after text.clean became text.printable) fails here, not
-on a device. Read with the stdlib's symtable, no code run."""
+"""Every global name a module of llmos_init, mkimage, bench or qemu_harness reads is
+defined in it or is a builtin: a name left behind by a rename ("clean" after text.clean
+became text.printable) fails here, not on a device. Read with the stdlib's symtable, no
+code run."""
 import builtins
 import pathlib
 import symtable
