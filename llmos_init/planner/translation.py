@@ -168,6 +168,15 @@ def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
     return None
 
 
+_HERE = re.compile(r"(?<![\w.])\.(?![\w./])|\b(?:here|this (?:directory|folder|dir)|current "
+                   r"(?:directory|folder|dir)|working directory|where i am)\b|当前|这里|这儿|此目录|这个目录", re.I)
+
+
+def _names_here(request: str) -> bool:
+    """The request names the current directory ("cd .", "stay here", "当前目录")."""
+    return _HERE.search(request) is not None
+
+
 def read_answer(answer: str, request: str, ctx: Context) -> Translation:
     """The plan in the model's answer, or why there is none."""
     text = answer.strip()
@@ -189,6 +198,10 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
             why = implausible(a, request)
             if why:
                 return Translation(None, answer, why)
+            if a["tool"] == "change_dir" and a["args"].get("path") == cwd and not _names_here(request):
+                # "go up a directory" answered with cd . : going nowhere is no reading of a
+                # request to go somewhere
+                return Translation(None, answer, "a change of directory to where it already is")
             if a["tool"] == "change_dir":
                 cwd = a["args"]["path"]
         plan.extend(acts)

@@ -385,3 +385,13 @@ def test_a_model_mkdir_nothing_asked_for_is_no_plan():
     p, rt = planner_with({"copy draft.docx to projects please": "cp draft.docx projects\nmkdir projects"})
     plan = p.plan("copy draft.docx to projects please", D)
     assert all(a["tool"] != "make_dir" for a in plan), plan
+
+
+def test_a_model_cd_to_where_it_already_is_is_no_reading_of_going_somewhere():
+    p, rt = planner_with({"go up a directory": "cd ."})
+    assert p.plan("go up a directory", "/data/docs") == [{"tool": "change_dir", "args": {"path": "/data"}}]
+    assert p.last_source.startswith("parser (the model's answer was not usable")
+    # a request that names the current directory may stay there
+    p, rt = planner_with({"stay in the current directory": "cd ."})
+    assert p.plan("stay in the current directory", D) == [{"tool": "change_dir", "args": {"path": D}}]
+    assert p.last_source == "model"
