@@ -204,7 +204,10 @@ class Remote:
                 now = time.monotonic()
                 if now > end:
                     raise RemoteError(f"its answer took over {ANSWER_TIMEOUT_S:g} s")
-                self._wait_until(conn, min(end, now + self.timeout))
+                if not shown and now > start + self.timeout:     # pings, empty pieces
+                    raise self._timeout_error()
+                self._wait_until(conn, min(end, now + self.timeout,
+                                           end if shown else start + self.timeout))
                 line = resp.readline(MAX_EVENT + 1)
                 if not line:
                     raise RemoteError("its answer ended before it said it was done")

@@ -342,6 +342,7 @@ BIG = "x" * 1000
     ("text/event-stream", [b"data: " + b"1" * (20 * 1024) + b"\n\n"], "over 16 KiB"),
     ("text/event-stream", [b": " + b"p" * 8000 + b"\n"] * 9, "over 64 KiB"),
     ("text/event-stream", [3.0, *sse("late")], "no answer within 1 s"),
+    ("text/event-stream", [x for _ in range(12) for x in (b": ping\n\n", 0.2)], "no answer within 1 s"),
 ])
 def test_a_bad_stream_before_any_text_lets_the_local_model_answer(server, planner, local,
                                                                    kind, items, why):
