@@ -27,8 +27,10 @@ FELL_BACK = re.compile(r"the server at \S+ gave no usable plan \(([^\r\n]*)\); t
 
 
 def actions(out: str) -> list[str]:
-    """The plan lines the console printed (`→ list_dir /data/log`), arrows left out."""
-    return [ln.strip()[1:].strip() for ln in strip_ansi(out).replace("\r", "").splitlines()
+    """The plan lines the console printed (`→ list_dir /data/log`), arrows left out; a
+    carriage return ends a piece too (the status line, "… thinking 3s", is redrawn after
+    one, and the plan line follows it on the same line)."""
+    return [ln.strip()[1:].strip() for ln in re.split(r"[\r\n]+", strip_ansi(out))
             if ln.strip().startswith("→")]
 
 
@@ -102,6 +104,12 @@ def measure(image_dir: Path, work: Path, reps: int, mem: int = 512, ready_timeou
             g.close()
     res["remote"] = {"runs": remote, **_summaries(remote)}
     res["remote"]["server"] = _summaries(remote, "server_s")
+    res["remote"]["planned"] = summary(x["s"] for xs in remote.values() for x in xs
+                                       if x["server_s"] is not None)
+    res["remote"]["fell_back_s"] = summary(x["s"] for xs in remote.values() for x in xs
+                                           if x["fell_back"] is not None)
+    res["remote"]["fell_back_why"] = sorted({f"'{r}': {x['fell_back']}" for r, xs in remote.items()
+                                             for x in xs if x["fell_back"] is not None})
     res["remote"]["fell_back"] = sum(x["fell_back"] is not None for xs in remote.values() for x in xs)
     res["local"] = {"runs": local, **_summaries(local)}
     res["local"]["asked_server"] = tasks_after

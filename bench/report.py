@@ -195,9 +195,12 @@ def remote_section(rm: dict) -> str:
         sm = sm or {}
         return [fmt_seconds(sm.get("median")), fmt_seconds(sm.get("p95")), str(sm.get("n", 0))]
 
-    rows = [["remote: llama-server on the host", *cells(_get(rm, "remote", "all"))],
-            ["  of which the server's exchange (the planner's own figure)",
+    rows = [["remote: llama-server on the host, every round", *cells(_get(rm, "remote", "all"))],
+            ["  rounds it planned", *cells(_get(rm, "remote", "planned"))],
+            ["    of which the server's exchange (the planner's own figure)",
              *cells(_get(rm, "remote", "server", "all"))],
+            ["  rounds whose server plan was refused: the local planner's",
+             *cells(_get(rm, "remote", "fell_back_s"))],
             ["local: the guest's model", *cells(_get(rm, "local", "all"))],
             [f"floor: an exact command ('{rm.get('floor_request', '?')}'), no planning",
              *cells(_get(rm, "floor", "all"))]]
@@ -228,7 +231,8 @@ def remote_section(rm: dict) -> str:
     notes = []
     if _get(rm, "remote", "fell_back"):
         notes.append(f"{rm['remote']['fell_back']} remote round(s) fell back to the local planner "
-                     "(timed as they were)")
+                     "(timed as they were), the server's plan refused: "
+                     + "; ".join(_get(rm, "remote", "fell_back_why") or []))
     if _get(rm, "local", "asked_server"):
         notes.append(f"the server saw {rm['local']['asked_server']} request(s) after it was turned off")
     if rm.get("failed"):

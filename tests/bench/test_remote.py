@@ -31,6 +31,9 @@ def test_plan_lines_are_read_from_the_console_output():
            f"\x1b[36m{format_action({'tool': 'list_dir', 'args': {'path': '/data/log'}})}\x1b[0m\r\n"
            "pid1.log  network.log\r\n")
     assert remote.actions(out) == ["list_dir /data/log"]
+    slow = ("how busy is it\r\n\x1b[2m… thinking\x1b[0m\x1b[K\r\x1b[2m… thinking 1s\x1b[0m\x1b[K\r"
+            "\x1b[K\x1b[36m→ system_info\x1b[0m\r\nhostname  llmos\r\n")
+    assert remote.actions(slow) == ["system_info"]
     assert remote.actions("The time is 12:00.\r\n") == []
 
 
@@ -71,13 +74,16 @@ def _results() -> dict:
          "local": {"runs": runs_l, **remote._summaries(runs_l), "asked_server": 0},
          "floor": {"runs": floor, **remote._summaries(floor)}, "same_plan": {"a": True}}
     r["remote"]["server"] = remote._summaries(runs_r, "server_s")
+    r["remote"]["planned"] = remote.summary([0.5, 0.5])
+    r["remote"]["fell_back_s"] = remote.summary([])
     return r
 
 
 def test_the_report_section():
     md = report.markdown({"remote": _results()})
     assert "## Remote planner (a llama-server on the host, from the guest)" in md
-    assert "| remote: llama-server on the host | 500 ms | 500 ms | 2 |" in md
+    assert "| remote: llama-server on the host, every round | 500 ms | 500 ms | 2 |" in md
+    assert "|   rounds it planned | 500 ms | 500 ms | 2 |" in md
     assert "| local: the guest's model | 10.00 s | 10.00 s | 2 |" in md
     assert "| floor: an exact command ('ls /data'), no planning | 100 ms | 100 ms | 1 |" in md
     assert "| 'a' | 500 ms | 10.00 s | 20.00× | system_info | same |" in md
