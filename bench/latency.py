@@ -70,7 +70,7 @@ def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC,
     """p50/p95 of request -> executed result on the host, per path."""
     from llmos_init.tools.journal import Journal
     from llmos_init.planner.planner import Planner
-    from llmos_init.tools.context import Context
+    from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
 
     planner = Planner(model_path=model_path)
@@ -81,7 +81,7 @@ def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC,
     with tempfile.TemporaryDirectory(prefix="llmos-bench-") as sandbox:
         import os
         os.makedirs(os.path.join(sandbox, "data"))
-        ctx = Context(cwd="/data", data_dir="/data", sandbox=sandbox)
+        ctx = ActionContext(cwd="/data", data_dir="/data", sandbox=sandbox)
         executor = Executor(ctx, Journal(ctx.real_data_dir))
         res = {"model_status": status, "model_load_s": load_s,
                "adapter": getattr(planner, "adapter_status", "none")}

@@ -29,10 +29,10 @@ tests pass a fake and a scratch `root` directory that stands for "/".
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections import deque
 
+from . import signals as signal  # _signal without the enums (signals.py)
 from .record import as_dict, record
 from .services import (ServicesConfig, default_console, load_services, resolve_tty,
                        select_for_cmdline)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import sys
 import threading
 import time
 
+from . import signals as signal  # _signal without the enums (signals.py)
 from .consolelog import close_fd, format_exc, write_all
 
 TYPE_CHECKING = False

@@ -113,16 +113,16 @@ def _number(where: str, key: str, value: Any, *, minimum: float, integer: bool =
 
 
 def _signal_number(where: str, value: Any) -> int:
-    import signal
+    from . import signals
     if isinstance(value, int) and not isinstance(value, bool):
-        if value in signal.valid_signals():
+        if value in signals.valid_signals():
             return value
     elif isinstance(value, str):
         name = value.upper()
         name = name if name.startswith("SIG") else "SIG" + name
-        sig = signal.Signals.__members__.get(name)
+        sig = signals.NUMBERS.get(name)
         if sig is not None:
-            return int(sig)
+            return sig
     raise ConfigError(f"{where}: 'stop_signal' must be a signal name like \"TERM\", got {value!r}")
 
 

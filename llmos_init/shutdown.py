@@ -15,8 +15,9 @@ Each step is logged and guarded: a failing step never stops the ones after it.
 from __future__ import annotations
 
 import os
-import signal
 import time
+
+from . import signals as signal  # _signal without the enums (signals.py)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing costs ~0.1 s under QEMU TCG before the prompt

@@ -23,12 +23,12 @@ import heapq
 import itertools
 import os
 import selectors
-import signal
 import sys
 import threading
 import time
 from collections import deque
 
+from . import signals as signal  # _signal without the enums (signals.py)
 from .commands import run as _run_command
 from .consolelog import ConsoleLog, close_fd
 from .platform import Pid1Platform
@@ -214,7 +214,7 @@ class Supervisor:
             sig = self._pending_signals.popleft()
             action = POWER_SIGNALS.get(sig)
             if action is not None:
-                name = signal.Signals(sig).name
+                name = signal.name(sig)
                 self.log(f"signal {name}: {action} requested")
                 self._event("signal", signal=name, action=action)
                 if self.power_request is None:
@@ -555,7 +555,7 @@ def _llmos_main(args: list[str]) -> int:
 
 def _signame(sig: int) -> str:
     try:
-        return signal.Signals(sig).name
+        return signal.name(sig)
     except ValueError:
         return f"signal {sig}"
 

@@ -20,19 +20,16 @@ from pathlib import Path
 
 from . import cache
 from .pins import pins
+from .shared import shared
 from .wheel import build_vendored, cmake_args
 
 STEP = "ggml-portable"
 LIB = "libggml-cpu.so.0"
 GUEST_DIR = "/usr/lib/llmos/ggml-portable"
-NO_AVX = ["-DGGML_AVX=OFF", "-DGGML_AVX2=OFF", "-DGGML_FMA=OFF", "-DGGML_F16C=OFF",
-          "-DGGML_AVX512=OFF", "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_CURL=OFF",
-          # RUNPATH $ORIGIN, as the wheel's libraries have (not the build tree's path)
-          "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON", "-DCMAKE_INSTALL_RPATH=$ORIGIN"]
-
-
-# the wheel's arguments that are dropped (literals: buildroot/support/offline.py reads them)
-DROP = ("-DGGML_AVX", "-DGGML_FMA", "-DGGML_F16C")
+# the arguments added, and the prefixes of the wheel's arguments that are dropped
+# (mkimage/shared.toml [ggml_portable]: the Buildroot tree builds the same backend)
+NO_AVX = shared()["ggml_portable"]["no_avx"]
+DROP = tuple(shared()["ggml_portable"]["drop"])
 
 
 def configure_args() -> list[str]:

@@ -1,7 +1,7 @@
 """Puts the pieces together into images/<target>/.
 
   <kernel>          bzImage / Image (kernel.py)
-  rootfs.squashfs   the read-only root, lz4 (rootfs.py)
+  rootfs.squashfs   the read-only root, uncompressed (rootfs.py; shared.toml says why)
   model.squashfs    the model on its own read-only partition, uncompressed: llama.cpp
                     mmaps it straight from the page cache, without the zstd
                     decompression that costs seconds under TCG, and MODEL= swaps it
@@ -25,17 +25,13 @@ from pathlib import Path
 
 from . import cache, ggml_portable, kernel, model, pypi, rootfs, wheel
 from .pins import pins
+from .shared import qemu_table, shared, write_run_script
 from .targets import REPO, Target
 
-DATA_SIZE_MB = 256
-# arch -> (QEMU binary, machine, CPU under TCG).  aarch64 emulates a Cortex-A72 (the
-# Raspberry Pi 4's core), so what passes under QEMU runs on the Pi; KVM uses -cpu host.
-# x86_64 under TCG: QEMU's most capable CPU without AVX, so the planner runs the model on
-# the image's SSE-only ggml backend, about 5-7x faster than TCG's emulated AVX2
-# (mkimage/ggml_portable.py); CPU=max in run-qemu.sh's environment brings AVX2 back.
-# (A literal: buildroot/support/offline.py reads it.)
-QEMU = {"x86_64": ("qemu-system-x86_64", "-M pc", "max,avx=off,avx2=off,fma=off,f16c=off"),
-        "aarch64": ("qemu-system-aarch64", "-M virt", "cortex-a72")}
+# The literals the Buildroot tree shares (mkimage/shared.toml, read by both builds).
+DATA_SIZE_MB = shared()["data"]["size_mb"]
+# arch -> (QEMU binary, machine, CPU under TCG): shared.toml [qemu] says why these CPUs.
+QEMU = qemu_table()
 
 
 def source_files() -> list[Path]:
@@ -68,12 +64,10 @@ def build_rootfs(target: Target, whl: Path) -> Path:
             cache.log("assembling the root filesystem")
             libs = rootfs.assemble(target, whl, root, extra, pure)
             (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
-            # lz4, not zstd: every module imported on the way to the prompt is read and
-            # decompressed at boot, and under QEMU TCG zstd's decompression made the
-            # prompt 0.5 s later (35 MB instead of 27.5 MB)
-            cache.log("making rootfs.squashfs (lz4)")
-            subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"), "-comp", "lz4", "-Xhc",
-                            "-noappend", "-all-root", "-no-xattrs", "-quiet", "-no-progress",
+            # uncompressed (shared.toml says why)
+            cache.log("making rootfs.squashfs (uncompressed)")
+            subprocess.run(["mksquashfs", str(root), str(tmp / "rootfs.squashfs"),
+                            *shared()["rootfs"]["mksquashfs_options"],
                             "-processors", str(os.cpu_count() or 2)], check=True)
             shutil.rmtree(root)
     return out / "rootfs.squashfs"
@@ -102,34 +96,21 @@ def build_model_image(gguf: Path, digest: str) -> Path:
             cache.log(f"precomputing the planner's prompt state for {gguf.name}")
             written = build_prefix_state(str(gguf), str(src))
             cache.log(f"making model.squashfs from {gguf.name} + {len(written)} state file(s), uncompressed")
-            subprocess.run(["mksquashfs", str(src), str(tmp / "model.squashfs"), "-noI", "-noD",
-                            "-noF", "-noX", "-noappend", "-all-root", "-no-xattrs", "-quiet",
-                            "-no-progress"], check=True)
+            subprocess.run(["mksquashfs", str(src), str(tmp / "model.squashfs"),
+                            *shared()["model_image"]["mksquashfs_options"]], check=True)
             shutil.rmtree(src)
     return out / "model.squashfs"
 
 
 def make_data_image(path: Path, size_mb: int = DATA_SIZE_MB) -> None:
     with tempfile.TemporaryDirectory() as d:
-        for sub in ("log", "etc", "trash"):
+        for sub in shared()["data"]["dirs"]:
             os.mkdir(os.path.join(d, sub))
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
             f.truncate(size_mb << 20)
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "llmos-data", "-E", "root_owner=0:0",
-                        "-d", d, str(tmp)], check=True)
+        subprocess.run([*shared()["data"]["mkfs_ext4"], d, str(tmp)], check=True)
         tmp.replace(path)
-
-
-def write_run_script(target: Target, dest: Path) -> None:
-    qemu, machine, tcg_cpu = QEMU[target.arch]
-    text = (Path(__file__).with_name("templates") / "run-qemu.sh").read_text()
-    for k, v in {"@TARGET@": target.name, "@KERNEL@": target.kernel_image, "@QEMU@": qemu,
-                 "@MACHINE@": machine, "@TCG_CPU@": tcg_cpu,
-                 "@ARCH@": target.arch, "@CONSOLE@": target.console, "@DISK@": target.disk_prefix}.items():
-        text = text.replace(k, v)
-    dest.write_text(text)
-    dest.chmod(0o755)
 
 
 def _install(src: Path, dest: Path) -> None:

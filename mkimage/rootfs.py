@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from . import cache, closure, debian
+from .shared import shared
 from .targets import REPO, Target
 
 PYVER = "3.11"
@@ -56,9 +57,9 @@ DIST_PACKAGES = ["numpy", "jinja2", "markupsafe", "typing_extensions.py", "diskc
                  # and what the planner's template matcher (hassil) imports
                  "yaml", "_yaml"]
 
-# Directories that exist on the read-only root as mount points or for the overlay.
-DIRS = ["proc", "sys", "dev", "run", "tmp", "data", "model", "mnt", "etc", "root", "sbin",
-        "usr/bin", "usr/lib", "usr/lib64", "var"]
+# Directories that exist on the read-only root as mount points or for the overlay
+# (mkimage/shared.toml: the Buildroot tree makes the same ones).
+DIRS = shared()["rootfs"]["dirs"]
 
 
 def pool_for(target: Target) -> Path:

@@ -26,7 +26,7 @@ PACKAGE = "llmos_init"
 # one above. A name ending in "." covers that package and everything in it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base: leaf helpers", ("llmos_init", "llmos_init.digest", "llmos_init.record",
-                            "llmos_init.commands", "llmos_init.paths")),
+                            "llmos_init.commands", "llmos_init.paths", "llmos_init.signals")),
     ("system calls", ("llmos_init.sys.",)),
     ("networking: DHCP, ip= and the interface set-up",
      ("llmos_init.net", "llmos_init.net.dhcp", "llmos_init.net.config")),

@@ -14,13 +14,14 @@ In the image the supervisor starts the console as a service with the serial tty 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
 
+from .. import signals as signal  # _signal without the enums (signals.py)
 from ..paths import BOOT_JSON, BOOT_SECONDS_ENV
 from ..record import record
+from ..tools.power import Power, pid1_is_llmos   # os and signal only: cheap before the prompt
 from .history import History
 from .lineedit import LineEditor
 from .session import Banner, Session
@@ -58,20 +59,15 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def is_llmos_guest() -> bool:
-    if os.path.isdir(RUN_DIR):
-        return True
-    try:
-        with open("/proc/1/cmdline", "rb") as f:
-            return b"llmos" in f.read()
-    except OSError:
-        return False
+    return os.path.isdir(RUN_DIR) or pid1_is_llmos()
 
 
 # --- facts for the banner ----------------------------------------------------------------
 
 def boot_seconds(path: str = BOOT_JSON, env=os.environ) -> float | None:
-    """Total of the boot sequence's timed steps: from PID 1's environment (a console it
-    forked before boot.json was written), else from the file boot.py writes."""
+    """Seconds from power-on to the end of the boot sequence: from PID 1's environment (a
+    console it forked before boot.json was written), else `total_s` of the summary boot.py
+    writes (Boot.summary); None when the file is missing, garbled or has none."""
     try:
         return float(env[BOOT_SECONDS_ENV])
     except (KeyError, ValueError):
@@ -82,38 +78,10 @@ def boot_seconds(path: str = BOOT_JSON, env=os.environ) -> float | None:
             data = json.loads(f.read(1 << 20))
     except (OSError, ValueError):
         return None
-    return _boot_total(data)
-
-
-def _number(d: dict, *keys: str, scale: float = 1.0) -> float | None:
-    for k in keys:
-        v = d.get(k)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v) * scale
+    total = data.get("total_s") if isinstance(data, dict) else None
+    if isinstance(total, (int, float)) and not isinstance(total, bool):
+        return float(total)
     return None
-
-
-def _boot_total(data) -> float | None:
-    if isinstance(data, dict):
-        total = _number(data, "total_s", "total_seconds", "total")
-        if total is None:
-            total = _number(data, "total_ms", scale=0.001)
-        if total is not None:
-            return total
-        data = data.get("steps")
-    if not isinstance(data, list):
-        return None
-    total, seen = 0.0, False
-    for step in data:
-        if not isinstance(step, dict):
-            continue
-        v = _number(step, "seconds", "duration_s", "elapsed_s", "duration", "s")
-        if v is None:
-            v = _number(step, "ms", "duration_ms", "elapsed_ms", scale=0.001)
-        if v is not None:
-            total += v
-            seen = True
-    return total if seen else None
 
 
 def uptime_seconds() -> float | None:
@@ -204,35 +172,12 @@ def make_spawn():
     return reaper.spawn
 
 
-class Power:
-    """The console's side of power requests: ask PID 1 on the guest, just say so on a host."""
-
-    def __init__(self, sandbox: bool):
-        self.sandbox = sandbox
-        self.requested: str | None = None
-        self.session: Session | None = None
-
-    def __call__(self, action: str) -> str:
-        self.requested = action
-        if self.sandbox:
-            if action == "poweroff":
-                if self.session is not None:
-                    self.session.ended = True
-                return "(host console: the machine is not powered off; ending this session)"
-            return "(host console: the machine is not rebooted)"
-        from ..tools.context import pid1_power
-        message = pid1_power(action)
-        if self.session is not None:
-            self.session.ended = True
-        return message
-
-
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
         from ..tools.journal import Journal
-        from ..tools.context import Context
+        from ..tools.context import ActionContext
         from ..tools.executor import Executor
-        ctx = Context(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
+        ctx = ActionContext(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
                       request_power=power)
         return Executor(ctx, Journal(ctx.real_data_dir)), ctx, None
     except Exception as exc:  # noqa: BLE001
@@ -261,7 +206,7 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
         except OSError:
             pass
     term = term or Terminal(0, 1, dumb=True if opts.dumb else None)
-    power = Power(sandbox=bool(sandbox))
+    power = Power(host=bool(sandbox))
     planner_error = executor_error = None
     later = None
     if planner is None and executor is None:

@@ -1,11 +1,12 @@
 """What the console shows, made safe for a terminal.
 
 Everything that reaches the terminal from outside the console itself (file names, file
-contents, process names, model tokens, error messages) passes through `sanitize`: complete
+contents, process names, model tokens, error messages) passes through `terminal_safe`: complete
 ANSI/VT escape sequences are removed, and every remaining C0/C1 control character (except
 newline and tab), DEL and the Unicode bidi/format controls are shown as visible escapes
 such as ``\\x1b``. A hostile file therefore cannot move the cursor, change colours, retitle
-the window or hide text.
+the window or hide text. (Tools make their data printable at the source, in their own
+notation: tools/text.printable says why the two differ.)
 
 The helpers below format the console's own lines: plan actions (``→ list_dir /data``),
 errors, refusals, replies and the banner. They return plain strings; `style` adds ANSI
@@ -64,7 +65,7 @@ def _needs_escape(cp: int, keep_newlines: bool) -> bool:
     return cp < 0x20 or 0x7F <= cp <= 0x9F or cp in _FORMAT_CONTROLS
 
 
-def sanitize(text: object, keep_newlines: bool = True) -> str:
+def terminal_safe(text: object, keep_newlines: bool = True) -> str:
     """Make untrusted text safe to write to a terminal.
 
     ANSI sequences are stripped, CRLF becomes LF, and every other control character is
@@ -134,7 +135,7 @@ ARG_TEXT_LIMIT = 60
 def _format_arg(value: object, quote: bool = False) -> str:
     if isinstance(value, list):
         return " ".join(_format_arg(v) for v in value)
-    text = sanitize(value, keep_newlines=False)
+    text = terminal_safe(value, keep_newlines=False)
     if isinstance(value, str) and (quote or text == "" or any(c.isspace() for c in text) or '"' in text):
         return '"' + shorten(text.replace('"', '\\"'), ARG_TEXT_LIMIT) + '"'
     return shorten(text, ARG_TEXT_LIMIT)
@@ -165,12 +166,12 @@ def format_action(action: dict) -> str:
         if kind in ("path", "text") or (tool and len(tool.args) == 1 and kind != "int"):
             parts.append(value)
         else:
-            parts.append(f"{sanitize(key, keep_newlines=False)}={value}")
-    return "→ " + " ".join([sanitize(name, keep_newlines=False)] + parts)
+            parts.append(f"{terminal_safe(key, keep_newlines=False)}={value}")
+    return "→ " + " ".join([terminal_safe(name, keep_newlines=False)] + parts)
 
 
 def format_error(message: object) -> str:
-    return "error: " + sanitize(message)
+    return "error: " + terminal_safe(message)
 
 
 def format_exception(exc: BaseException) -> str:
@@ -180,7 +181,7 @@ def format_exception(exc: BaseException) -> str:
 
 
 def format_refusal(action: dict, reason: object) -> str:
-    return f"refused: {format_action(action)[2:]}: {sanitize(reason)}"
+    return f"refused: {format_action(action)[2:]}: {terminal_safe(reason)}"
 
 
 def human_size(n: int | float) -> str:
@@ -209,10 +210,10 @@ def human_duration(seconds: float) -> str:
 def format_prompt(hostname: str, cwd: str, columns: int = 80) -> str:
     """``<hostname>:<cwd>> ``, the directory shortened from the left so the prompt leaves
     at least half the line for typing."""
-    host = sanitize(hostname, keep_newlines=False) or "llmos"
+    host = terminal_safe(hostname, keep_newlines=False) or "llmos"
     host = shorten(host, 24)
     room = max(8, columns // 2 - text_width(host) - 3)
-    return f"{host}:{shorten_left(sanitize(cwd, keep_newlines=False), room)}> "
+    return f"{host}:{shorten_left(terminal_safe(cwd, keep_newlines=False), room)}> "
 
 
 def status_text(elapsed: float, planner_status: str | None = None) -> str:

@@ -152,30 +152,30 @@ class Session:
         b = self.banner
         if b is None:
             return
-        first = f"llmos on {render.sanitize(b.hostname, keep_newlines=False)}"
+        first = f"llmos on {render.terminal_safe(b.hostname, keep_newlines=False)}"
         if b.boot_seconds is not None:
             first += f", booted in {render.human_duration(b.boot_seconds)}"
         if b.uptime_seconds is not None:
             first += f", up {render.human_duration(b.uptime_seconds)}"
         self.say(first, "bold")
         self._model_status = self.model_status()
-        self.say(f"model: {render.sanitize(self._model_status)}")
+        self.say(f"model: {render.terminal_safe(self._model_status)}")
         if b.memory_total:
             mem = f"memory: {render.human_size(b.memory_total)} total"
             if b.memory_free is not None:
                 mem += f", {render.human_size(b.memory_free)} free"
             self.say(mem)
         if b.sandbox:
-            self.say(f"host console: sandbox {render.sanitize(b.sandbox)} plays /")
+            self.say(f"host console: sandbox {render.terminal_safe(b.sandbox)} plays /")
         for line in b.extra:
-            self.say(render.sanitize(line))
+            self.say(render.terminal_safe(line))
         exit_word = "exit" if self.sandbox else "power off"
         self.say(f'Type a request in plain words; "help" shows examples; Ctrl-D to {exit_word}.', "dim")
 
     def _note_model_change(self) -> None:
         status = self.model_status()
         if self._model_status is not None and status != self._model_status:
-            self.say(f"model: {render.sanitize(status)}", "dim")
+            self.say(f"model: {render.terminal_safe(status)}", "dim")
             note = self.adapter_note() if status == "ready" else None
             if note:
                 self.say(note, "dim")
@@ -187,8 +187,8 @@ class Session:
         if got == "none":
             return "planner: no trained adapter; exact commands and sentence templates only"
         if got.startswith("refused"):
-            return f"planner: adapter {render.sanitize(got)}"
-        return f"planner: trained adapter {render.sanitize(got)}"
+            return f"planner: adapter {render.terminal_safe(got)}"
+        return f"planner: trained adapter {render.terminal_safe(got)}"
 
     def on_end_key(self) -> None:
         """Ctrl-D on an empty line: ask, then exit (host) or power off (guest)."""
@@ -221,7 +221,7 @@ class Session:
             return
         note = getattr(self.planner, "remote_note", None)   # with a planner server set
         if isinstance(note, str) and note:
-            self.say(render.sanitize(note, keep_newlines=False), "dim")
+            self.say(render.terminal_safe(note, keep_newlines=False), "dim")
         from ..tools.registry import PlanError, validate_plan
         try:
             plan = validate_plan(plan)
@@ -253,7 +253,7 @@ class Session:
             return self.answer(request, action)
         if tool == "clarify":
             question = action["args"].get("question") or "Could you say that more precisely?"
-            self.say(render.sanitize(question))
+            self.say(render.terminal_safe(question))
             return True
         ex = self.executor
         if ex is None:
@@ -269,7 +269,7 @@ class Session:
             return False
         if not confirmed and ex.needs_confirmation(action):
             shown = ex.preview(action)
-            self.say(render.sanitize(shown), "yellow")
+            self.say(render.terminal_safe(shown), "yellow")
             if not self.confirm("Proceed? [y/N] "):
                 self.say("declined: nothing changed")
                 self._warn(ex.record_declined(action, shown))
@@ -277,12 +277,12 @@ class Session:
         elif not confirmed:
             note = ex.announce(action)     # a change that does not ask is still shown first
             if note:
-                self.say(render.sanitize(note), "yellow")
+                self.say(render.terminal_safe(note), "yellow")
         result = self._run_tool(ex, action)
         text = getattr(result, "text", "") or ""
         ok = bool(getattr(result, "ok", False))
         if text:
-            self.say(render.sanitize(text.rstrip("\n")), None if ok else "red")
+            self.say(render.terminal_safe(text.rstrip("\n")), None if ok else "red")
         new_cwd = getattr(result, "changed_cwd", None)
         if new_cwd:
             self.cwd = new_cwd
@@ -290,7 +290,7 @@ class Session:
 
     def _warn(self, warning: str) -> None:
         if warning:
-            self.say(render.sanitize(warning), "red")
+            self.say(render.terminal_safe(warning), "red")
 
     def _run_tool(self, ex: Any, action: dict) -> Any:
         """ex.run(action) in a worker thread while this one watches for Ctrl-C. Ctrl-C
@@ -332,7 +332,7 @@ class Session:
     def answer(self, request: str, action: dict) -> bool:
         text = action["args"].get("text")
         if text:
-            self.say(render.sanitize(text))
+            self.say(render.terminal_safe(text))
             return True
         stream = getattr(self.planner, "stream_answer", None)
         if stream is None:
@@ -376,7 +376,7 @@ class Session:
                     self.say(render.format_exception(item), "red")
                     self._answer_note()
                     return False
-                piece = render.sanitize(item)
+                piece = render.terminal_safe(item)
                 if not wrote:
                     piece = piece.lstrip()
                 if piece:

@@ -72,6 +72,8 @@ CHANGE_WORDS: dict[str, str] = {
     "link_up": r"(?<![a-z])(?:up|on|enable|activate|ifup|connect|start|bring|raise)(?![a-z])|启用|打开|开启|激活|连接|启动|开起来",
     "mount": r"mount|attach|hook|挂载|挂到|挂上|接到",
     "undo": r"undo|revert|take back|roll ?back|put back|reverse|restore|the way it was|before that|撤销|撤回|还原|恢复|回退|撤",
+    # a model's "copy a.txt in photos to projects" once came with an unasked mkdir projects
+    "make_dir": r"mkdir|make|creat|new|fresh|add|set up|prepare|(?:folder|directory|dir) (?:called|named)|建|创|弄个|弄一个|开个",
 }
 
 

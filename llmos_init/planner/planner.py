@@ -128,6 +128,11 @@ def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) 
     return added
 
 
+def _places(text: str) -> list[tuple[str, str]]:
+    from .translation import places
+    return places(text)
+
+
 def question_plan(text: str, ctx: Context) -> list[dict]:
     """A question about an action: information, never the action."""
     from .grounding import extract, resolve
@@ -330,8 +335,10 @@ class Planner:
         # is one with a negated clause to leave out ("delete a.txt, not b.txt"), and one whose
         # later step points back at an earlier one ("make a folder x and go into it"): the
         # model writes spans of the request, the rules carry what each step named to the next.
+        # The same for a file the request places in a directory ("a.txt from docs"): the
+        # rules join the two, the model cannot (translation.misplaced refuses its attempt).
         english = self.english_first or negated or (bool(ctx.actions) and refers_back(text)) \
-            or any(refers_back(s) for s in steps[1:])
+            or any(refers_back(s) for s in steps[1:]) or bool(_places(text))
         self.last_arbitration = None
         got = self._remote_plan(T.normalise(request or ""), steps, ctx, cwd, history, data)
         if got is not None:     # the server's plan, checked as the model's is (remote.py)

@@ -70,11 +70,53 @@ def _grounded(value: str, request: str, known: set[str]) -> bool:
 _INTERFACE = re.compile(r"lo|[a-z][a-z0-9_.:-]{0,14}\d[a-z0-9_.:-]*|(?:eth|wlan|br|bond|veth|docker|tun|tap)[a-z0-9_.:-]*")
 
 
+# A file the request places in a directory: "a.txt from docs", "a.txt in the docs folder",
+# "docs 里的 a.txt", "docs 目录下的 a.txt" (name, then the directory's word; the Chinese
+# directory is the end of the text before 里的/下的).
+_PLACED_EN = re.compile(r"(?<![\w./-])([\w.-]+\.[A-Za-z0-9]{1,8})\s+(?:from|in|inside|within|out of)"
+                        r"\s+(?:the\s+)?([\w.-]+)", re.I)
+_PLACED_ZH = re.compile(r"([^\s，。、；：,;:]+?)\s*(?:目录|文件夹)?\s*(?:里|里面|下|下面|中|内)的\s*"
+                        r"(?:文件|文档)?\s*([\w.-]+\.[A-Za-z0-9]{1,8})")
+
+
+def places(request: str) -> list[tuple[str, str]]:
+    """(file name, what the request says holds it) for each file it places in a directory
+    (casefolded)."""
+    got = [(m.group(1), m.group(2)) for m in _PLACED_EN.finditer(request)]
+    got += [(m.group(2), m.group(1)) for m in _PLACED_ZH.finditer(request)]
+    return [(n.casefold(), d.casefold()) for n, d in got]
+
+
+def misplaced(action: dict, request: str) -> str | None:
+    """A path of `action` whose name the request places in a directory, elsewhere: the model
+    writes spans of the request and cannot join "docs" and "a.txt" ("delete a.txt in docs"
+    answered with rm a.txt would remove another file)."""
+    placed = places(request)
+    if not placed:
+        return None
+    for key in ("path", "src", "dst", "target"):
+        value = (action.get("args") or {}).get(key)
+        if not isinstance(value, str):
+            continue
+        name = os.path.basename(value.rstrip("/")).casefold()
+        parent = os.path.basename(os.path.dirname(value.rstrip("/"))).casefold()
+        for n, d in placed:
+            if name == n:
+                if key != "dst" and not (parent and d.endswith(parent)):
+                    return f"{value} is another {n} than the one the request places in a directory"
+            elif name and d.endswith(name) and key != "dst" and action.get("tool") in ("remove", "move", "copy"):
+                return f"{value} is the directory that holds {n}, not {n}"
+    return None
+
+
 def implausible(action: dict, request: str) -> str | None:
     """Why `action` cannot be what `request` asks for, whatever its arguments."""
     tool, args = action.get("tool"), action.get("args") or {}
     if not asks_for_change(tool, request):
         return f"nothing in the request asks for {tool}"
+    placed = misplaced(action, request)
+    if placed:
+        return placed
     if tool in ("link_up", "link_down") and not _INTERFACE.fullmatch(str(args.get("interface", ""))):
         return f"{args.get('interface')!r} is not a network interface"
     if tool in ("move", "copy") and args.get("src") == args.get("dst"):

@@ -1,7 +1,7 @@
 """llmos syscall layer: direct system calls through cffi (API mode).
 
-One module per kernel interface: mounts, power, system, process, tty, netif,
-rtc, watchdog, blockdev, modules, swap.  Import those modules directly, e.g.
+One module per kernel interface the supervisor and the tools use: mounts, power,
+system, process, netif, rtc, watchdog.  Import those modules directly, e.g.
 ``from llmos_init.sys import mounts``.
 
 This package itself stays light: importing ``llmos_init.sys`` neither loads

@@ -4,14 +4,15 @@ Paths the user (and the planner) sees are *console paths*: absolute, rooted at "
 guest they are the real paths. On a host, the console runs against a sandbox directory
 that plays the part of "/": the console path /data/a.txt is <sandbox>/data/a.txt, ".."
 cannot climb above the sandbox, and a symlink that resolves outside it is refused.
-`Context.real()` maps a console path to the host path; `Context.display()` maps back.
+`ActionContext.real()` maps a console path to the host path; `ActionContext.display()` maps back.
 """
 from __future__ import annotations
 
 import os
-import signal
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from .power import Power
 
 DATA_DIR = "/data"      # the data partition: the console's home, what "~" means everywhere
 PROTECTED = ("/", "/proc", "/sys", "/dev")
@@ -28,36 +29,17 @@ def expand_home(path: str, home: str = DATA_DIR) -> str:
     return path
 
 
-def report_power(action: str) -> str:
-    """Host console: nothing is powered off; say so."""
-    return f"(host console: the machine does not {'reboot' if action == 'reboot' else 'power off'})"
-
-
-def pid1_power(action: str) -> str:
-    """Guest: ask PID 1 (the llmos supervisor) for an orderly reboot or power-off."""
-    os.kill(1, signal.SIGTERM if action == "reboot" else signal.SIGUSR2)
-    return "rebooting…" if action == "reboot" else "powering off…"
-
-
-def default_power(action: str) -> str:
-    """pid1_power when PID 1 is llmos_init, report_power anywhere else (a host)."""
-    try:
-        with open("/proc/1/cmdline", "rb") as f:
-            is_llmos = b"llmos" in f.read()
-    except OSError:
-        is_llmos = False
-    return (pid1_power if is_llmos else report_power)(action)
-
-
 @dataclass
-class Context:
+class ActionContext:
+    """Where the executors act (one per console session; the owner of its current
+    directory). Not the planner's parser.Context, which is what a request is read in."""
     cwd: str = "/"
     data_dir: str = DATA_DIR            # console path of the data partition
     sandbox: str | None = None          # host directory playing "/" (host console)
     protected: tuple[str, ...] = PROTECTED
     writable: tuple[str, ...] = WRITABLE  # outside these the root is read-only (squashfs)
     spawn: Callable[..., Any] | None = None          # spawn(argv, stdout=, stderr=, cwd=) -> Child
-    request_power: Callable[[str], Any] = default_power
+    request_power: Callable[[str], Any] = field(default_factory=Power)   # tools/power.py
     sysfs: str = "/sys"
     procfs: str = "/proc"
     dev_kmsg: str = "/dev/kmsg"

@@ -9,8 +9,8 @@ import stat
 
 from .fsio import under
 from .result import Result, ToolError
-from .safety import SafetyError, checked, not_on_host
-from .text import clean, human_size, table
+from .safety import SafetyError, not_on_host, resolved_paths
+from .text import human_size, printable, table
 
 PSEUDO_FS = {"proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore",
              "bpf", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs",
@@ -129,7 +129,7 @@ def _net(ctx) -> tuple[str, list]:
     out = "network interfaces:\n" + table(["NAME", "LINK", "STATE", "MAC", "ADDRESSES"], rows)
     configured = None if ctx.host else _net_state()
     if configured:
-        out += "\n" + clean(configured)
+        out += "\n" + printable(configured)
     return out, data
 
 
@@ -168,7 +168,7 @@ def list_devices(ex, a) -> Result:
     parts = {"block": [_block], "network": [_net], "serial": [_serial],
              "all": [_block, _net, _serial]}.get(kind)
     if parts is None:
-        raise ToolError(f"unknown device kind {clean(kind)!r}; use block, network, serial or all")
+        raise ToolError(f"unknown device kind {printable(kind)!r}; use block, network, serial or all")
     texts, data = [], {}
     for fn in parts:
         t, d = fn(ex.ctx)
@@ -193,11 +193,11 @@ def _usage_row(label: str, where: str, real: str) -> list | None:
             {"size": total, "used": used, "free": free, "percent": pct}]
 
 
-def disk_usage(ex, a) -> Result:
+def disk_usage(ex, a, paths) -> Result:
     ctx = ex.ctx
     heads = ["FILESYSTEM", "SIZE", "USED", "FREE", "USE%", "MOUNTED ON"]
     if a.get("path"):
-        r = checked(ctx, a["path"])
+        r = paths["path"]
         if not os.path.exists(r.real):
             raise ToolError(f"{r.shown} does not exist")
         fs = "-"
@@ -230,19 +230,19 @@ def disk_usage(ex, a) -> Result:
 
 
 # ---- mount / unmount ------------------------------------------------------------------
-def _mount_target(ex, a):
+def prepare_mount(ex, a, paths):
     """The mount point, refused where a mount would hide something the console relies on:
     the root, protected paths, the data partition (or anything above it), its audit log
     and its trash, a mount point already in use, or a directory that holds files."""
     not_on_host(ex.ctx, "mount")
     ctx = ex.ctx
-    t = checked(ctx, a["target"])
+    t = paths["target"]
     for q in ctx.protected:
         if under(t.console, q) and (q != "/" or t.console == "/"):
             raise SafetyError(f"{t.shown} is a protected system path; choose another mount point")
     data = os.path.realpath(ctx.real_data_dir)
     if under(data, t.real):
-        raise SafetyError(f"mounting at {t.shown} would hide the data partition ({clean(ctx.data_dir)}) "
+        raise SafetyError(f"mounting at {t.shown} would hide the data partition ({printable(ctx.data_dir)}) "
                           "and every file on it; choose an empty directory such as /data/media/usb")
     for sub, what in (("log", "audit log"), ("trash", "trash")):
         if under(t.real, os.path.join(data, sub)):
@@ -254,7 +254,7 @@ def _mount_target(ex, a):
     except ToolError:
         in_use = []
     if in_use or os.path.ismount(t.real):
-        what = f" ({clean(in_use[-1].source)}, {clean(in_use[-1].fstype)})" if in_use else ""
+        what = f" ({printable(in_use[-1].source)}, {printable(in_use[-1].fstype)})" if in_use else ""
         raise SafetyError(f"{t.shown} is already a mount point{what}; unmount it first or choose another")
     try:
         entries = os.listdir(t.real)
@@ -266,12 +266,7 @@ def _mount_target(ex, a):
     return t
 
 
-def check_mount(ex, a) -> None:
-    _mount_target(ex, a)
-
-
-def preview_mount(ex, a) -> str:
-    t = _mount_target(ex, a)
+def preview_mount(ex, a, t) -> str:
     dev = str(a["device"])
     what = ""
     try:
@@ -284,8 +279,8 @@ def preview_mount(ex, a) -> str:
     except OSError:
         what = " (no such device file: a kernel filesystem name such as tmpfs)" if "/" not in dev else " (does not exist)"
     fstype = a.get("fstype")
-    how = f"as {clean(str(fstype))}" if fstype else "with the first filesystem type that fits"
-    return f"mount {clean(dev)}{what} at {t.shown} (an empty directory), {how}"
+    how = f"as {printable(str(fstype))}" if fstype else "with the first filesystem type that fits"
+    return f"mount {printable(dev)}{what} at {t.shown} (an empty directory), {how}"
 
 
 def _fstypes(ctx) -> list[str]:
@@ -296,8 +291,7 @@ def _fstypes(ctx) -> list[str]:
         return ["ext4", "vfat", "iso9660", "squashfs", "btrfs", "xfs"]
 
 
-def mount(ex, a) -> Result:
-    t = _mount_target(ex, a)
+def mount(ex, a, t) -> Result:
     dev = str(a["device"])
     fstype = a.get("fstype")
     mounts = sys_layer("mounts")
@@ -314,14 +308,16 @@ def mount(ex, a) -> Result:
             except OSError as e:
                 errors.append(f"{fs}: {e.strerror or e}")
         else:
-            raise ToolError(f"could not mount {clean(dev)}: no filesystem type worked "
+            raise ToolError(f"could not mount {printable(dev)}: no filesystem type worked "
                             f"({'; '.join(errors[:4]) or 'none to try'})")
-    return Result(True, f"mounted {clean(dev)} ({used}) at {t.shown}")
+    return Result(True, f"mounted {printable(dev)} ({used}) at {t.shown}")
 
 
-def _unmount_target(ex, a):
+def prepare_unmount(ex, a, paths):
+    """(mount point, its mountinfo entry), refused for the root, protected paths and the
+    console's data."""
     not_on_host(ex.ctx, "unmount")
-    t = checked(ex.ctx, a["target"])
+    t = paths["target"]
     if t.console in ("/",) or any(under(t.console, q) for q in ex.ctx.protected if q != "/"):
         raise SafetyError(f"{t.shown} is a protected system path; it stays mounted")
     if under(ex.ctx.real_data_dir, t.real):
@@ -335,13 +331,13 @@ def _unmount_target(ex, a):
     return t, entry
 
 
-def preview_unmount(ex, a) -> str:
-    t, m = _unmount_target(ex, a)
-    return f"unmount {t.shown} ({clean(m.source)}, {m.fstype})"
+def preview_unmount(ex, a, plan) -> str:
+    t, m = plan
+    return f"unmount {t.shown} ({printable(m.source)}, {m.fstype})"
 
 
-def unmount(ex, a) -> Result:
-    t, m = _unmount_target(ex, a)
+def unmount(ex, a, plan) -> Result:
+    t, m = plan
     mounts = sys_layer("mounts")
     try:
         mounts.umount(t.real, 0)
@@ -353,29 +349,28 @@ def unmount(ex, a) -> Result:
         raise
     if under(ex.ctx.real_cwd, t.real):
         ex.ctx.cwd = t.console
-    return Result(True, f"unmounted {t.shown} ({clean(m.source)})")
+    return Result(True, f"unmounted {t.shown} ({printable(m.source)})")
 
 
 # ---- network links --------------------------------------------------------------------
 def _iface(ex, a) -> str:
     name = str(a.get("interface", "")).strip()
     if not name or "/" in name or name in (".", "..") or len(name) > 15:
-        raise SafetyError(f"bad interface name {clean(name)!r}")
+        raise SafetyError(f"bad interface name {printable(name)!r}")
     if not os.path.exists(os.path.join(ex.ctx.sysfs, "class", "net", name)):
         _, have = _class_entries(ex.ctx, "net")
-        raise ToolError(f"no network interface {clean(name)}"
+        raise ToolError(f"no network interface {printable(name)}"
                         + (f" (there are: {', '.join(have)})" if have else ""))
     return name
 
 
-def check_link(ex, a) -> None:
+def prepare_link(ex, a, paths) -> str:
+    """link_up's and link_down's prepare step: the interface's name."""
     not_on_host(ex.ctx, "changing a network link")
-    _iface(ex, a)
+    return _iface(ex, a)
 
 
-def link_up(ex, a) -> Result:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def link_up(ex, a, name) -> Result:
     sys_layer("netif").link_up(name)
     return Result(True, f"{name} is up")
 
@@ -387,24 +382,18 @@ def _link_state(ex, name: str) -> str:
     if row is None:
         return "state unknown"
     addrs = ", ".join(row["addresses"]) or "no address"
-    return f"now {'up' if row['up'] else 'down'}, state {clean(row['state'])}, {clean(addrs)}"
+    return f"now {'up' if row['up'] else 'down'}, state {printable(row['state'])}, {printable(addrs)}"
 
 
-def preview_link_up(ex, a) -> str:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def preview_link_up(ex, a, name) -> str:
     return f"bring network interface {name} up ({_link_state(ex, name)})"
 
 
-def preview_link_down(ex, a) -> str:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def preview_link_down(ex, a, name) -> str:
     return f"bring network interface {name} down ({_link_state(ex, name)})"
 
 
-def link_down(ex, a) -> Result:
-    check_link(ex, a)
-    name = _iface(ex, a)
+def link_down(ex, a, name) -> Result:
     sys_layer("netif").link_down(name)
     return Result(True, f"{name} is down")
 
@@ -413,4 +402,6 @@ EXECUTORS = {"list_devices": list_devices, "disk_usage": disk_usage, "mount": mo
              "unmount": unmount, "link_up": link_up, "link_down": link_down}
 PREVIEWS = {"unmount": preview_unmount, "link_down": preview_link_down, "mount": preview_mount,
             "link_up": preview_link_up}
-CHECKS = {"mount": check_mount, "link_up": check_link}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"mount": prepare_mount, "unmount": prepare_unmount, "link_up": prepare_link,
+            "link_down": prepare_link, "disk_usage": resolved_paths}

@@ -7,6 +7,13 @@ The console's flow for each action of a plan:
         show(ex.preview(action)); ask y/N
     result = ex.run(action)              # checks again, acts, appends to the audit log
 
+Check, preview and run share one step, prepare(): the action is validated, its paths
+resolved by the rails, and the tool's own prepare step (PREPARES: e.g. remove's "exists,
+not a mount point, holds no mount") gives the plan its preview shows and its run acts on.
+check() prepares the action once before the question (needs_confirmation() and preview()
+of that same action use what it prepared) and run() prepares it once more after the
+answer, as the files may have changed meanwhile.
+
 run() never raises for a bad action or a failing system call: it returns
 Result(ok=False, text=<reason>). Nothing it returns holds raw bytes from a file.
 """
@@ -16,80 +23,129 @@ import json
 import os
 import threading
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
 from . import devices, files, processes, safety, system
-from .context import Context
+from .context import ActionContext
 from .journal import MESSAGE_MAX, Journal
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
 from .safety import SafetyError
-from .text import clean
+from .text import printable
 
 _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
 PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
 CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
+# each tool's prepare step: prepare(ex, args, paths) -> plan, with paths the path arguments
+# the rails resolved (name -> Resolved); its preview and its executor then take
+# (ex, args, plan).  Every tool with a path argument has one; a tool without one has its
+# arguments for a plan, and its preview (kill_process, set_priority, undo, reboot,
+# poweroff), when it has one, is what checks it
+PREPARES = {name: fn for m in _MODULES for name, fn in getattr(m, "PREPARES", {}).items()}
 # tools whose confirmation depends on the state (undo: on what it would revert)
 ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}
 # tools whose preview names targets that can change before the answer (kill by name):
 # what the preview showed is kept, and the run acts on that only
 PINS = {name: fn for m in _MODULES for name, fn in getattr(m, "PINS", {}).items()}
 
-__all__ = ["Executor", "Result", "Context", "EXECUTORS"]
+__all__ = ["Executor", "Prepared", "Result", "ActionContext", "EXECUTORS"]
+
+
+@dataclass
+class Prepared:
+    """An action made ready once: validated, its paths resolved by the rails, and its
+    tool's prepare step done (plan); or why it is refused (reason)."""
+    action: Any                 # the normalised action (as given when it is invalid)
+    reason: str | None = None   # why it is refused; None: it may run
+    invalid: bool = False       # refused by the registry (not an action of the vocabulary)
+    plan: Any = None            # what the tool's prepare step gave (PREPARES), else its args
+
+    @property
+    def tool(self) -> str:
+        return self.action["tool"]
 
 
 class Executor:
-    def __init__(self, ctx: Context, journal: Journal | None = None):
+    def __init__(self, ctx: ActionContext, journal: Journal | None = None):
         self.ctx = ctx
         self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
         # set by the console on Ctrl-C while run() works in its worker thread; long tools
         # (copy, find_files) look at it between steps through check_cancel()
         self.cancel = threading.Event()
         self._pins: dict[str, Any] = {}   # what the last preview of an action showed (PINS)
+        self._ready: tuple[str, Prepared] | None = None   # what check() prepared, for its question
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
             raise Cancelled("cancelled (Ctrl-C)")
 
     # ---- before running ---------------------------------------------------------------
-    def check(self, action, request: str | None = None, history: tuple[str, ...] = ()) -> str | None:
-        """Why this action is refused, or None. With `request`, the optional grounding
-        check applies too (a destructive action must act on something the user named)."""
+    def prepare(self, action) -> Prepared:
+        """Validate the action, resolve its paths through the rails and run its tool's
+        prepare step: once, for check, preview and run alike."""
         try:
             a = validate_action(action)
         except PlanError as e:
-            return str(e)
+            return Prepared(action, str(e), invalid=True)
         tool, args = a["tool"], a["args"]
         try:
+            paths = {}
             for name in safety.path_args(tool):
                 v = args.get(name)
                 if v is None:
                     continue
                 if not isinstance(v, str):
                     raise SafetyError(f"{tool}: {name} must be a path, not {v!r}")
-                safety.resolve(self.ctx, v, follow=(tool, name) not in safety.NOFOLLOW)
-            for name, follow in safety.CHANGES.get(tool, ()):
-                safety.checked(self.ctx, args[name], follow=follow, change=True)
+                paths[name] = safety.resolve_path(self.ctx, v, follow=(tool, name) not in safety.NOFOLLOW)
+            for name, _follow in safety.CHANGES.get(tool, ()):
+                safety.refuse_protected(self.ctx, paths[name])
             if tool == "kill_process":
                 safety.signal_name(args.get("signal"))
-            if tool in PREVIEWS:
+            plan = PREPARES[tool](self, args, paths) if tool in PREPARES else args
+            if tool in PREVIEWS and tool not in PREPARES:
                 PREVIEWS[tool](self, args)
             if tool in CHECKS:
                 CHECKS[tool](self, args)
-            if request is not None:
-                why = safety.grounding_reason(a, request, history)
-                if why:
-                    return why
         except (SafetyError, ToolError) as e:
-            return str(e)
+            return Prepared(a, str(e))
         except OSError as e:
-            return self._os_error(e)
+            return Prepared(a, self._os_error(e))
+        return Prepared(a, plan=plan)
+
+    def check(self, action, request: str | None = None, history: tuple[str, ...] = ()) -> str | None:
+        """Why this action is refused, or None. With `request`, the optional grounding
+        check applies too (a destructive action must act on something the user named).
+        What it prepared serves the question that follows (needs_confirmation, preview)."""
+        p = self.prepare(action)
+        self._ready = None
+        if p.reason is None and request is not None:
+            why = safety.grounding_reason(p.action, request, history)
+            if why:
+                return why
+        if p.reason is None:
+            self._ready = (_pin_key(p.action), p)
+        return p.reason
+
+    def _checked(self, action, take: bool = False) -> Prepared | None:
+        """What check() prepared for this very action (taken once when `take`), or None."""
+        ready = self._ready
+        if take:
+            self._ready = None
+        if ready is not None and isinstance(action, dict) and ready[0] == _pin_key(action):
+            return ready[1]
         return None
+
+    def _action_of(self, action, take: bool = False) -> dict:
+        """The normalised action: the one check() prepared when it is this one, else
+        validate_action()'s (PlanError when it is not an action)."""
+        ready = self._checked(action, take)
+        return ready.action if ready is not None else validate_action(action)
 
     def needs_confirmation(self, action) -> bool:
         try:
-            a = validate_action(action)
+            a = self._action_of(action)
         except PlanError:
             return safety.needs_confirmation(action)  # the registry's word (unknown: yes)
         fn = ASKS.get(a["tool"])
@@ -106,7 +162,7 @@ class Executor:
         it runs. None when the action asks (its preview comes with the question) or has
         no preview (it only reads, or its plan line says it all)."""
         try:
-            a = validate_action(action)
+            a = self._action_of(action)
         except PlanError:
             return None
         if a["tool"] not in PREVIEWS or self.needs_confirmation(a):
@@ -121,6 +177,7 @@ class Executor:
     def record_declined(self, action, preview: str) -> str:
         """Log an action the user declined at its confirmation, with what was shown."""
         self._pins.clear()
+        self._ready = None
         return self._record(action, {"ok": False, "message": "declined at the confirmation",
                                      "declined": True, "preview": str(preview)[:MESSAGE_MAX]})
 
@@ -132,22 +189,33 @@ class Executor:
     def preview(self, action) -> str:
         """The exact action and target, e.g. 'remove /data/a.txt (file, 12 B) → moved to
         the trash, undoable'."""
-        try:
-            a = validate_action(action)
-        except PlanError as e:
-            return f"invalid action: {e}"
-        tool, args = a["tool"], a["args"]
         self._pins.clear()
+        if isinstance(action, dict) and action.get("tool") in PREPARES:
+            p = self._checked(action, take=True) or self.prepare(action)
+            if p.invalid:
+                return f"invalid action: {p.reason}"
+            if p.reason is not None:
+                return f"{p.tool}: {p.reason}"
+            a, plan = p.action, p.plan
+        else:   # its preview is its check: run again for what it shows now
+            try:
+                a = self._action_of(action, take=True)
+            except PlanError as e:
+                return f"invalid action: {e}"
+            plan = None
+        tool, args = a["tool"], a["args"]
         try:
             if tool in PINS:
                 self._pins[_pin_key(a)] = PINS[tool](self, args)
+            if tool in PREPARES:
+                return PREVIEWS[tool](self, args, plan)
             if tool in PREVIEWS:
                 return PREVIEWS[tool](self, args)
         except (SafetyError, ToolError) as e:
             return f"{tool}: {e}"
         except OSError as e:
             return f"{tool}: {self._os_error(e)}"
-        shown = ", ".join(f"{k}={clean(str(v))}" for k, v in args.items())
+        shown = ", ".join(f"{k}={printable(str(v))}" for k, v in args.items())
         return f"{tool} {shown}".strip()
 
     def pinned(self, action) -> Any:
@@ -158,45 +226,41 @@ class Executor:
     # ---- running ----------------------------------------------------------------------
     def run(self, action) -> Result:
         self.cancel.clear()
-        try:
-            a = validate_action(action)
-        except PlanError as e:
-            res, refused = Result(False, str(e)), True
-            a = action
+        self._ready = None
+        p = self.prepare(action)     # once more: the files may have changed since the question
+        if p.reason is not None:
+            res, refused = Result(False, p.reason), True
         else:
-            reason = self.check(a)
-            if reason:
-                res, refused = Result(False, reason), True
-            else:
-                res, refused = self._dispatch(a), False
+            res, refused = self._dispatch(p), False
         outcome = {"ok": res.ok, "message": res.text}
         if refused:
             outcome["refused"] = True
         if res.changed_cwd:
             outcome["cwd"] = res.changed_cwd
-        warning = self._record(a, outcome)
+        warning = self._record(p.action, outcome)
         if warning:
             res.text += "\n" + warning
         return res
 
-    def _dispatch(self, a: dict) -> Result:
-        fn = EXECUTORS[a["tool"]]
+    def _dispatch(self, p: Prepared) -> Result:
+        tool, args = p.tool, p.action["args"]
+        fn = EXECUTORS[tool]
         try:
-            res = fn(self, a["args"])
+            res = fn(self, args, p.plan) if tool in PREPARES else fn(self, args)
         except (SafetyError, ToolError) as e:
             return Result(False, str(e))
         except OSError as e:
             return Result(False, self._os_error(e))
         except Exception as e:  # a bug must not take the console down; say what happened
             tb = traceback.extract_tb(e.__traceback__)[-1]
-            return Result(False, f"{a['tool']} failed: {type(e).__name__}: {clean(str(e))} "
+            return Result(False, f"{tool} failed: {type(e).__name__}: {printable(str(e))} "
                                  f"({os.path.basename(tb.filename)}:{tb.lineno})")
         return res   # a tool that changes the directory has set ctx.cwd, its one owner
 
     def _os_error(self, e: OSError) -> str:
         what = e.strerror or str(e)
         if e.filename:
-            what = f"{clean(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
+            what = f"{printable(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
         return what
 
 

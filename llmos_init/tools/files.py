@@ -1,5 +1,6 @@
 """Executors for files and directories: list, read, write, append, make, remove, move,
-copy, info, find, change directory. Every path goes through safety.checked() first."""
+copy, info, find, change directory. Every path goes through the rails first (the
+executor's prepare step: safety.resolve_path, refuse_protected); each tool gets them resolved."""
 from __future__ import annotations
 
 import fnmatch
@@ -12,8 +13,8 @@ from .fsio import (atomic_write, fsync_dir, makedirs_durable, mounts_below, temp
                    under)
 from .journal import move_path
 from .result import Cancelled, Result, ToolError
-from .safety import Resolved, SafetyError, checked
-from .text import clean, fmt_time, human_size, plural, table, text_block
+from .safety import Resolved, SafetyError, checked, resolved_paths
+from .text import fmt_time, human_size, plural, printable, table, text_block
 
 LINE_MAX = 1000          # characters of one line shown by read_file
 HEAD = 8192              # bytes looked at to tell text from binary
@@ -69,13 +70,13 @@ def describe(r: Resolved) -> str:
         n, size, complete = _tree_size(r.real)
         return f"directory, {plural(n, 'entry', 'entries')}{'' if complete else '+'}, {human_size(size)}"
     if k == "link":
-        return f"symbolic link to {clean(os.readlink(r.real))}"
+        return f"symbolic link to {printable(os.readlink(r.real))}"
     return _KIND_WORDS[k]
 
 
 # ---- list_dir -------------------------------------------------------------------------
-def list_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"])
+def list_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     st = _lstat(r) if not os.path.exists(r.real) else os.stat(r.real)
     if not stat.S_ISDIR(st.st_mode):
         raise ToolError(f"{r.shown} is not a directory ({describe(r)})")
@@ -183,9 +184,9 @@ def _count_rest(f, limit: int = 256 << 20) -> int | None:
     return n + (0 if last == b"\n" else 1)
 
 
-def read_file(ex, a) -> Result:
+def read_file(ex, a, paths) -> Result:
     ctx = ex.ctx
-    r = checked(ctx, a["path"])
+    r = paths["path"]
     try:
         st = os.stat(r.real)
     except FileNotFoundError:
@@ -211,7 +212,7 @@ def read_file(ex, a) -> Result:
         f.seek(0)
         got = list(_lines(f, start, ctx.read_lines))
         rest = _count_rest(f)
-    lines = [clean(t) + (" …" if cut else "") for _, t, cut in got]
+    lines = [printable(t) + (" …" if cut else "") for _, t, cut in got]
     shown_to = start + len(got)
     total = None if rest is None else shown_to + rest
     out = []
@@ -242,8 +243,10 @@ def _text_bytes(a) -> bytes:
     return data
 
 
-def _target_file(ex, path: str) -> tuple[Resolved, os.stat_result | None]:
-    r = checked(ex.ctx, path, change=True)
+def prepare_target_file(ex, a, paths) -> tuple[Resolved, os.stat_result | None]:
+    """write_file's and append_file's prepare step: the file (resolved and allowed to change
+    by the rails) and its stat, None when it is new."""
+    r = paths["path"]
     try:
         st = os.stat(r.real)
     except FileNotFoundError:
@@ -252,12 +255,12 @@ def _target_file(ex, path: str) -> tuple[Resolved, os.stat_result | None]:
         raise ToolError(f"{r.shown} is a {_KIND_WORDS[_kind(st)]}, not a file")
     parent = os.path.dirname(r.real)
     if os.path.lexists(parent) and not os.path.isdir(parent):
-        raise ToolError(f"{clean(ex.ctx.display(parent))} is not a directory")
+        raise ToolError(f"{printable(ex.ctx.display(parent))} is not a directory")
     return r, st
 
 
-def preview_write_file(ex, a) -> str:
-    r, st = _target_file(ex, a["path"])
+def preview_write_file(ex, a, plan) -> str:
+    r, st = plan
     data = _text_bytes(a)
     n = len(data)
     if st is None:
@@ -269,14 +272,14 @@ def preview_write_file(ex, a) -> str:
     return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
-def write_file(ex, a) -> Result:
-    r, st = _target_file(ex, a["path"])
+def write_file(ex, a, plan) -> Result:
+    r, st = plan
     data = _text_bytes(a)
     made = ""
     parent = os.path.dirname(r.real)
     if not os.path.isdir(parent):
         makedirs_durable(parent)
-        made = f"; created {clean(ex.ctx.display(parent))}"
+        made = f"; created {printable(ex.ctx.display(parent))}"
     prev = ex.journal.keep_copy(r.real, r.console, why="overwritten by write_file") if st else None
     try:
         atomic_write(r.real, data, like=st)
@@ -293,8 +296,8 @@ def write_file(ex, a) -> Result:
                         f"previous version kept for undo){note}")
 
 
-def preview_append_file(ex, a) -> str:
-    r, st = _target_file(ex, a["path"])
+def preview_append_file(ex, a, plan) -> str:
+    r, st = plan
     n = len(_text_bytes(a))
     if st is None:
         head = f"create {r.shown} with one line ({human_size(n)})"
@@ -304,10 +307,10 @@ def preview_append_file(ex, a) -> str:
     return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
-def append_file(ex, a) -> Result:
-    r, st = _target_file(ex, a["path"])
+def append_file(ex, a, plan) -> Result:
+    r, st = plan
     if st is None:
-        return write_file(ex, a)
+        return write_file(ex, a, plan)
     add = _text_bytes(a) or b"\n"
     with open(r.real, "rb") as f:
         if st.st_size <= APPEND_COPY_MAX:
@@ -335,8 +338,8 @@ def append_file(ex, a) -> Result:
 
 
 # ---- make_dir -------------------------------------------------------------------------
-def make_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"], change=True)
+def make_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     if os.path.isdir(r.real):
         return Result(True, f"{r.shown} already exists")
     if os.path.lexists(r.real):
@@ -346,8 +349,9 @@ def make_dir(ex, a) -> Result:
 
 
 # ---- remove ---------------------------------------------------------------------------
-def _removable(ex, path: str) -> Resolved:
-    r = checked(ex.ctx, path, follow=False, change=True)
+def _removable(ex, r: Resolved) -> Resolved:
+    """r (resolved without following a last symlink, allowed to change by the rails), or
+    why it cannot be removed or moved away."""
     data = os.path.realpath(ex.ctx.real_data_dir)
     if under(data, r.real):
         raise SafetyError(f"{r.shown} holds the console's data (trash and audit log); refused")
@@ -358,20 +362,22 @@ def _removable(ex, path: str) -> Resolved:
     if os.path.isdir(r.real) and not os.path.islink(r.real):
         below = mounts_below(r.real, os.path.join(ex.ctx.procfs, "self", "mountinfo"))
         if below:
-            where = ", ".join(clean(ex.ctx.display(m)) for m in below[:3])
+            where = ", ".join(printable(ex.ctx.display(m)) for m in below[:3])
             raise SafetyError(f"{r.shown} holds a mounted filesystem ({where}{' …' if len(below) > 3 else ''}); "
                               "unmount it first, nothing on it is touched")
     return r
 
 
-def preview_remove(ex, a) -> str:
-    r = _removable(ex, a["path"])
+def prepare_remove(ex, a, paths) -> Resolved:
+    return _removable(ex, paths["path"])
+
+
+def preview_remove(ex, a, r: Resolved) -> str:
     ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(r.real))
     return f"remove {r.shown} ({describe(r)}) → moved to the trash, undoable{ev.note()}"
 
 
-def remove(ex, a) -> Result:
-    r = _removable(ex, a["path"])
+def remove(ex, a, r: Resolved) -> Result:
     what = describe(r)
     size = tree_bytes(r.real)
     item = ex.journal.to_trash(r.real, r.console, why="remove")
@@ -383,10 +389,10 @@ def remove(ex, a) -> Result:
 
 
 # ---- move -----------------------------------------------------------------------------
-def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
+def prepare_move(ex, a, paths) -> tuple[Resolved, Resolved, bool]:
     """(source, final destination, whether an existing file there is replaced)."""
-    src = _removable(ex, a["src"])
-    dst = checked(ex.ctx, a["dst"], change=True)
+    src = _removable(ex, paths["src"])
+    dst = paths["dst"]
     if os.path.isdir(dst.real) and dst.real != src.real:
         dst = checked(ex.ctx, os.path.join(dst.console, os.path.basename(src.real)), follow=False, change=True)
     if dst.real == src.real:
@@ -394,22 +400,22 @@ def _move_plan(ex, a) -> tuple[Resolved, Resolved, bool]:
     if os.path.isdir(src.real) and not os.path.islink(src.real) and under(dst.real, src.real):
         raise ToolError(f"cannot move {src.shown} into itself")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {clean(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
+        raise ToolError(f"directory {printable(ex.ctx.display(os.path.dirname(dst.real)))} does not exist")
     replaces = os.path.lexists(dst.real)
     if replaces and os.path.isdir(dst.real) and not os.path.islink(dst.real):
         raise ToolError(f"{dst.shown} already exists and is a directory")
     return src, dst, replaces
 
 
-def preview_move(ex, a) -> str:
-    src, dst, replaces = _move_plan(ex, a)
+def preview_move(ex, a, plan) -> str:
+    src, dst, replaces = plan
     extra = f"; replaces {dst.shown} ({describe(dst)}), kept in the trash" if replaces else ""
     ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(dst.real) if replaces else 0)
     return f"move {src.shown} ({describe(src)}) → {dst.shown}{extra}, undoable{ev.note()}"
 
 
-def move(ex, a) -> Result:
-    src, dst, replaces = _move_plan(ex, a)
+def move(ex, a, plan) -> Result:
+    src, dst, replaces = plan
     size = tree_bytes(dst.real) if replaces else 0
     replaced = ex.journal.to_trash(dst.real, dst.console, why="replaced by move") if replaces else None
     try:
@@ -446,18 +452,18 @@ def _fsync_copy(src: str, dst: str, ex=None) -> str:
     return dst
 
 
-def copy(ex, a) -> Result:
+def copy(ex, a, paths) -> Result:
     ctx = ex.ctx
-    src = checked(ctx, a["src"])
+    src = paths["src"]
     if not os.path.exists(src.real):
         raise ToolError(f"{src.shown} does not exist")
-    dst = checked(ctx, a["dst"], change=True)
+    dst = paths["dst"]
     if os.path.isdir(dst.real):
         dst = checked(ctx, os.path.join(dst.console, os.path.basename(src.real)), change=True)
     if os.path.lexists(dst.real):
         raise ToolError(f"{dst.shown} already exists; copy never overwrites (remove it or pick another name)")
     if not os.path.isdir(os.path.dirname(dst.real)):
-        raise ToolError(f"directory {clean(ctx.display(os.path.dirname(dst.real)))} does not exist")
+        raise ToolError(f"directory {printable(ctx.display(os.path.dirname(dst.real)))} does not exist")
     is_dir = os.path.isdir(src.real)
     if is_dir and under(dst.real, src.real):
         raise ToolError(f"cannot copy {src.shown} into itself")
@@ -498,8 +504,8 @@ def _owner(uid: int, gid: int) -> str:
     return f"{u}:{g} ({uid}:{gid})"
 
 
-def file_info(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"], follow=False)
+def file_info(ex, a, paths) -> Result:
+    r = paths["path"]
     st = _lstat(r)
     k = _kind(st)
     rows = [["path", r.console], ["type", _KIND_WORDS[k]]]
@@ -528,17 +534,17 @@ def file_info(ex, a) -> Result:
     if os.path.ismount(r.real):
         rows.append(["mount point", "yes"])
     w = max(len(k_) for k_, _ in rows)
-    text = "\n".join(f"{k_.ljust(w)}  {clean(v)}" for k_, v in rows)
+    text = "\n".join(f"{k_.ljust(w)}  {printable(v)}" for k_, v in rows)
     return Result(True, text, data=dict(rows))
 
 
 # ---- find_files -----------------------------------------------------------------------
-def find_files(ex, a) -> Result:
+def find_files(ex, a, paths) -> Result:
     ctx = ex.ctx
     pattern = str(a.get("pattern", "")).strip()
     if not pattern:
         raise ToolError("find_files needs a pattern, e.g. *.log")
-    r = checked(ctx, a.get("path") or ctx.cwd)
+    r = paths["path"] if a.get("path") else checked(ctx, ctx.cwd)
     if not os.path.isdir(r.real):
         raise ToolError(f"{r.shown} is not a directory")
     glob = any(c in pattern for c in "*?[")
@@ -565,11 +571,11 @@ def find_files(ex, a) -> Result:
             break
     why = "cancelled (Ctrl-C)" if cancelled else f"stopped after {visited} entries"
     if not found:
-        return Result(True, f"no match for {clean(pattern)} under {r.shown}"
+        return Result(True, f"no match for {printable(pattern)} under {r.shown}"
                             + ("" if complete else f" ({why})"), data=[])
     shown = found[:ctx.list_limit]
-    text = f"{plural(len(shown), 'match', 'matches')} for {clean(pattern)} under {r.shown}:\n"
-    text += "\n".join(clean(p) for p in shown)
+    text = f"{plural(len(shown), 'match', 'matches')} for {printable(pattern)} under {r.shown}:\n"
+    text += "\n".join(printable(p) for p in shown)
     if cancelled:
         text += f"\n… search cancelled (Ctrl-C) after {visited} entries"
     elif not complete:
@@ -578,8 +584,8 @@ def find_files(ex, a) -> Result:
 
 
 # ---- change_dir -----------------------------------------------------------------------
-def change_dir(ex, a) -> Result:
-    r = checked(ex.ctx, a["path"])
+def change_dir(ex, a, paths) -> Result:
+    r = paths["path"]
     if not os.path.isdir(r.real):
         if os.path.lexists(r.real):
             raise ToolError(f"{r.shown} is not a directory")
@@ -595,3 +601,8 @@ EXECUTORS = {"list_dir": list_dir, "read_file": read_file, "write_file": write_f
              "copy": copy, "file_info": file_info, "find_files": find_files, "change_dir": change_dir}
 PREVIEWS = {"write_file": preview_write_file, "append_file": preview_append_file,
             "remove": preview_remove, "move": preview_move}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"write_file": prepare_target_file, "append_file": prepare_target_file,
+            "remove": prepare_remove, "move": prepare_move,
+            **{name: resolved_paths for name in ("list_dir", "read_file", "make_dir", "copy",
+                                                  "file_info", "find_files", "change_dir")}}

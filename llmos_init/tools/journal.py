@@ -31,7 +31,7 @@ from typing import Any
 
 from ..digest import sha256
 from .fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
-from .text import clean, human_size
+from .text import human_size, printable
 
 MESSAGE_MAX = 2000
 
@@ -228,7 +228,7 @@ class Journal:
             fsync_dir(self.trash_dir)
         note = ev.note(done=True)
         if kept:
-            note += f"; left in place, being on another filesystem: {', '.join(clean(k) for k in kept)}"
+            note += f"; left in place, being on another filesystem: {', '.join(printable(k) for k in kept)}"
         return note
 
     def commit(self, entry: dict | None, trash_bytes: int = 0, keep: str | None = None) -> str:
@@ -281,18 +281,18 @@ class Journal:
         kind, when = e.get("kind"), e.get("time", "?")
         try:
             if kind == "remove":
-                shown = clean(e.get("shown", e["path"]))
+                shown = printable(e.get("shown", e["path"]))
                 return UndoStep(e, f"undo: restore {shown} from the trash (removed {when})", False,
                                 [(e.get("shown", e["path"]), e["path"])])
             if kind == "move":
-                ssrc, sdst = clean(e.get("shown_src", e["src"])), clean(e.get("shown_dst", e["dst"]))
+                ssrc, sdst = printable(e.get("shown_src", e["src"])), printable(e.get("shown_dst", e["dst"]))
                 text = f"undo: move {sdst} back to {ssrc} (moved {when})"
                 if e.get("replaced"):
                     text += f", and restore the previous {sdst} from the trash"
                 return UndoStep(e, text, True, [(e.get("shown_src", e["src"]), e["src"]),
                                                 (e.get("shown_dst", e["dst"]), e["dst"])])
             if kind == "write":
-                shown, real = clean(e.get("shown", e["path"])), e["path"]
+                shown, real = printable(e.get("shown", e["path"])), e["path"]
                 now = _size_of(real)
                 cur = f" (now {human_size(now)}) goes to the trash" if now is not None else ""
                 if e.get("previous"):
@@ -304,14 +304,14 @@ class Journal:
                                         new_entry=False)
                 return UndoStep(e, text, True, [(e.get("shown", e["path"]), real)], ev)
             if kind == "append":
-                shown = clean(e.get("shown", e["path"]))
+                shown = printable(e.get("shown", e["path"]))
                 added = int(e["new_size"]) - int(e["prev_size"])
                 return UndoStep(e, f"undo: take the {human_size(added)} added {when} off the end of "
                                    f"{shown} (back to {human_size(int(e['prev_size']))})", True,
                                 [(e.get("shown", e["path"]), e["path"])])
         except (KeyError, TypeError, ValueError):
             pass
-        return UndoStep(e, f"undo: the last undo entry ({clean(str(kind))}) is unreadable; "
+        return UndoStep(e, f"undo: the last undo entry ({printable(str(kind))}) is unreadable; "
                            "undo drops it", False, [])
 
     def undo(self, expect: dict | None = None) -> str:
@@ -330,11 +330,11 @@ class Journal:
               "write": self._undo_write, "append": self._undo_append}.get(kind)
         try:
             if fn is None:
-                raise _Dead(f"unknown undo entry {clean(str(kind))!r}")
+                raise _Dead(f"unknown undo entry {printable(str(kind))!r}")
             for key in ("trash", "replaced", "previous"):
                 item = entry.get(key)
                 if item and not (isinstance(item, str) and self.in_trash(item)):
-                    raise _Dead(f"its {key} item {clean(str(item))} is not in the trash")
+                    raise _Dead(f"its {key} item {printable(str(item))} is not in the trash")
             msg = fn(entry)
         except _Dead as e:
             stack.pop()
@@ -436,7 +436,7 @@ class Eviction:
             items = [i for i in self.items if i[3] == why]
             if not items:
                 continue
-            names = ", ".join(f"{clean(o)} ({human_size(n)})" for _, o, n, _ in items)
+            names = ", ".join(f"{printable(o)} ({human_size(n)})" for _, o, n, _ in items)
             parts.append(head.format(n=self.max_undo, verb="were" if done else "will be") + f": {names}")
         return "".join(f"; {p}" for p in parts)
 

@@ -11,8 +11,8 @@ import signal
 import time
 
 from .result import Result, ToolError
-from .safety import SafetyError, checked, signal_name
-from .text import clean, human_size, plural, table
+from .safety import SafetyError, signal_name
+from .text import human_size, plural, printable, table
 
 STATES = {"R": "running", "S": "sleeping", "D": "disk wait", "Z": "zombie", "T": "stopped",
           "t": "traced", "I": "idle", "X": "dead", "P": "parked", "W": "paging"}
@@ -167,18 +167,18 @@ def command_line(ctx, p: dict, limit: int = 240) -> str:
     """p's command line, safe on one line: arguments shell-quoted where needed, paths in
     the sandbox shown as console paths, control characters escaped; [comm] without one."""
     if not p["argv"]:
-        return f"[{clean(p['name'])}]"
+        return f"[{printable(p['name'])}]"
     text = " ".join(shlex.quote(ctx.display(x)) for x in p["argv"])
     if len(text) > limit:
         text = text[:limit] + "…"
-    return clean(text)
+    return printable(text)
 
 
 def describe(ctx, p: dict, state: bool = False) -> str:
     """'sleeper.py: /usr/bin/python3 /data/sleeper.py' (with ', sleeping' when state)."""
-    text = f"{clean(full_name(p))}: {command_line(ctx, p)}"
+    text = f"{printable(full_name(p))}: {command_line(ctx, p)}"
     if state or p["state"] == "Z":
-        text += f", {STATES.get(p['state'], clean(p['state']))}"
+        text += f", {STATES.get(p['state'], printable(p['state']))}"
     return text
 
 
@@ -201,14 +201,14 @@ def _targets(ex, a) -> tuple[list[dict], str | None, int]:
         if p is None:
             raise ToolError(f"no process with pid {pid}")
         if p["kernel"]:
-            raise SafetyError(f"pid {pid} ({clean(p['name'])}) is a kernel thread; refused")
+            raise SafetyError(f"pid {pid} ({printable(p['name'])}) is a kernel thread; refused")
         return [p], None, 0
     if not name:
         raise ToolError("say which process: a pid or a name")
     name = str(name)
     found = [p for p in all_procs(ctx.procfs) if not p["kernel"] and _matches(p, name)]
     if not found:
-        raise ToolError(f"no process named {clean(name)}")
+        raise ToolError(f"no process named {printable(name)}")
     ok, why = [], ""
     for p in found:
         try:
@@ -225,9 +225,9 @@ def _what(procs: list[dict], name: str | None) -> str:
     """The short form for results: 'pid 42 (sleeper.py)', '2 processes named x (pid 4, 5)'."""
     if name is None:
         p = procs[0]
-        return f"pid {p['pid']} ({clean(full_name(p))})"
+        return f"pid {p['pid']} ({printable(full_name(p))})"
     pids = ", ".join(str(p["pid"]) for p in procs)
-    return f"{plural(len(procs), 'process', 'processes')} named {clean(name)} (pid {pids})"
+    return f"{plural(len(procs), 'process', 'processes')} named {printable(name)} (pid {pids})"
 
 
 def _allowed(ex, pid: int) -> None:
@@ -248,12 +248,12 @@ def preview_kill_process(ex, a) -> str:
     if name is None:
         p = procs[0]
         return f"send {sig} to pid {p['pid']} ({describe(ex.ctx, p)})"
-    lines = [f"send {sig} to {plural(len(procs), 'process', 'processes')} named {clean(name)}:"]
+    lines = [f"send {sig} to {plural(len(procs), 'process', 'processes')} named {printable(name)}:"]
     lines += [f"  pid {p['pid']}: {command_line(ex.ctx, p)}" + (", zombie" if p["state"] == "Z" else "")
               for p in procs]
     if others:
         lines.append(f"  (left alone: {plural(others, 'other process', 'other processes')} "
-                     f"named {clean(name)}, not started here)")
+                     f"named {printable(name)}, not started here)")
     return "\n".join(lines)
 
 
@@ -300,9 +300,9 @@ def kill_process(ex, a) -> Result:
 
 
 # ---- start_program --------------------------------------------------------------------
-def _program(ex, a) -> tuple:
+def prepare_start_program(ex, a, paths) -> tuple:
     """(resolved path, argv, note) for a start_program action."""
-    r = checked(ex.ctx, a["path"])
+    r = paths["path"]
     if not os.path.exists(r.real):
         raise ToolError(f"{r.shown} does not exist")
     if not os.path.isfile(r.real):
@@ -334,16 +334,16 @@ def _program(ex, a) -> tuple:
             if not interp:
                 raise ToolError(f"{r.shown} has an empty #! line")
             argv = [interp] + ([opt.strip()] if opt.strip() else []) + [r.real] + args
-            note = f" (not marked executable; run with {clean(interp)})"
+            note = f" (not marked executable; run with {printable(interp)})"
     else:
         raise ToolError(f"{r.shown} is neither an ELF executable nor a script with a #! line")
     return r, argv, note
 
 
-def preview_start_program(ex, a) -> str:
-    r, argv, note = _program(ex, a)
+def preview_start_program(ex, a, plan) -> str:
+    r, argv, note = plan
     args = " ".join(shlex.quote(x) for x in argv[argv.index(r.real) + 1:])
-    return f"start {r.shown}{' ' + clean(args) if args else ''} as a supervised child{note}"
+    return f"start {r.shown}{' ' + printable(args) if args else ''} as a supervised child{note}"
 
 
 def _tail(path: str, max_bytes: int = 16384, max_lines: int = 40) -> str:
@@ -360,7 +360,7 @@ def _tail(path: str, max_bytes: int = 16384, max_lines: int = 40) -> str:
     lines = data.decode("utf-8", "replace").splitlines()
     cut = size > max_bytes or len(lines) > max_lines
     lines = lines[-max_lines:]
-    return ("…\n" if cut else "") + "\n".join(clean(x) for x in lines)
+    return ("…\n" if cut else "") + "\n".join(printable(x) for x in lines)
 
 
 def _params(fn) -> set[str] | None:
@@ -375,11 +375,11 @@ def _params(fn) -> set[str] | None:
     return {p.name for p in ps}
 
 
-def start_program(ex, a) -> Result:
+def start_program(ex, a, plan) -> Result:
     ctx = ex.ctx
     if ctx.spawn is None:
         raise ToolError("programs can only be started under the supervisor, and none is attached")
-    r, argv, note = _program(ex, a)
+    r, argv, note = plan
     out_dir = ctx.real(ctx.tmp_dir)
     os.makedirs(out_dir, exist_ok=True)
     out = os.path.join(out_dir, f"{os.path.basename(r.real)}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.out")
@@ -470,7 +470,7 @@ def set_priority(ex, a) -> Result:
     check_set_priority(ex, a)
     pid, nice = int(a["pid"]), _nice(a)
     p = proc_info(ex.ctx.procfs, pid)
-    name = f" ({clean(full_name(p))})" if p else ""
+    name = f" ({printable(full_name(p))})" if p else ""
     try:
         old = os.getpriority(os.PRIO_PROCESS, pid)
     except ProcessLookupError:
@@ -487,3 +487,4 @@ PINS = {"kill_process": pin_kill_process}
 PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program,
             "set_priority": preview_set_priority}
 CHECKS = {"set_priority": check_set_priority}
+PREPARES = {"start_program": prepare_start_program}   # executor.PREPARES

@@ -15,10 +15,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from .context import Context
+from .context import ActionContext
 from .fsio import under
 from .registry import SIGNALS, TOOLS
-from .text import clean
+from .text import printable
 
 
 class SafetyError(ValueError):
@@ -34,10 +34,10 @@ class Resolved:
     def shown(self) -> str:
         """The console path as it may be printed: control characters escaped, so a name
         holding a newline cannot start a line of its own."""
-        return clean(self.console)
+        return printable(self.console)
 
 
-def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
+def resolve_path(ctx: ActionContext, path: str, follow: bool = True) -> Resolved:
     """Resolve a console path: ".." and symlinks (all of them, or all but the last
     component when follow=False, for actions on a link itself); refuse a sandbox escape."""
     try:
@@ -50,14 +50,14 @@ def resolve(ctx: Context, path: str, follow: bool = True) -> Resolved:
     else:
         r = os.path.join(os.path.realpath(os.path.dirname(real)), os.path.basename(real))
     if ctx.sandbox is not None and not under(r, ctx.sandbox):
-        raise SafetyError(f"{clean(shown)} leads outside the sandbox ({clean(ctx.sandbox)}); refused")
+        raise SafetyError(f"{printable(shown)} leads outside the sandbox ({printable(ctx.sandbox)}); refused")
     return Resolved(ctx.display(r), r)
 
 
-def protected_reason(ctx: Context, console_path: str) -> str | None:
+def protected_reason(ctx: ActionContext, console_path: str) -> str | None:
     """Why a resolved console path may not be changed, or None."""
     p = console_path
-    shown = clean(p)
+    shown = printable(p)
     if p == "/":
         return "/ (the root directory) is protected"
     for q in ctx.protected:
@@ -75,20 +75,32 @@ def protected_reason(ctx: Context, console_path: str) -> str | None:
     return None
 
 
-def not_on_host(ctx: Context, what: str) -> None:
+def not_on_host(ctx: ActionContext, what: str) -> None:
     """Refuse a change to the system itself (mounts, clock, hostname) from a host console."""
     if ctx.host:
         raise SafetyError(f"{what} would change the host system; not done from a host console")
 
 
-def checked(ctx: Context, path: str, follow: bool = True, change: bool = False) -> Resolved:
-    """resolve(), then (for a change) refuse protected paths; raises SafetyError."""
-    r = resolve(ctx, path, follow)
+def checked(ctx: ActionContext, path: str, follow: bool = True, change: bool = False) -> Resolved:
+    """resolve_path(), then (for a change) refuse protected paths; raises SafetyError."""
+    r = resolve_path(ctx, path, follow)
     if change:
-        why = protected_reason(ctx, r.console)
-        if why:
-            raise SafetyError(why)
+        refuse_protected(ctx, r)
     return r
+
+
+def refuse_protected(ctx: ActionContext, r: Resolved) -> Resolved:
+    """A resolved path that is to be changed, or SafetyError when it is protected."""
+    why = protected_reason(ctx, r.console)
+    if why:
+        raise SafetyError(why)
+    return r
+
+
+def resolved_paths(ex, a: dict, paths: dict[str, Resolved]) -> dict[str, Resolved]:
+    """The prepare step of a tool whose plan is its path arguments as the rails resolved
+    them (executor.PREPARES: list_dir, read_file, copy, ...)."""
+    return paths
 
 
 # arguments of each tool that name something the tool changes, and whether the last

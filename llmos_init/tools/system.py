@@ -15,7 +15,7 @@ from .journal import UndoError
 from .registry import TOOLS
 from .result import Result, ToolError
 from .safety import SafetyError, checked, not_on_host
-from .text import clean, human_duration, human_size
+from .text import human_duration, human_size, printable
 
 
 def _read(path: str) -> str:
@@ -79,7 +79,7 @@ def system_info(ex, a) -> Result:
         info["network"], line = net
         rows.append(["network", line])
     w = max(len(k) for k, _ in rows)
-    return Result(True, "\n".join(f"{k.ljust(w)}  {clean(v)}" for k, v in rows), data=info)
+    return Result(True, "\n".join(f"{k.ljust(w)}  {printable(v)}" for k, v in rows), data=info)
 
 
 def _network_row(ctx) -> tuple[dict, str] | None:
@@ -107,7 +107,7 @@ _TIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d
 def parse_time(s) -> dt.datetime:
     m = _TIME.match(str(s))
     if not m:
-        raise SafetyError(f"time must look like YYYY-MM-DD HH:MM[:SS], not {clean(str(s))!r}")
+        raise SafetyError(f"time must look like YYYY-MM-DD HH:MM[:SS], not {printable(str(s))!r}")
     y, mo, d, h, mi, sec = (int(x) if x else 0 for x in m.groups())
     try:
         t = dt.datetime(y, mo, d, h, mi, sec)
@@ -118,20 +118,18 @@ def parse_time(s) -> dt.datetime:
     return t
 
 
-def _check_set_time(ex, a) -> dt.datetime:
+def prepare_set_time(ex, a, paths) -> dt.datetime:
     not_on_host(ex.ctx, "setting the clock")
     return parse_time(a.get("time"))
 
 
-def preview_set_time(ex, a) -> str:
-    t = _check_set_time(ex, a)
+def preview_set_time(ex, a, t: dt.datetime) -> str:
     rtc = " and the hardware clock" if os.path.exists(ex.ctx.rtc_dev) else ""
     return (f"set the system clock{rtc} to {t:%Y-%m-%d %H:%M:%S} UTC "
             f"(now {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S})")
 
 
-def set_time(ex, a) -> Result:
-    t = _check_set_time(ex, a)
+def set_time(ex, a, t: dt.datetime) -> Result:
     rtc = sys_layer("rtc")
     rtc.set_system_time(t)
     msg = f"the clock is now {t:%Y-%m-%d %H:%M:%S} UTC"
@@ -148,24 +146,22 @@ def set_time(ex, a) -> Result:
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
 
 
-def _check_hostname(ex, a) -> str:
+def prepare_set_hostname(ex, a, paths) -> str:
     name = str(a.get("name", "")).strip()
     if not _HOST.match(name):
-        raise SafetyError(f"{clean(name)!r} is not a valid hostname (letters, digits and '-', "
+        raise SafetyError(f"{printable(name)!r} is not a valid hostname (letters, digits and '-', "
                           "up to 64, not starting or ending with '-')")
     return name
 
 
-def preview_set_hostname(ex, a) -> str:
-    name = _check_hostname(ex, a)
+def preview_set_hostname(ex, a, name: str) -> str:
     where = os.path.join(ex.ctx.data_dir, "etc", "hostname")
     if ex.ctx.host:
         return f"save hostname {name} in {where} (the host's own name is left alone)"
     return f"set the hostname to {name} (now {hostname(ex.ctx)}), saved in {where}"
 
 
-def set_hostname(ex, a) -> Result:
-    name = _check_hostname(ex, a)
+def set_hostname(ex, a, name: str) -> Result:
     etc = os.path.join(ex.ctx.real_data_dir, "etc")
     makedirs_durable(etc)
     atomic_write(os.path.join(etc, "hostname"), (name + "\n").encode())
@@ -230,7 +226,7 @@ def kernel_log(ex, a) -> Result:
         raise ToolError(f"cannot read the kernel log ({ex.ctx.dev_kmsg}): {e.strerror or e}") from None
     if not recs:
         return Result(True, "the kernel log is empty", data=[])
-    text = "\n".join(f"[{t:10.3f}] {clean(m)}" for t, _, m in recs)
+    text = "\n".join(f"[{t:10.3f}] {printable(m)}" for t, _, m in recs)
     return Result(True, text, data=recs)
 
 
@@ -267,7 +263,7 @@ def _undo_step(ex):
     for shown, real in step.paths:
         r = checked(ex.ctx, shown, follow=False, change=True)
         if os.path.normpath(r.real) != os.path.normpath(real):
-            raise SafetyError(f"undo refused: {clean(shown)} now leads to {r.shown} (a directory on "
+            raise SafetyError(f"undo refused: {printable(shown)} now leads to {r.shown} (a directory on "
                               "the way was replaced, e.g. by a symbolic link); nothing changed")
     return step
 
@@ -300,11 +296,11 @@ def undo(ex, a) -> Result:
 
 
 def answer(ex, a) -> Result:
-    return Result(True, clean(str(a.get("text") or ""), keep_newlines=True))
+    return Result(True, printable(str(a.get("text") or ""), keep_newlines=True))
 
 
 def clarify(ex, a) -> Result:
-    return Result(True, clean(str(a.get("question") or "what do you mean?"), keep_newlines=True))
+    return Result(True, printable(str(a.get("question") or "what do you mean?"), keep_newlines=True))
 
 
 def help_text(width: int = 79, col: int = 28) -> str:
@@ -336,4 +332,6 @@ EXECUTORS = {"system_info": system_info, "get_time": get_time, "set_time": set_t
 PREVIEWS = {"set_time": preview_set_time, "set_hostname": preview_set_hostname,
             "reboot": preview_reboot, "poweroff": preview_poweroff, "undo": preview_undo}
 CHECKS = {}
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"set_time": prepare_set_time, "set_hostname": prepare_set_hostname}
 ASKS = {"undo": asks_undo}

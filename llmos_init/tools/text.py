@@ -1,8 +1,18 @@
 """Text for a serial terminal: human sizes, aligned tables, and safe strings.
 
-Everything the executors print goes through `clean()` (or a table built from it): names and
+Everything the executors print goes through `printable()` (or a table built from it): names and
 file contents are data and may hold any bytes, so control characters are shown in caret
 notation (ESC as ^[) and invalid UTF-8 as U+FFFD. Nothing raw ever reaches the terminal.
+
+Why two escapers, this one and console/render.terminal_safe: they guard two different
+things. printable() makes *data* into text at its source, for a tool's result, which is
+also written to the audit log and handed to the planner's history: every byte stays
+visible there (an escape sequence in a file name is shown as ^[[2J, never dropped), and
+undecodable names become U+FFFD. terminal_safe() is the terminal's last guard for
+everything the console writes, the model's tokens and its own messages included: it
+drops complete escape sequences and shows any other control (and bidi controls) as \x1b.
+A tool's result passes both; after printable() only bidi controls are left for
+terminal_safe() to escape.
 """
 from __future__ import annotations
 
@@ -51,7 +61,7 @@ def _caret(ch: str) -> str:
     return "?"  # C1 controls (U+0080..U+009F)
 
 
-def clean(s: str | bytes, keep_newlines: bool = False) -> str:
+def printable(s: str | bytes, keep_newlines: bool = False) -> str:
     """A string safe to print: no control characters, no invalid UTF-8, no escapes."""
     if isinstance(s, bytes):
         s = s.decode("utf-8", "replace")
@@ -76,7 +86,7 @@ def clean(s: str | bytes, keep_newlines: bool = False) -> str:
 
 def table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
     """Aligned columns; `right` holds the indexes of right-aligned (numeric) columns."""
-    rows = [[clean(str(c)) for c in r] for r in rows]
+    rows = [[printable(str(c)) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in rows:
         for i, c in enumerate(r):
@@ -124,7 +134,7 @@ def text_block(text: str, indent: str = "  | ") -> str:
         if line is None:
             rows.append(f"{indent}… {plural(hidden, 'more line')} …")
             continue
-        shown = clean(line)
+        shown = printable(line)
         chunks = [shown[i:i + FOLD] for i in range(0, len(shown), FOLD)] or [""]
         if len(chunks) > FOLD_ROWS:
             cut = len(shown) - FOLD * (FOLD_ROWS - 1)

@@ -1,6 +1,7 @@
 """The Buildroot tree builds the offline build's OS: the same kernel fragments,
 kernel images, pins, partitions, data file system, kernel command line and QEMU
-script (buildroot/support/offline.py reads mkimage/ for the Buildroot side)."""
+script (buildroot/support/offline.py reads mkimage/shared.toml and pins.toml, the
+data files both builds read, for the Buildroot side)."""
 from __future__ import annotations
 
 import re
@@ -82,9 +83,9 @@ def test_start_qemu_is_run_qemu(name, tmp_path):
 
 
 def test_offline_constants():
-    assert offline.module_constant("rootfs", "DIRS") == rootfs.DIRS
-    assert offline.module_constant("image", "DATA_SIZE_MB") == image.DATA_SIZE_MB
-    assert offline.module_constant("image", "QEMU") == image.QEMU
+    assert offline.rootfs_dirs() == rootfs.DIRS
+    assert offline.shared("data", "size_mb") == image.DATA_SIZE_MB
+    assert offline.qemu_table() == image.QEMU
     for arch in ("x86_64", "aarch64"):
         assert offline.cmake_args(arch) == wheel.cmake_args(arch)
 
@@ -111,7 +112,7 @@ def test_offline_data_dirs_are_what_make_data_image_creates(monkeypatch, tmp_pat
     monkeypatch.setattr(image.subprocess, "run", fake_run)
     image.make_data_image(tmp_path / "data.ext4")
     assert sorted(offline.data_dirs()) == seen["dirs"]
-    assert offline.command_in("image", "make_data_image", "mkfs.ext4") == \
+    assert offline.mkfs_ext4_command() == \
         [a for a in seen["cmd"] if isinstance(a, str) and not a.startswith(str(tmp_path))
          and a != seen["cmd"][seen["cmd"].index("-d") + 1]]
 
@@ -121,6 +122,62 @@ def test_offline_model_squashfs_args():
     for opt in ("-noI", "-noD", "-noF", "-noX", "-noappend", "-all-root"):
         assert opt in args                      # uncompressed, owned by root
     assert not any(a.startswith(("/", "-comp")) for a in args)
+
+
+def test_offline_model_squashfs_args_are_what_build_model_image_runs(monkeypatch, tmp_path):
+    """offline.py's mksquashfs options are the ones build_model_image() passes."""
+    import types
+
+    from llmos_init.planner import runtime
+    seen = {}
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(__version__="test"))
+    monkeypatch.setattr(runtime, "build_prefix_state", lambda model, out: [])
+
+    def fake_run(cmd, check):
+        seen["cmd"] = cmd
+    monkeypatch.setattr(image.subprocess, "run", fake_run)
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    image.build_model_image(gguf, "0" * 64)
+    assert seen["cmd"][0] == "mksquashfs"
+    assert seen["cmd"][3:] == offline.model_squashfs_args()
+
+
+def test_the_buildroot_root_is_made_with_the_offline_builds_mksquashfs_options(monkeypatch, tmp_path):
+    """build_rootfs() runs mksquashfs with offline.py's rootfs options (uncompressed), and
+    both post-image scripts make Buildroot's rootfs.squashfs again with them."""
+    seen = {}
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(image.rootfs, "assemble", lambda *a, **k: [])
+    monkeypatch.setattr(image.rootfs, "pool_for", lambda t: tmp_path / "pool")
+    monkeypatch.setattr(image.ggml_portable, "build", lambda arch: None)
+    monkeypatch.setattr(image, "pure_wheels", lambda: [])
+    monkeypatch.setattr(image.shutil, "rmtree", lambda *a, **k: None)
+    (tmp_path / "llmos.whl").write_bytes(b"wheel")
+
+    def fake_run(cmd, check):
+        seen["cmd"] = cmd
+    monkeypatch.setattr(image.subprocess, "run", fake_run)
+    image.build_rootfs(targets.TARGETS["x86_64"], tmp_path / "llmos.whl")
+    args = offline.rootfs_squashfs_args()
+    assert seen["cmd"][0] == "mksquashfs" and seen["cmd"][3:3 + len(args)] == args
+    for opt in ("-noI", "-noD", "-noF", "-noX", "-noappend", "-all-root"):
+        assert opt in args
+    helpers = (br.EXTERNAL / "board/common/images.sh").read_text()
+    assert "rootfs-squashfs-args" in helpers and "remake_rootfs()" in helpers
+    for board in ("qemu", "raspberrypi4-64"):
+        script = (br.EXTERNAL / f"board/{board}/post-image.sh").read_text()
+        assert "\nremake_rootfs\n" in script, board
+
+
+def test_offline_needs_only_the_standard_library():
+    """Buildroot's host-python3 has no site-packages: offline.py runs with none (-S)."""
+    r = subprocess.run([sys.executable, "-S", str(br.EXTERNAL / "support/offline.py"), "rootfs-dirs"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == rootfs.DIRS
+    assert "import ast" not in (br.EXTERNAL / "support/offline.py").read_text()   # no source parsed
 
 
 def test_offline_rejects_bad_input(tmp_path):
@@ -205,7 +262,7 @@ def test_data_image_is_the_offline_one():
     assert img.name == "data.ext4"
     ext4 = img.child("ext4")
     assert br.genimage_size_bytes(img.options["size"]) == image.DATA_SIZE_MB << 20
-    mkfs = offline.command_in("image", "make_data_image", "mkfs.ext4")
+    mkfs = offline.mkfs_ext4_command()
     assert ext4.options["label"] == mkfs[mkfs.index("-L") + 1]
     assert f"root_owner={ext4.options['root-owner']}" in mkfs[mkfs.index("-E") + 1].split(",")
     assert ext4.options["use-mke2fs"] == "true"

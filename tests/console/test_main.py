@@ -39,11 +39,23 @@ def test_piped_session_creates_the_sandbox(tmp_path):
     assert b"help" in r.stdout and b":/data> " in r.stdout
 
 
+# boot.py's summary (Boot.summary; its round trip: tests/supervisor/test_boot_steps.py):
+# boot_seconds is its total_s, the steps are not added up
+SUMMARY = {"init_started": 0.61, "console_ready": 0.93, "finished": 1.2, "total_s": 1.2,
+           "init_s": 0.59, "data": "persistent", "hostname": "llmos", "warnings": [],
+           "steps": [{"name": "mount /proc", "start": 0.61, "duration_ms": 0.4, "status": "ok",
+                      "detail": "", "error": ""}]}
+
+
 @pytest.mark.parametrize("doc,total", [
     ({"total_s": 3.5}, 3.5),
-    ({"steps": [{"name": "mount", "seconds": 0.5}, {"name": "model", "duration_ms": 1500}]}, 2.0),
-    ([{"name": "a", "elapsed_s": 1}, {"name": "b", "elapsed_s": 2}], 3.0),
+    (SUMMARY, 1.2),
+    ({**SUMMARY, "total_s": 2}, 2.0),
+    ({k: v for k, v in SUMMARY.items() if k != "total_s"}, None),    # the steps are not summed
+    ({**SUMMARY, "total_s": "1.2"}, None),
+    ({**SUMMARY, "total_s": True}, None),
     ({"steps": "nonsense"}, None),
+    ([SUMMARY], None),
     ("text", None),
 ])
 def test_boot_seconds(tmp_path, doc, total):
@@ -73,7 +85,7 @@ def test_memory_and_uptime_from_proc():
 
 
 def test_power_on_a_host_only_reports():
-    p = cm.Power(sandbox=True)
+    p = cm.Power(host=True)
 
     class S:
         ended = False

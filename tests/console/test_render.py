@@ -4,20 +4,20 @@ from llmos_init.console import render
 
 def test_controls_are_escaped_and_ansi_is_stripped():
     hostile = "name\x1b]0;pwned\x07.txt\x1b[2J\x1b[31mred\x1b[0m\x00\x07\x9b\u202eevil\r\x7f"
-    out = render.sanitize(hostile)
+    out = render.terminal_safe(hostile)
     assert "\x1b" not in out and "\x07" not in out and "\x00" not in out and "\x9b" not in out
     assert "\u202e" not in out and "\r" not in out and "\x7f" not in out
     assert out.startswith("name.txtred\\x00\\x07\\x9b\\u202eevil\\x0d\\x7f")
 
 
 def test_stray_escape_is_escaped_even_when_split_across_tokens():
-    assert render.sanitize("\x1b") == "\\x1b"
-    assert render.sanitize("[2J") == "[2J"
+    assert render.terminal_safe("\x1b") == "\\x1b"
+    assert render.terminal_safe("[2J") == "[2J"
 
 
 def test_newlines_and_tabs_kept_crlf_normalised():
-    assert render.sanitize("a\tb\r\nc\n") == "a\tb\nc\n"
-    assert render.sanitize("a\nb", keep_newlines=False) == "a\\x0ab"
+    assert render.terminal_safe("a\tb\r\nc\n") == "a\tb\nc\n"
+    assert render.terminal_safe("a\nb", keep_newlines=False) == "a\\x0ab"
 
 
 def test_format_action():

@@ -11,7 +11,7 @@ import pytest
 from llmos_init.console.lineedit import LineEditor
 from llmos_init.console.session import Session
 from llmos_init.tools.journal import Journal
-from llmos_init.tools.context import Context
+from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 
 from .fakes import FakeTerm
@@ -39,7 +39,7 @@ def sandbox(tmp_path):
 
 def session(sandbox, chunks, *plans):
     term = FakeTerm(chunks)
-    ctx = Context(cwd="/data", sandbox=str(sandbox))
+    ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
     ex = Executor(ctx, Journal(ctx.real_data_dir))
     s = Session(term, LineEditor(term), ScriptedPlanner(*plans), ex, cwd="/data",
                 hostname=lambda: "box", sandbox=str(sandbox), context=ctx, status_delay=10)
@@ -111,3 +111,60 @@ def test_an_undo_that_only_restores_is_shown_without_a_question(sandbox):
     out = term.output.split("box:/data> undo")[-1]
     assert "undo: restore /data/notes.txt from the trash" in out and "Proceed?" not in out
     assert "restored /data/notes.txt" in out
+
+
+def count_preparing(monkeypatch):
+    """Counts of the executor's validations and the rails' path resolutions."""
+    from llmos_init.tools import executor as executor_mod, safety
+    calls = {"validate": 0, "resolve": 0}
+    validate, resolve = executor_mod.validate_action, safety.resolve_path
+
+    def counting_validate(action):
+        calls["validate"] += 1
+        return validate(action)
+
+    def counting_resolve(*args, **kwargs):
+        calls["resolve"] += 1
+        return resolve(*args, **kwargs)
+    monkeypatch.setattr(executor_mod, "validate_action", counting_validate)
+    monkeypatch.setattr(safety, "resolve_path", counting_resolve)
+    return calls
+
+
+def counted_at_question(s, calls) -> dict:
+    """s.confirm, wrapped: what the counts were when the question was asked."""
+    seen = {}
+    ask = s.confirm
+
+    def confirm(question):
+        seen.update(calls)
+        return ask(question)
+    s.confirm = confirm
+    return seen
+
+
+def test_a_confirmed_remove_is_validated_and_resolved_once_before_the_question_and_once_after(
+        sandbox, monkeypatch):
+    """One prepare step per tool, shared by check, preview and run (issue 13): a confirmed
+    remove is validated and its path resolved once before the question and once after it
+    (it was three validations and four resolutions before the question alone)."""
+    calls = count_preparing(monkeypatch)
+    s, term = session(sandbox, [b"delete notes.txt\r", b"y\r"], remove("/data/notes.txt"))
+    seen_at_question = counted_at_question(s, calls)
+    s.run()
+    assert "removed /data/notes.txt" in term.output
+    assert not (sandbox / "data/notes.txt").exists()
+    assert seen_at_question == {"validate": 1, "resolve": 1}
+    assert calls == {"validate": 2, "resolve": 2}
+
+
+def test_a_confirmed_move_resolves_each_path_once_before_the_question_and_once_after(
+        sandbox, monkeypatch):
+    calls = count_preparing(monkeypatch)
+    s, term = session(sandbox, [b"rename notes.txt to n2.txt\r", b"y\r"],
+                      [{"tool": "move", "args": {"src": "/data/notes.txt", "dst": "/data/n2.txt"}}])
+    seen_at_question = counted_at_question(s, calls)
+    s.run()
+    assert (sandbox / "data/n2.txt").read_text() == "precious"
+    assert seen_at_question == {"validate": 1, "resolve": 2}     # src and dst
+    assert calls == {"validate": 2, "resolve": 4}

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/eval/arbitration.py [--model GGUF] [--json rows.json]
 
-For each dev case (tests/eval/{cases,heldout_dev,heldout_test,holdout}.jsonl and the
+For each dev case (tests/eval/{cases,heldout_dev,heldout_test,heldout}.jsonl and the
 adversarial set) the planner plans twice in the arbitrated order: with margin +inf (the
 rules' reading whenever they have one the model can score) and -inf (the model's own). It
 keeps the two log-probabilities and whether each plan is right, then prints, for a range of
@@ -24,7 +24,7 @@ sys.path.insert(0, ROOT)
 
 from llmos_init.planner.planner import Planner  # noqa: E402
 
-DEV_SETS = ("cases", "heldout_dev", "heldout_test", "holdout")
+DEV_SETS = ("cases", "heldout_dev", "heldout_test", "heldout")
 MARGINS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
 BONUSES = (0.0, 0.25, 0.5, 1.0)
 

@@ -30,7 +30,7 @@ from llmos_init.planner.runtime import ModelRuntime, build_prefix_state  # noqa:
 from llmos_init.tools.registry import TOOLS  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEV_SETS = [os.path.join(HERE, f) for f in ("holdout.jsonl", "heldout_dev.jsonl")]
+DEV_SETS = [os.path.join(HERE, f) for f in ("heldout.jsonl", "heldout_dev.jsonl")]
 
 
 def main(argv=None) -> int:

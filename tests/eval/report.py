@@ -35,7 +35,7 @@ _spec.loader.exec_module(adv)
 
 HELD_OUT = {"manpages en": "manpages/heldout_en.jsonl", "manpages zh": "manpages/heldout_zh.jsonl"}
 DEV = {"cases": "cases.jsonl", "heldout_dev": "heldout_dev.jsonl", "heldout_test": "heldout_test.jsonl",
-       "holdout": "holdout.jsonl"}
+       "heldout": "heldout.jsonl"}
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "eval", "examples.jsonl")
 
 

@@ -204,7 +204,7 @@ def _cases(name):
 
 
 @pytest.mark.parametrize("name", ["cases.jsonl", "heldout_dev.jsonl", "heldout_test.jsonl",
-                                  "holdout.jsonl"])
+                                  "heldout.jsonl"])
 def test_eval_plans_round_trip(name):
     cases = _cases(name)
     have = 0

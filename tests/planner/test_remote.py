@@ -249,7 +249,7 @@ def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
     declined, nothing changes."""
     from llmos_init.console.lineedit import LineEditor
     from llmos_init.console.session import Session
-    from llmos_init.tools.context import Context
+    from llmos_init.tools.context import ActionContext as Context
     from llmos_init.tools.executor import Executor
     from llmos_init.tools.journal import Journal
     from tests.console.fakes import FakeTerm
@@ -414,7 +414,7 @@ def test_the_console_says_who_answered(server, planner, local, tmp_path):
     server answers garbage: the local model's answer, said so."""
     from llmos_init.console.lineedit import LineEditor
     from llmos_init.console.session import Session
-    from llmos_init.tools.context import Context
+    from llmos_init.tools.context import ActionContext as Context
     from llmos_init.tools.executor import Executor
     from llmos_init.tools.journal import Journal
     from tests.console.fakes import FakeTerm

@@ -345,7 +345,8 @@ def test_a_model_plan_that_leaves_out_a_place_the_request_names_is_the_rules():
     req = "delete budget.xlsx from logs"
     p, rt = planner_with({req: "rm budget.xlsx"}, {(req, "rm logs/budget.xlsx"): -40.0})
     assert p.plan(req, D) == [{"tool": "remove", "args": {"path": "/data/logs/budget.xlsx"}}]
-    assert p.last_source.startswith("parser (the model preferred")
+    # (a file placed in a directory is the rules' first now: the model is not even asked)
+    assert p.last_source.startswith("parser") and rt.asked == []
     # a path the rules made up from a word the request does not have is no reason
     from llmos_init.planner.planner import _drops_places
     model = [{"tool": "remove", "args": {"path": "/data/a.txt"}}]
@@ -358,3 +359,29 @@ def test_a_model_plan_that_leaves_out_a_place_the_request_names_is_the_rules():
                              "delete a.txt in tmp", "/data")
     assert not _drops_places(model, [{"tool": "remove", "args": {"path": "/data/tmp/b.txt"}}],
                              "delete b.txt in tmp", "/data")
+
+
+def test_a_file_the_request_places_in_a_directory_is_that_one():
+    """"a.txt in docs" is /data/docs/a.txt: the rules join the two first, and a model plan
+    that acts on another a.txt, or on docs itself, is no plan."""
+    req = "copy b.txt from work to logs"
+    p, rt = planner_with({req: "cp b.txt work"})
+    assert p.plan(req, D) == [{"tool": "copy", "args": {"src": "/data/work/b.txt", "dst": "/data/logs"}}]
+    assert rt.asked == []
+    from llmos_init.planner.translation import misplaced
+    zh = "麻烦把文档里的old.log删掉"
+    assert misplaced({"tool": "remove", "args": {"path": "/data/old.log"}}, zh)
+    assert misplaced({"tool": "remove", "args": {"path": "/data/文档/old.log"}}, zh) is None
+    zh = "请把 文档 里的 a.txt 移到 相册"
+    assert misplaced({"tool": "move", "args": {"src": "/data/文档", "dst": "/data/相册"}}, zh)
+    assert misplaced({"tool": "remove", "args": {"path": "/data/a.txt"}}, "delete a.txt") is None
+    # the model's attempt is refused: a clarify, never rm of another old.log
+    p, rt = planner_with({zh: "mv 文档 相册"})
+    plan = p.plan(zh, D)
+    assert all(a["tool"] not in ("move", "remove") for a in plan), plan
+
+
+def test_a_model_mkdir_nothing_asked_for_is_no_plan():
+    p, rt = planner_with({"copy draft.docx to projects please": "cp draft.docx projects\nmkdir projects"})
+    plan = p.plan("copy draft.docx to projects please", D)
+    assert all(a["tool"] != "make_dir" for a in plan), plan

@@ -2,7 +2,8 @@
 
 The child streams what happens as JSON lines (supervisor events, recorded platform
 actions, answers to commands) over a pipe; the test reads them with wait_for(). Power
-and filesystem actions are recorded by RecordingPlatform instead of being performed.
+and filesystem actions are recorded by FakePlatform (tests/supervisor/fakes.py) instead of
+being performed.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from llmos_init.services import ServicesConfig, ServiceSpec
 from llmos_init.consolelog import ConsoleLog
 from llmos_init.supervisor import Supervisor
 
+from tests.supervisor.fakes import FakePlatform
+
 PY = sys.executable
 
 
@@ -30,27 +33,6 @@ def py(code: str) -> tuple[str, ...]:
 
 def spec(name: str, command, **kw) -> ServiceSpec:
     return ServiceSpec(name=name, command=tuple(command), **kw)
-
-
-class RecordingPlatform:
-    def __init__(self, emit, umount_busy=()):
-        self.emit = emit
-        self.umount_busy = set(umount_busy)
-
-    def sync(self):
-        self.emit("platform", op="sync")
-
-    def umount(self, target):
-        if target in self.umount_busy:
-            self.emit("platform", op="umount", target=target, ok=False)
-            raise OSError(16, "Device or resource busy", target)
-        self.emit("platform", op="umount", target=target, ok=True)
-
-    def remount_ro(self, target):
-        self.emit("platform", op="remount_ro", target=target)
-
-    def power(self, action):
-        self.emit("platform", op="power", action=action)
 
 
 class SupervisorProcess:
@@ -81,7 +63,7 @@ class SupervisorProcess:
         log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         log = ConsoleLog(fd=log_fd)
         sup = Supervisor(self.config, is_pid1=False, log=log,
-                         platform=RecordingPlatform(emit, self.umount_busy),
+                         platform=FakePlatform(emit=emit, umount_busy=self.umount_busy),
                          on_event=lambda k, d: emit(k, d), mounts=self.mounts,
                          sysfs=self.sysfs, remount_root_ro=False,
                          base_env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})

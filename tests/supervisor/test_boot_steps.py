@@ -8,63 +8,16 @@ import re
 import shutil
 import socket
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from llmos_init.boot import Boot, KmsgForwarder, parse_cmdline
 from llmos_init.consolelog import ConsoleLog
 
+from tests.supervisor.fakes import FakePlatform
+
 ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
 LINE = re.compile(r"^\[\s*\d+\.\d{3}s\] (.+) \.\.\. (ok|WARNING|skipped|FAILED)(: .*)? \(\d+ ms\)$")
-
-
-class FakeSys:
-    def __init__(self, root: Path, fail: dict | None = None, premounted=()):
-        self.root = root
-        self.calls: list[tuple] = []
-        self.fail = fail or {}           # target (relative, e.g. "/data") -> errno
-        self.table = [SimpleNamespace(target=str(root / t.lstrip("/")), fstype=f, source=f)
-                      for t, f in premounted]
-
-    def _rel(self, path: str) -> str:
-        return "/" + os.path.relpath(path, self.root)
-
-    def mount(self, source, target, fstype, flags=(), data=None):
-        rel = self._rel(target)
-        src = self._rel(source) if source.startswith(str(self.root)) else source
-        self.calls.append(("mount", src, rel, fstype, tuple(flags), data))
-        err = self.fail.get((rel, fstype))
-        if err:
-            raise OSError(err, os.strerror(err), target)
-        self.table.append(SimpleNamespace(target=target, fstype=fstype, source=source))
-
-    def mounts(self):
-        return list(self.table)
-
-    def sethostname(self, name):
-        self.calls.append(("sethostname", name))
-
-    def link_up(self, ifname):
-        self.calls.append(("link_up", ifname))
-
-    def set_ctrl_alt_del(self, enabled):
-        self.calls.append(("cad", enabled))
-
-    def set_name(self, name):
-        self.calls.append(("set_name", name))
-
-    def watchdog(self, path):
-        calls = self.calls
-
-        class WD:
-            def set_timeout(self, s):
-                calls.append(("wd_timeout", s))
-                return s
-
-            def keepalive(self):
-                calls.append(("wd_keepalive",))
-        return WD()
 
 
 def make_root(tmp_path: Path, cmdline: str, *, devices=("vdb", "vdc"), data_hostname=None):
@@ -89,7 +42,7 @@ def run_boot(tmp_path, cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/d
     fail = kw.pop("fail", None)
     premounted = kw.pop("premounted", ())
     root = make_root(tmp_path, cmdline, **kw)
-    fake = FakeSys(root, fail, premounted)
+    fake = FakePlatform(root, fail, premounted)
     out = tmp_path / "console.out"
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     log = ConsoleLog(fd=fd)
@@ -99,6 +52,15 @@ def run_boot(tmp_path, cmdline="console=ttyS0 llmos.data=/dev/vdc llmos.model=/d
         boot.kmsg.close()
     os.close(fd)
     return boot, fake, out.read_text(), root
+
+
+def test_the_banner_reads_the_total_boot_json_holds(tmp_path):
+    """console/main.boot_seconds reads exactly what boot.py writes: its total_s."""
+    from llmos_init.console.main import boot_seconds
+    boot, fake, console, root = run_boot(tmp_path)
+    rec = json.loads((root / "run/llmos/boot.json").read_text())
+    assert isinstance(rec["total_s"], float)
+    assert boot_seconds(str(root / "run/llmos/boot.json")) == rec["total_s"]
 
 
 def test_steps_are_timed_logged_and_recorded(tmp_path):
@@ -180,7 +142,7 @@ def test_devtmpfs_already_mounted_by_the_kernel(tmp_path):
 
 
 def test_a_failing_step_does_not_stop_the_boot(tmp_path):
-    class Broken(FakeSys):
+    class Broken(FakePlatform):
         def link_up(self, ifname):
             raise OSError(errno.ENODEV, "No such device", ifname)
     root = make_root(tmp_path, "llmos.data=/dev/vdc")
@@ -203,7 +165,7 @@ def test_invalid_hostname_uses_default(tmp_path):
 
 def test_watchdog_started_when_present(tmp_path):
     root = make_root(tmp_path, "llmos.data=/dev/vdc", devices=("vdc", "watchdog"))
-    fake = FakeSys(root)
+    fake = FakePlatform(root)
     fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
     boot = Boot(sys=fake, log=ConsoleLog(fd=fd), root=str(root), device_wait_s=0).run()
     os.close(fd)
@@ -271,7 +233,7 @@ def test_late_steps_after_the_console_are_quiet_unless_they_fail(tmp_path):
     root = make_root(tmp_path, "console=ttyS0 llmos.data=/dev/vdc llmos.model=/dev/vdb")
     (root / "dev/kmsg").write_text("")       # a regular file: the forwarder fails on it
 
-    class NoLoopback(FakeSys):
+    class NoLoopback(FakePlatform):
         def link_up(self, ifname):
             self.calls.append(("link_up", ifname))
             raise OSError(errno.ENODEV, "No such device", ifname)

@@ -77,7 +77,7 @@ def test_the_prompt_path_imports_neither_dataclasses_nor_typing_nor_tomllib(tmp_
                          check=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
     for heavy in ("dataclasses", "inspect", "typing", "traceback", "tomllib", "socket",
                   "ipaddress", "argparse", "ctypes", "numpy", "llama_cpp",
-                  "json", "re", "glob", "fnmatch", "importlib"):
+                  "json", "re", "glob", "fnmatch", "importlib", "signal", "enum"):
         assert heavy not in out, f"{heavy} is imported on the way to the prompt"
 
 

@@ -1,22 +1,19 @@
-"""RTC, system clock, watchdog and block device queries.
+"""RTC, system clock and watchdog.
 
 Real devices are used only when safe: a present /dev/rtc0 is read (never
 set); a real watchdog is never opened on the host (opening arms it) unless
-LLMOS_TEST_REAL_WATCHDOG=1; block device sizes come from a read-only loop
-device when losetup works here."""
+LLMOS_TEST_REAL_WATCHDOG=1."""
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
 import os
-import shutil
-import subprocess
 import time
 
 import pytest
 
-from llmos_init.sys import blockdev, process, rtc, watchdog
+from llmos_init.sys import process, rtc, watchdog
 from llmos_init.sys.errors import SyscallError
 from tests.sys.child import run_in_child
 
@@ -118,65 +115,3 @@ def test_real_watchdog_only_on_request():
         wd.keepalive()
         actual = wd.set_timeout(30)
         assert actual > 0 and wd.get_timeout() == actual
-
-
-# ---- block devices --------------------------------------------------------------
-
-def test_blockdev_on_non_device_is_enotty(plain_file):
-    with pytest.raises(SyscallError) as info:
-        blockdev.size_bytes(plain_file)
-    assert info.value.errno == errno.ENOTTY and "BLKGETSIZE64" in str(info.value)
-    with pytest.raises(SyscallError) as info:
-        blockdev.read_only(plain_file)
-    assert "BLKROGET" in str(info.value)
-
-
-@pytest.fixture
-def loop_device(tmp_path):
-    if not shutil.which("losetup"):
-        pytest.skip("losetup not available to attach a loop device")
-    backing = tmp_path / "disk.img"
-    with open(backing, "wb") as fh:
-        fh.truncate(3 * 1024 * 1024)
-    attached = []
-
-    def attach(read_only: bool) -> str:
-        args = ["losetup", "--find", "--show"] + (["--read-only"] if read_only else []) + [str(backing)]
-        proc = subprocess.run(args, capture_output=True, text=True)
-        if proc.returncode != 0:
-            pytest.skip(f"cannot attach a loop device here: {proc.stderr.strip()}")
-        attached.append(proc.stdout.strip())
-        return attached[-1]
-
-    yield attach
-    for dev in attached:
-        subprocess.run(["losetup", "--detach", dev], capture_output=True)
-
-
-@pytest.mark.parametrize("read_only", [True, False])
-def test_blockdev_size_and_ro_on_loop_device(loop_device, read_only):
-    dev = loop_device(read_only)
-    assert blockdev.size_bytes(dev) == 3 * 1024 * 1024
-    assert blockdev.read_only(dev) is read_only
-    fd = os.open(dev, os.O_RDONLY)
-    try:
-        assert blockdev.size_bytes(fd) == 3 * 1024 * 1024
-    finally:
-        os.close(fd)
-
-
-def test_blockdev_sizes_match_sysfs():
-    checked = 0
-    for name in sorted(os.listdir("/sys/class/block")):
-        path = f"/dev/{name}"
-        try:
-            size = blockdev.size_bytes(path)
-        except OSError:
-            continue  # not present in /dev, or not openable here
-        with open(f"/sys/class/block/{name}/size") as fh:
-            assert size == int(fh.read()) * 512, name
-        with open(f"/sys/class/block/{name}/ro") as fh:
-            assert blockdev.read_only(path) is (fh.read().strip() == "1"), name
-        checked += 1
-    if not checked:
-        pytest.skip("no block device readable on this host")

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from llmos_init.tools.journal import Journal
-from llmos_init.tools.context import Context
+from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 
 
@@ -91,7 +91,7 @@ def sandbox(tmp_path):
 @pytest.fixture
 def ex(sandbox, spawner):
     """A host console against a sandbox: console path /data is <sandbox>/data."""
-    ctx = Context(cwd="/data", sandbox=str(sandbox), spawn=spawner, start_wait=3.0,
+    ctx = ActionContext(cwd="/data", sandbox=str(sandbox), spawn=spawner, start_wait=3.0,
                   request_power=lambda action: f"fake {action}")
     return Executor(ctx)
 
@@ -101,7 +101,7 @@ def guest(tmp_path, spawner):
     """A guest-like console (no sandbox): real paths, data dir and writable area in tmp."""
     data = tmp_path / "data"
     data.mkdir()
-    ctx = Context(cwd=str(data), data_dir=str(data), writable=(str(tmp_path),),
+    ctx = ActionContext(cwd=str(data), data_dir=str(data), writable=(str(tmp_path),),
                   spawn=spawner, start_wait=3.0, tmp_dir=str(tmp_path),
                   request_power=lambda action: f"fake {action}")
     return Executor(ctx, Journal(str(data)))

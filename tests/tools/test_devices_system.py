@@ -10,7 +10,7 @@ import types
 import pytest
 
 from llmos_init.sys.mounts import parse_mountinfo as real_parse_mountinfo
-from llmos_init.tools.context import Context
+from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 from llmos_init.tools.registry import TOOLS
 
@@ -139,7 +139,7 @@ def _real_mount_in_child(tmp):
     from llmos_init.sys import mounts
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
     data = os.path.join(tmp, "data")
-    ex = Executor(Context(cwd=data, data_dir=data, writable=(tmp,)), Journal(data))
+    ex = Executor(ActionContext(cwd=data, data_dir=data, writable=(tmp,)), Journal(data))
     mnt = os.path.join(tmp, "m")
     os.mkdir(mnt)
     r1 = ex.run({"tool": "mount", "args": {"device": "none", "target": mnt, "fstype": "tmpfs"}})
@@ -158,7 +158,7 @@ def test_real_mount_unmount_in_private_namespace(tmp_path):
 
 def _real_link_in_child():
     from llmos_init.sys import netif
-    ex = Executor(Context(cwd="/tmp", data_dir="/tmp"))  # unused dirs; link tools touch no files
+    ex = Executor(ActionContext(cwd="/tmp", data_dir="/tmp"))  # unused dirs; link tools touch no files
     ex.journal.record = lambda *a, **k: True
     down = ex.run({"tool": "link_down", "args": {"interface": "lo"}})
     was_down = not netif.is_up("lo")

@@ -119,12 +119,12 @@ def test_set_priority(ex, sandbox):
 def _with_real_reaper(tmp):
     from llmos_init.tools.journal import Journal
     from llmos_init.reaper import Reaper
-    from llmos_init.tools.context import Context
+    from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
     reaper = Reaper()
     reaper.start_thread()
     data = os.path.join(tmp, "data")
-    ctx = Context(cwd=data, data_dir=data, writable=(tmp,), tmp_dir=tmp, spawn=reaper.spawn,
+    ctx = ActionContext(cwd=data, data_dir=data, writable=(tmp,), tmp_dir=tmp, spawn=reaper.spawn,
                   start_wait=0.3)
     ex = Executor(ctx, Journal(data))
     prog = os.path.join(data, "job.py")

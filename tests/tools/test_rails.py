@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from llmos_init.planner import grounding
-from llmos_init.tools.context import Context, expand_home
+from llmos_init.tools.context import ActionContext, expand_home
 
 from .conftest import fake_proc, run, write
 from .test_devices_system import FakeMounts, fake_devices
@@ -142,4 +142,4 @@ def test_tilde_is_the_data_directory_for_planner_and_executor():
     assert expand_home("a~b") == "a~b" and expand_home("~user") == "~user"
     assert grounding.resolve("~/tmp", "/") == "/data/tmp"
     assert grounding.resolve("~", "/etc") == "/data"
-    assert Context(cwd="/").normalize("~/tmp") == "/data/tmp"
+    assert ActionContext(cwd="/").normalize("~/tmp") == "/data/tmp"

@@ -8,7 +8,7 @@ import pytest
 from llmos_init.tools import safety
 from llmos_init.tools.safety import SafetyError
 from llmos_init.tools import executor as executor_mod
-from llmos_init.tools.context import Context
+from llmos_init.tools.context import ActionContext
 from llmos_init.tools.registry import TOOLS
 
 from .conftest import run, write
@@ -152,7 +152,7 @@ def test_host_console_refuses_host_wide_changes(ex):
 
 
 def test_context_paths(tmp_path):
-    ctx = Context(sandbox=str(tmp_path), cwd="/data")
+    ctx = ActionContext(sandbox=str(tmp_path), cwd="/data")
     assert ctx.real("x") == str(tmp_path) + "/data/x"
     assert ctx.real("/") == str(tmp_path)
     assert ctx.display(str(tmp_path) + "/data/x") == "/data/x"

@@ -11,6 +11,19 @@ LLMOS_EXTERNAL="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LLMOS_OFFLINE=("${HOST_DIR:?HOST_DIR is not set (run from Buildroot)}/bin/python3"
                "${LLMOS_EXTERNAL}/support/offline.py")
 
+# remake_rootfs: BINARIES_DIR/rootfs.squashfs made again from TARGET_DIR with the
+# offline build's options (uncompressed: mkimage/shared.toml says why; Buildroot's own
+# squashfs choices all compress), owned by root like Buildroot's.
+remake_rootfs() {
+	local opts
+	opts="$("${LLMOS_OFFLINE[@]}" rootfs-squashfs-args)"
+	[ -n "${opts}" ] || { echo "llmos: no rootfs mksquashfs options" >&2; return 1; }
+	# shellcheck disable=SC2086 # the options are words
+	"${HOST_DIR:?}/bin/mksquashfs" "${TARGET_DIR:?TARGET_DIR is not set (run from Buildroot)}" \
+		"${BINARIES_DIR:?}/rootfs.squashfs.tmp" ${opts}
+	mv -f "${BINARIES_DIR}/rootfs.squashfs.tmp" "${BINARIES_DIR}/rootfs.squashfs"
+}
+
 # run_genimage CONFIG ROOTPATH: genimage with Buildroot's usual directories.
 run_genimage() {
 	local tmp="${BUILD_DIR:?}/genimage.tmp"

@@ -14,6 +14,7 @@ export BINARIES_DIR
 for f in rootfs.squashfs model.squashfs; do
 	[ -e "${BINARIES_DIR}/${f}" ] || { echo "llmos: ${BINARIES_DIR}/${f} is missing" >&2; exit 1; }
 done
+remake_rootfs
 make_data_image
 "${LLMOS_OFFLINE[@]}" start-qemu "${target}" "${BINARIES_DIR}/start-qemu.sh"
 echo "llmos: boot it with ${BINARIES_DIR}/start-qemu.sh"

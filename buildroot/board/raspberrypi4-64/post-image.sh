@@ -9,6 +9,7 @@ board_dir="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=SCRIPTDIR/../common/images.sh
 . "${board_dir}/../common/images.sh"
 
+remake_rootfs
 make_data_image
 empty_root="$(mktemp -d)"
 trap 'rm -rf "${empty_root}"' EXIT
