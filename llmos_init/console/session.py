@@ -404,7 +404,7 @@ class Session:
         """Who answered, with a planner server set (its answer, or why the local model's)."""
         note = getattr(self.planner, "answer_note", None)
         if isinstance(note, str) and note:
-            self.say(render.sanitize(note, keep_newlines=False), "dim")
+            self.say(render.terminal_safe(note, keep_newlines=False), "dim")
 
     def _in_background(self, work: Callable[[], Any]) -> Any:
         """Run `work` in a thread; show a status line after a moment; Ctrl-C abandons it."""
