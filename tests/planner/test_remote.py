@@ -244,26 +244,32 @@ def test_a_bad_setting_is_said_and_the_local_planner_answers(planner):
     assert plan and "http://HOST:PORT" in planner.remote_note
 
 
-def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
-    """A removal planned by the server is shown, said to come from the server, and asked:
-    declined, nothing changes."""
+def run_console(planner, sandbox, keys: list[bytes]) -> str:
+    """The console (Session) on a fake terminal over `sandbox` with `planner`, fed `keys`;
+    what it wrote."""
     from llmos_init.console.lineedit import LineEditor
     from llmos_init.console.session import Session
-    from llmos_init.tools.context import ActionContext as Context
+    from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
     from llmos_init.tools.journal import Journal
     from tests.console.fakes import FakeTerm
+    term = FakeTerm(keys)
+    ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
+    Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
+            cwd="/data", hostname=lambda: "box", sandbox=str(sandbox), context=ctx,
+            status_delay=10).run()
+    return term.output
+
+
+def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
+    """A removal planned by the server is shown, said to come from the server, and asked:
+    declined, nothing changes."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("precious")
     server.answers("rm /data/notes.txt")
-    term = FakeTerm([b"please get rid of notes.txt\r", b"n\r"])
-    ctx = Context(cwd="/data", sandbox=str(tmp_path))
-    s = Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
-                cwd="/data", hostname=lambda: "box", sandbox=str(tmp_path), context=ctx,
-                status_delay=10)
-    s.run()
-    assert f"planned by the server at {server.url}" in term.output
-    assert "Proceed?" in term.output and "declined: nothing changed" in term.output
+    output = run_console(planner, tmp_path, [b"please get rid of notes.txt\r", b"n\r"])
+    assert f"planned by the server at {server.url}" in output
+    assert "Proceed?" in output and "declined: nothing changed" in output
     assert (tmp_path / "data" / "notes.txt").read_text() == "precious"
 
 
@@ -412,23 +418,13 @@ def test_no_server_set_the_local_model_answers_without_a_note(planner, local):
 def test_the_console_says_who_answered(server, planner, local, tmp_path):
     """The server's answer streamed on the console and said to come from it; then the
     server answers garbage: the local model's answer, said so."""
-    from llmos_init.console.lineedit import LineEditor
-    from llmos_init.console.session import Session
-    from llmos_init.tools.context import ActionContext as Context
-    from llmos_init.tools.executor import Executor
-    from llmos_init.tools.journal import Journal
-    from tests.console.fakes import FakeTerm
     (tmp_path / "data").mkdir()
     server.answers("?")
     replies = iter([sse("Penguins ", "waddle."), [b"data: garbage\n\n"]])
     server.stream = lambda body: next(replies)
-    term = FakeTerm([b"tell me a joke about penguins\r", b"tell me a joke about cats\r"])
-    ctx = Context(cwd="/data", sandbox=str(tmp_path))
-    s = Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
-                cwd="/data", hostname=lambda: "box", sandbox=str(tmp_path), context=ctx,
-                status_delay=10)
-    s.run()
-    first, second = term.output.split("tell me a joke about cats", 1)
+    output = run_console(planner, tmp_path, [b"tell me a joke about penguins\r",
+                                             b"tell me a joke about cats\r"])
+    first, second = output.split("tell me a joke about cats", 1)
     assert "Penguins waddle." in first and f"answered by the server at {server.url} (" in first
     assert "local reply" in second
     assert f"the server at {server.url} gave no answer (its reply is not JSON); " \
