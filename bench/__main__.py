@@ -1,9 +1,9 @@
 """`python -m bench [--quick] [--only SECTIONS] ...`: the llmos benchmarks (`make bench`).
 
-Runs boot, inference, latency and footprint measurements against baselines in the same
-session, then writes bench/results.json and bench/RESULTS.md. A section that cannot be
-measured (no image, no QEMU, a failed build) is reported as such; the command never fails
-on a number.
+Runs boot, inference, latency and footprint measurements against baselines, and the
+remote planner's latency beside the local model's, in the same session, then writes
+bench/results.json and bench/RESULTS.md. A section that cannot be measured (no image, no
+QEMU, a failed build) is reported as such; the command never fails on a number.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from . import machine, report
 from .stats import summary
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("boot", "inference", "latency", "footprint")
+SECTIONS = ("boot", "inference", "latency", "footprint", "remote")
 MEM_CANDIDATES = "32,40,48,56,64,96,128,192,256,512"
 MODEL_MEM_CANDIDATES = "96,112,128,144,160,192,256,512"
 MIN_MEM_BOOT_TIMEOUT = 120      # a boot takes 5-20 s; a too small guest may hang instead
@@ -64,6 +64,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--guest-timeout", type=float, default=3600.0,
                    help="seconds one guest inference run may take (default 3600)")
     p.add_argument("--latency-reps", type=int, help="host rounds over the request lists (default 5, quick 1)")
+    p.add_argument("--remote-reps", type=int,
+                   help="rounds over the remote section's requests, each path (default 2, quick 1)")
     p.add_argument("--merge", action="store_true",
                    help="keep the other sections of an existing results.json (rerun one section)")
     p.add_argument("--out", type=Path, default=REPO / "bench",
@@ -84,7 +86,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     q = ns.quick
     defaults = {"boots": 1 if q else 3, "ready_boots": 1, "reps": 2 if q else 3,
                 "n_prompt": 32 if q else 128, "n_gen": 8 if q else 32,
-                "latency_reps": 1 if q else 5,
+                "latency_reps": 1 if q else 5, "remote_reps": 1 if q else 2,
                 "guest_n_prompt": 8 if q else 16, "guest_n_gen": 2 if q else 4,
                 "guest_reps": 1 if q else 2,
                 "threads": f"1,{len(os.sched_getaffinity(0))}"}
@@ -97,7 +99,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--threads takes comma-separated numbers, e.g. 1,2")
     if not ns.threads or min(ns.threads) < 1:
         p.error("--threads must list counts of at least 1")
-    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps", "guest_n_prompt",
+    for k in ("boots", "reps", "n_prompt", "n_gen", "latency_reps", "remote_reps", "guest_n_prompt",
               "guest_n_gen", "guest_reps", "guest_threads"):
         if getattr(ns, k) < 1:
             p.error(f"--{k.replace('_', '-')} must be at least 1")
@@ -347,6 +349,18 @@ class Bench:
         res = latency.host_latency(str(self.model_path()), ns.latency_reps)
         self.results.setdefault("latency", {})["host"] = res
 
+    def remote(self) -> None:
+        """Remote plan latency from the guest (a llama-server on this host) beside the local
+        model's, the same requests in the same guest (bench/remote.py)."""
+        from . import remote
+        script = self.image_dir / "run-qemu.sh"
+        if not script.exists():
+            raise RuntimeError(f"no image in {self.image_dir}: run `make image`")
+        ns = self.ns
+        self.results["remote"] = remote.measure(self.image_dir, self.work / "remote", ns.remote_reps,
+                                                mem=ns.mem, ready_timeout=min(ns.ready_timeout, 900),
+                                                log=log)
+
     def run(self) -> dict:
         ns = self.ns
         t0 = time.monotonic()
@@ -365,6 +379,8 @@ class Bench:
             steps.append(("footprint/min-mem", self.min_mem))
         if "latency" in ns.only:
             steps.append(("latency/host", self.host_latency))
+        if "remote" in ns.only:
+            steps.append(("remote", self.remote))
         if "inference" in ns.only:
             steps.append(("inference", self.inference))
             steps.append(("inference/guest", self.guest_inference))
@@ -380,7 +396,7 @@ class Bench:
 
 
 SECTION_KEYS = {"boot": ("boot",), "inference": ("inference",), "latency": ("latency",),
-                "footprint": ("footprint",)}
+                "footprint": ("footprint",), "remote": ("remote",)}
 
 
 def merge(old: dict, new: dict, sections: list[str]) -> dict:

@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench.llamabench import build_tools
@@ -59,6 +62,57 @@ def server_command(exe: Path, model: Path, host: str, port: int, threads: int,
     cmd = [str(exe), "-m", str(model), "--host", host, "--port", str(port),
            "-t", str(threads), "-c", str(ctx), "-np", "1", "--no-webui"]
     return cmd + (["--lora", adapter] if adapter else [])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """llama-server on 127.0.0.1:`port` serving the image's model with its adapter (what
+    `make serve` runs), its log in `log_path`; started at once, ready when this returns.
+    For the QEMU tests and the benchmarks; a context manager that stops it."""
+
+    def __init__(self, port: int, log_path: Path, threads: int = 1, ctx: int = 1024,
+                 ready_timeout: float = 120):
+        from llmos_init.planner.adapter import find_adapter
+        exe = build()[SERVER]                        # cached after the first build
+        self.model = image_model()
+        self.port, self.threads = port, threads
+        self.log_path = Path(log_path)
+        self.log = open(self.log_path, "w")
+        self.command = server_command(exe, self.model, "127.0.0.1", port, threads,
+                                      find_adapter(str(self.model)), ctx=ctx)
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_timeout
+        while "listening on" not in self.text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"llama-server did not start: {self.text()[-2000:]}")
+            time.sleep(0.2)
+
+    def text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def tasks(self) -> int:
+        """Completions it has served (one "processing task" line each)."""
+        return self.text().count("processing task")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -189,6 +189,59 @@ def latency_section(lat: dict) -> str:
     return text
 
 
+def remote_section(rm: dict) -> str:
+    """The remote planner's latency from the guest beside the local model's (bench/remote.py)."""
+    def cells(sm: dict | None) -> list[str]:
+        sm = sm or {}
+        return [fmt_seconds(sm.get("median")), fmt_seconds(sm.get("p95")), str(sm.get("n", 0))]
+
+    rows = [["remote: llama-server on the host, every round", *cells(_get(rm, "remote", "all"))],
+            ["  rounds it planned", *cells(_get(rm, "remote", "planned"))],
+            ["    of which the server's exchange (the planner's own figure)",
+             *cells(_get(rm, "remote", "server", "all"))],
+            ["  rounds whose server plan was refused: the local planner's",
+             *cells(_get(rm, "remote", "fell_back_s"))],
+            ["local: the guest's model", *cells(_get(rm, "local", "all"))],
+            [f"floor: an exact command ('{rm.get('floor_request', '?')}'), no planning",
+             *cells(_get(rm, "floor", "all"))]]
+    text = ("## Remote planner (a llama-server on the host, from the guest)\n\n"
+            f"One guest (QEMU TCG, -m {rm.get('mem_mb', '?')}, user networking) booted with "
+            "`llmos.llm=http://10.0.2.2:PORT`, its own model ready first "
+            f"({fmt_seconds(rm.get('model_ready_s'))} after QEMU start); each request typed on the "
+            f"serial console {rm.get('reps', '?')} times (after one untimed request), first planned by "
+            f"llama-server on this host ({rm.get('server_model', '?')} with the planner's adapter, "
+            f"{rm.get('server_threads', '?')} thread: `make serve`'s build), then, after "
+            "`echo off > /data/etc/llm` in the same guest, by the guest's own model. Time: the request "
+            "sent → the next prompt (the plan, its read-only action, the output). Requests: "
+            + ", ".join(f"'{r}'" for r in rm.get("requests") or []) + ".\n\n"
+            + table(["path", "p50", "p95", "samples"], rows))
+    per = []
+    for r in rm.get("requests") or []:
+        rem, loc = _get(rm, "remote", "by_request", r) or {}, _get(rm, "local", "by_request", r) or {}
+        plan_r = (_get(rm, "remote", "runs", r) or [{}])[0].get("plan") or []
+        plan_l = (_get(rm, "local", "runs", r) or [{}])[0].get("plan") or []
+        per.append([f"'{r}'", fmt_seconds(rem.get("median")), fmt_seconds(loc.get("median")),
+                    fmt_ratio(None if not rem.get("median") or not loc.get("median")
+                              else loc["median"] / rem["median"]),
+                    "; ".join(plan_r) or "(a reply)",
+                    "same" if (rm.get("same_plan") or {}).get(r) else ("; ".join(plan_l) or "(a reply)")])
+    if per:
+        text += "\n\nPer request (medians) and the plan each side gave:\n\n" + table(
+            ["request", "remote", "local", "local / remote", "remote plan", "local plan"], per)
+    notes = []
+    if _get(rm, "remote", "fell_back"):
+        notes.append(f"{rm['remote']['fell_back']} remote round(s) fell back to the local planner "
+                     "(timed as they were), the server's plan refused: "
+                     + "; ".join(_get(rm, "remote", "fell_back_why") or []))
+    if _get(rm, "local", "asked_server"):
+        notes.append(f"the server saw {rm['local']['asked_server']} request(s) after it was turned off")
+    if rm.get("failed"):
+        notes.append("requests without an answer: " + "; ".join(rm["failed"]))
+    if notes:
+        text += "\n\n" + "\n".join(f"- {n}" for n in notes)
+    return text
+
+
 def footprint_section(fp: dict) -> str:
     s = fp.get("sizes") or {}
     rows = [["kernel (" + _get(s, "files", "kernel") + ")" if _get(s, "files", "kernel") else "kernel",
@@ -248,7 +301,8 @@ def markdown(results: dict) -> str:
              "over the runs noted, measured in one session on one machine. Benchmarks report, "
              "they never fail on a number. Raw data: bench/results.json."]
     sections = (("machine", machine_section), ("boot", boot_section), ("inference", inference_section),
-                ("latency", latency_section), ("footprint", footprint_section))
+                ("latency", latency_section), ("remote", remote_section),
+                ("footprint", footprint_section))
     for key, fn in sections:
         if results.get(key):
             parts.append(fn(results[key]))

@@ -374,6 +374,7 @@ class Session:
                     if wrote and not ended_with_newline:
                         self.term.write("\n")
                     self.say(render.format_exception(item), "red")
+                    self._answer_note()
                     return False
                 piece = render.terminal_safe(item)
                 if not wrote:
@@ -396,7 +397,14 @@ class Session:
         status.clear()
         if wrote and not ended_with_newline:
             self.term.write("\n")
+        self._answer_note()
         return True
+
+    def _answer_note(self) -> None:
+        """Who answered, with a planner server set (its answer, or why the local model's)."""
+        note = getattr(self.planner, "answer_note", None)
+        if isinstance(note, str) and note:
+            self.say(render.terminal_safe(note, keep_newlines=False), "dim")
 
     def _in_background(self, work: Callable[[], Any]) -> Any:
         """Run `work` in a thread; show a status line after a moment; Ctrl-C abandons it."""

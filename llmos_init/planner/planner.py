@@ -201,6 +201,8 @@ class Planner:
         self._model_logprob = 0.0       # log P of the last translation (runtime.translate)
         self.remote_url: str | None = None   # None: the setting decides; "": no server
         self.remote_note: str | None = None  # who planned the last request, with a server set
+        self.answer_note: str | None = None  # who answered the last free-form reply, idem
+        self._remote_failed: tuple[str, str] | None = None   # (request, why) of the last plan
         self.data_dir = "/data"
         self._remote = None
         self._lock = threading.Lock()
@@ -290,7 +292,7 @@ class Planner:
 
     # ---- planning ---------------------------------------------------------------------
     def plan(self, request: str, cwd: str, history: list | None = None) -> list[dict]:
-        self.remote_note = None
+        self.remote_note = self._remote_failed = None
         try:
             return validate_plan(self._plan(request, cwd, history))
         except PlanError as e:  # never hand out an invalid plan
@@ -404,34 +406,42 @@ class Planner:
         there is no server, the request is exact syntax, or its answer is not usable
         (remote_note then says why, and the local planner answers)."""
         self.remote_note = None
+        self._remote_failed = None
         url = self.remote_setting()
         if not url or all(parse_shell(s, context_from(cwd, history)) is not None for s in steps):
             return None
         import time
 
-        from .remote import Remote, RemoteError
+        from .remote import RemoteError
         from .translation import grammar, read_answer
         t0 = time.monotonic()
         try:
-            if self._remote is None or self._remote.url != url:
-                self._remote = Remote(url)
-            answer = self._remote.translate(said, ctx.cwd, grammar())
+            answer = self._remote_at(url).translate(said, ctx.cwd, grammar())
             tr = read_answer(answer, said, ctx)
             why = tr.why if tr.plan is None else None
             if tr.plan and data and any(a["tool"] in ("write_file", "append_file") and
                                         a["args"].get("text") != data for a in tr.plan):
                 why = "its text was not the request's"
         except (RemoteError, ValueError) as e:
-            why = str(e)
+            why = _short(str(e))
+            self._remote_failed = (said, why)    # not asked again for this request's answer
         took = time.monotonic() - t0
         if why is not None:
-            why = why if len(why) <= 120 else why[:117] + "..."   # its text is the server's
+            why = _short(why)                    # its text is the server's
             self.remote_note = (f"the server at {url} gave no usable plan ({why}); "
                                 f"the local planner answered")
             return None
         self.last_source = "remote"
         self.remote_note = f"planned by the server at {url} ({took:.2f} s)"
         return tr.plan
+
+    def _remote_at(self, url: str):
+        """The Remote for `url` (kept while the setting stays: its chat format is asked once);
+        ValueError for a URL that is not http://HOST:PORT."""
+        from .remote import Remote
+        if self._remote is None or self._remote.url != url:
+            self._remote = Remote(url)
+        return self._remote
 
     @property
     def translator(self):
@@ -482,9 +492,53 @@ class Planner:
 
     # ---- replies ----------------------------------------------------------------------
     def stream_answer(self, text: str, cancel: threading.Event | None = None) -> Iterator[str]:
+        """A free-form reply: the server's when one is set (streamed, remote.py), else, or
+        when it fails before its first piece, the local model's; answer_note then says
+        which one answered. A server that fails after some text ends the answer there."""
+        self.answer_note = None
+        url = self.remote_setting()
+        if url:
+            failed = self._remote_failed
+            if failed is not None and failed[0] == T.normalise(text or ""):
+                # the plan of this very request found no server: not asked again
+                self.answer_note = f"the server at {url} gave no answer ({failed[1]})"
+            else:
+                got = yield from self._remote_answer(url, text, cancel)
+                if got:
+                    return
+            if self.runtime is not None:
+                self.answer_note += "; the local model answered"
+        yield from self._local_answer(text, cancel)
+
+    def _remote_answer(self, url: str, text: str, cancel: threading.Event | None):
+        """Streams the server's answer; True when it gave one (answer_note says so), False
+        when it failed before any text (answer_note says why)."""
+        import time
+
+        from .remote import RemoteError
+        t0, shown = time.monotonic(), False
+        try:
+            for piece in self._remote_at(url).stream_reply(text, cancel=cancel):
+                shown = True
+                yield piece
+        except (RemoteError, ValueError) as e:
+            if not shown:
+                self.answer_note = f"the server at {url} gave no answer ({_short(str(e))})"
+                return False
+            self.answer_note = f"the server at {url} broke off its answer ({_short(str(e))})"
+            return True
+        self.answer_note = f"answered by the server at {url} ({time.monotonic() - t0:.2f} s)"
+        return True
+
+    def _local_answer(self, text: str, cancel: threading.Event | None) -> Iterator[str]:
         rt = self.runtime
         if rt is None:
             yield LOADING_REPLY if self._status == "loading" else NO_MODEL_REPLY
             return
         with self._lock:
             yield from rt.stream_reply(text, cancel=cancel)
+
+
+def _short(why: str, limit: int = 120) -> str:
+    """A reason for the console, cut to `limit` characters (a server's text is untrusted)."""
+    return why if len(why) <= limit else why[:limit - 3] + "..."

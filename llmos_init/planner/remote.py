@@ -17,13 +17,24 @@ Everything it sends is untrusted: a reply over MAX_REPLY bytes, slower than the 
 total, not JSON, not an object with a string `content`, holding control bytes, or naming
 commands the request does not ask for is a RemoteError (or an unusable translation), and
 the planner falls back to the local model and says so.
+
+Free-form answers (a request no command fits) stream from the server too (stream_reply):
+POST /completion with "stream": true, a short chat prompt (the local model's system line,
+the server's adapter off) and server-sent events read one by one. The same caps hold: the
+first text within the timeout, then no pause longer than it, ANSWER_TIMEOUT_S in all, at
+most MAX_REPLY bytes and MAX_ANSWER_CHARS of text, no control bytes. A failure before any
+text is shown lets the local model answer; after some text, the answer stops there. The
+console says which one answered.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 
 from . import canonical
 
@@ -32,6 +43,10 @@ CMDLINE_KEY = "llmos.llm"
 TIMEOUT_S = 4.0
 MAX_REPLY = 64 * 1024
 MAX_TOKENS = 64
+ANSWER_TIMEOUT_S = 30.0       # a streamed answer, all of it (each pause: the timeout)
+ANSWER_TOKENS = 96            # as the local model's replies (runtime.stream_reply)
+MAX_ANSWER_CHARS = 2048
+MAX_EVENT = 16 * 1024         # one server-sent event's line
 
 
 class RemoteError(Exception):
@@ -78,44 +93,58 @@ class Remote:
         self.max_reply = max_reply
         self.fmt: canonical.Format | None = None
 
-    def _request(self, method: str, path: str, body: dict | None, deadline: float) -> object:
-        """The JSON of one request; RemoteError for a failure of any kind."""
+    def _timeout_error(self) -> RemoteError:
+        return RemoteError(f"no answer within {self.timeout:g} s")
+
+    @contextlib.contextmanager
+    def _exchange(self, method: str, path: str, body: dict | None, deadline: float):
+        """(connection, response) of one request; any failure of the connection, the HTTP
+        layer or a timeout inside the block is a RemoteError; the connection is closed."""
         left = deadline - time.monotonic()
         if left <= 0:
-            raise RemoteError(f"no answer within {self.timeout:g} s")
+            raise self._timeout_error()
         conn = http.client.HTTPConnection(self.host, self.port, timeout=left)
         try:
             data = None if body is None else json.dumps(body).encode()
             conn.request(method, self.base + path, body=data,
                          headers={"Content-Type": "application/json"} if data else {})
-            resp = conn.getresponse()
-            chunks, size = [], 0
-            while True:
-                if time.monotonic() > deadline:
-                    raise RemoteError(f"no answer within {self.timeout:g} s")
-                if conn.sock is not None:   # (None once a "Connection: close" reply is read)
-                    conn.sock.settimeout(max(0.05, deadline - time.monotonic()))
-                piece = resp.read1(16384)
-                if not piece:
-                    break
-                size += len(piece)
-                if size > self.max_reply:
-                    raise RemoteError(f"its reply is over {self.max_reply // 1024} KiB")
-                chunks.append(piece)
-            if resp.status != 200:
-                raise RemoteError(f"it answered HTTP {resp.status}")
-            try:
-                return json.loads(b"".join(chunks).decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise RemoteError("its reply is not JSON") from None
+            yield conn, conn.getresponse()
         except RemoteError:
             raise
         except TimeoutError:
-            raise RemoteError(f"no answer within {self.timeout:g} s") from None
+            raise self._timeout_error() from None
         except (OSError, http.client.HTTPException) as e:
             raise RemoteError(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from None
         finally:
             conn.close()
+
+    @staticmethod
+    def _wait_until(conn: http.client.HTTPConnection, deadline: float) -> None:
+        """The next read on `conn` waits until `deadline` at most."""
+        if conn.sock is not None:   # (None once a "Connection: close" reply is read)
+            conn.sock.settimeout(max(0.05, deadline - time.monotonic()))
+
+    def _read_all(self, conn, resp, deadline: float) -> bytes:
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise self._timeout_error()
+            self._wait_until(conn, deadline)
+            piece = resp.read1(16384)
+            if not piece:
+                return b"".join(chunks)
+            size += len(piece)
+            if size > self.max_reply:
+                raise RemoteError(f"its reply is over {self.max_reply // 1024} KiB")
+            chunks.append(piece)
+
+    def _request(self, method: str, path: str, body: dict | None, deadline: float) -> object:
+        """The JSON of one request; RemoteError for a failure of any kind."""
+        with self._exchange(method, path, body, deadline) as (conn, resp):
+            data = self._read_all(conn, resp, deadline)
+            if resp.status != 200:
+                raise RemoteError(f"it answered HTTP {resp.status}")
+        return _json(data)
 
     def _format(self, deadline: float) -> canonical.Format:
         """The prompt's turn markers for the server's model (its chat template), once."""
@@ -140,3 +169,104 @@ class Remote:
         if any(ord(c) < 32 and c not in "\n\t" for c in content) or len(content) > 2048:
             raise RemoteError("its reply is not a few lines of text")
         return content
+
+    def stream_reply(self, text: str, cancel: threading.Event | None = None) -> Iterator[str]:
+        """The server's free-form answer to `text`, piece by piece as its server-sent events
+        arrive; RemoteError for a failure of any kind (also after some pieces)."""
+        from .runtime import REPLY_SYSTEM
+        start = time.monotonic()
+        end = start + ANSWER_TIMEOUT_S
+        fmt = self._format(start + self.timeout)
+        body = {"prompt": chat_prompt(REPLY_SYSTEM, text, fmt), "n_predict": ANSWER_TOKENS,
+                "temperature": 0.2, "stream": True, "stop": [fmt.answer_end],
+                "cache_prompt": True, "lora": [{"id": 0, "scale": 0.0}]}   # the adapter off
+        with self._exchange("POST", "/completion", body, start + self.timeout) as (conn, resp):
+            if resp.status != 200:
+                self._read_all(conn, resp, min(end, time.monotonic() + self.timeout))
+                raise RemoteError(f"it answered HTTP {resp.status}")
+            kind = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
+            if kind == "application/json":      # a server that does not stream: one piece
+                got = _json(self._read_all(conn, resp, start + self.timeout))
+                piece = got.get("content") if isinstance(got, dict) else None
+                if not isinstance(piece, str):
+                    raise RemoteError("its reply has no text (no string 'content')")
+                if not _checked_text(piece, MAX_ANSWER_CHARS).strip():
+                    raise RemoteError("its answer was empty")
+                yield piece.strip()
+                return
+            if kind != "text/event-stream":
+                raise RemoteError(f"its reply is {kind or 'untyped'}, not server-sent events")
+            size = chars = 0
+            shown = False
+            while True:
+                if cancel is not None and cancel.is_set():
+                    return
+                now = time.monotonic()
+                if now > end:
+                    raise RemoteError(f"its answer took over {ANSWER_TIMEOUT_S:g} s")
+                if not shown and now > start + self.timeout:     # pings, empty pieces
+                    raise self._timeout_error()
+                self._wait_until(conn, min(end, now + self.timeout,
+                                           end if shown else start + self.timeout))
+                line = resp.readline(MAX_EVENT + 1)
+                if not line:
+                    raise RemoteError("its answer ended before it said it was done")
+                size += len(line)
+                if size > self.max_reply:
+                    raise RemoteError(f"its reply is over {self.max_reply // 1024} KiB")
+                if len(line) > MAX_EVENT:
+                    raise RemoteError(f"one of its events is over {MAX_EVENT // 1024} KiB")
+                line = line.rstrip(b"\r\n")
+                if not line.startswith(b"data:"):
+                    continue                    # the blank line between events, a comment
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    break
+                event = _json(data)
+                if not isinstance(event, dict):
+                    raise RemoteError("one of its events is not a JSON object")
+                if "error" in event:
+                    err = event["error"]
+                    msg = err.get("message") if isinstance(err, dict) else err
+                    raise RemoteError(f"it reported an error: {str(msg)[:80]}")
+                piece = event.get("content", "")
+                if not isinstance(piece, str):
+                    raise RemoteError("one of its events has no text (no string 'content')")
+                chars += len(piece)
+                piece = _checked_text(piece, MAX_ANSWER_CHARS - (chars - len(piece)))
+                if piece:
+                    if not shown:
+                        piece = piece.lstrip()
+                    shown = shown or bool(piece)
+                    if piece:
+                        yield piece
+                if event.get("stop") is True:
+                    break
+            if not shown:
+                raise RemoteError("its answer was empty")
+
+
+def chat_prompt(system: str, text: str, fmt: canonical.Format) -> str:
+    """A one-turn chat in the server's turn markers: a ChatML system turn; Gemma has no
+    system role, so its line opens the user's turn."""
+    if fmt is canonical.CHATML:
+        return (f"<|im_start|>system\n{system}{fmt.answer_end}\n"
+                f"{fmt.user_start}{text.strip()}{fmt.answer_end}\n{fmt.assistant_start}")
+    return f"{fmt.user_start}{system}\n\n{text.strip()}{fmt.answer_end}\n{fmt.assistant_start}"
+
+
+def _json(data: bytes) -> object:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RemoteError("its reply is not JSON") from None
+
+
+def _checked_text(piece: str, room: int) -> str:
+    """A piece of the server's answer: no control bytes but newlines and tabs, within the
+    characters left (`room`)."""
+    if any(ord(c) < 32 and c not in "\n\t" for c in piece) or "\x7f" in piece:
+        raise RemoteError("its answer holds control characters")
+    if len(piece) > room:
+        raise RemoteError(f"its answer is over {MAX_ANSWER_CHARS} characters")
+    return piece

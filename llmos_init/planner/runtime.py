@@ -29,6 +29,10 @@ from typing import Iterator
 from ..digest import sha256
 from ..tools.registry import TOOLS
 
+# the system line of a free-form reply, here and on the planner's server (remote.py)
+REPLY_SYSTEM = ("You are the console of a tiny operating system. "
+                "Answer in one or two short sentences.")
+
 # The KV cache holds the prefix, one request (or a short reply) and its tool name; the
 # chat reply path (system + user + up to 96 tokens) fits in the same context.
 N_CTX = 512
@@ -544,9 +548,7 @@ class ModelRuntime:
         self._req_end = 0
         if self.adapter:
             self._use_adapter(False)
-        messages = [{"role": "system", "content": "You are the console of a tiny operating system. "
-                     "Answer in one or two short sentences."},
-                    {"role": "user", "content": text}]
+        messages = [{"role": "system", "content": REPLY_SYSTEM}, {"role": "user", "content": text}]
         try:
             for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
                                                          temperature=0.2, stream=True):

@@ -40,6 +40,23 @@ def test_arm64_fragments_ask_for_the_console_disks_and_the_pi_hardware():
     assert opts.get("CONFIG_EARLY_PRINTK") == "n"
 
 
+def test_the_pi_fragment_asks_for_genet_ethernet_and_its_chain():
+    """The Pi 4's Ethernet: GENET v5 with its UniMAC MDIO bus and BCM54213PE PHY, and what
+    linux 6.1's Kconfig puts in front of them (tinyconfig leaves the ETHERNET menu off;
+    NET_VENDOR_BROADCOM depends on PCI or SSB). All in rpi4.config, the Pi's own fragment;
+    PCI comes from the virt fragment merged before it (one kernel for both)."""
+    pi = kernel.requested_options([REPO / "kernel-config" / "rpi4.config"])
+    for name in ("CONFIG_ETHERNET", "CONFIG_NET_VENDOR_BROADCOM", "CONFIG_BCMGENET",
+                 "CONFIG_PHYLIB", "CONFIG_MDIO_BCM_UNIMAC", "CONFIG_BROADCOM_PHY"):
+        assert pi.get(name) == "y", name
+    merged = kernel.requested_options(VIRT.fragment_paths)
+    assert merged.get("CONFIG_PCI") == "y" and merged.get("CONFIG_ARCH_BCM2835") == "y"
+    assert merged.get("CONFIG_NETDEVICES") == "y" and merged.get("CONFIG_NET_CORE") == "y"
+    # PTP off: BCMGENET and BROADCOM_PHY depend on PTP_1588_CLOCK_OPTIONAL, true only then
+    # (or with PTP built in); a PTP module would drop them
+    assert merged.get("CONFIG_PTP_1588_CLOCK", "n") in ("n", "y")
+
+
 def test_consoles_match_the_hardware():
     assert VIRT.console == "ttyAMA0"        # QEMU virt's PL011
     assert RPI4.console == "ttyS1"          # mini-UART on GPIO 14/15: serial1 in bcm283x.dtsi

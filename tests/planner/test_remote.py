@@ -15,12 +15,25 @@ from llmos_init.planner.planner import Planner
 from llmos_init.tools.registry import DESTRUCTIVE
 
 
+def sse(*pieces: str, stop: bool = True) -> list[bytes]:
+    """llama-server's /completion stream: one `data: {json}` event per piece, the last with
+    "stop": true (unless `stop` is False)."""
+    out = [f"data: {json.dumps({'content': p, 'stop': False})}\n\n".encode() for p in pieces]
+    if stop:
+        out.append(f"data: {json.dumps({'content': '', 'stop': True, 'timings': {}})}\n\n".encode())
+    return out
+
+
 class FakeLlamaServer:
-    """Answers POST /completion with `self.reply(body)`: (status, bytes) or a delay first."""
+    """Answers POST /completion with `self.reply(body)`: (status, bytes) or a delay first;
+    a streamed request (`"stream": true`) with `self.stream(body)` when that is set: bytes
+    written and flushed one by one, a float a pause, a threading.Event waited for."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.reply = lambda body: (200, json.dumps({"content": "?"}).encode())
+        self.stream = None
+        self.stream_type = "text/event-stream"
         self.delay = 0.0
         self.props = {"chat_template": "{% for m in messages %}<|im_start|>...{% endfor %}"}
         outer = self
@@ -46,7 +59,26 @@ class FakeLlamaServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append({"path": self.path, **body})
                 time.sleep(outer.delay)
-                self._send(*outer.reply(body))
+                if body.get("stream") and outer.stream is not None:
+                    self._stream(outer.stream(body))
+                else:
+                    self._send(*outer.reply(body))
+
+            def _stream(self, items):
+                self.send_response(200)
+                self.send_header("Content-Type", outer.stream_type)
+                self.end_headers()
+                try:
+                    for item in items:
+                        if isinstance(item, float):
+                            time.sleep(item)
+                        elif isinstance(item, threading.Event):
+                            item.wait(5)
+                        else:
+                            self.wfile.write(item)
+                            self.wfile.flush()
+                except OSError:
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -212,24 +244,188 @@ def test_a_bad_setting_is_said_and_the_local_planner_answers(planner):
     assert plan and "http://HOST:PORT" in planner.remote_note
 
 
-def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
-    """A removal planned by the server is shown, said to come from the server, and asked:
-    declined, nothing changes."""
+def run_console(planner, sandbox, keys: list[bytes]) -> str:
+    """The console (Session) on a fake terminal over `sandbox` with `planner`, fed `keys`;
+    what it wrote."""
     from llmos_init.console.lineedit import LineEditor
     from llmos_init.console.session import Session
-    from llmos_init.tools.context import ActionContext as Context
+    from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
     from llmos_init.tools.journal import Journal
     from tests.console.fakes import FakeTerm
+    term = FakeTerm(keys)
+    ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
+    Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
+            cwd="/data", hostname=lambda: "box", sandbox=str(sandbox), context=ctx,
+            status_delay=10).run()
+    return term.output
+
+
+def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
+    """A removal planned by the server is shown, said to come from the server, and asked:
+    declined, nothing changes."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("precious")
     server.answers("rm /data/notes.txt")
-    term = FakeTerm([b"please get rid of notes.txt\r", b"n\r"])
-    ctx = Context(cwd="/data", sandbox=str(tmp_path))
-    s = Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
-                cwd="/data", hostname=lambda: "box", sandbox=str(tmp_path), context=ctx,
-                status_delay=10)
-    s.run()
-    assert f"planned by the server at {server.url}" in term.output
-    assert "Proceed?" in term.output and "declined: nothing changed" in term.output
+    output = run_console(planner, tmp_path, [b"please get rid of notes.txt\r", b"n\r"])
+    assert f"planned by the server at {server.url}" in output
+    assert "Proceed?" in output and "declined: nothing changed" in output
     assert (tmp_path / "data" / "notes.txt").read_text() == "precious"
+
+
+# ---- free-form answers streamed from the server --------------------------------------
+
+class LocalRuntime:
+    """The local model's reply path (ModelRuntime.stream_reply), counted."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def stream_reply(self, text, cancel=None):
+        self.asked.append(text)
+        yield from ("local ", "reply")
+
+
+@pytest.fixture
+def local(planner):
+    rt = LocalRuntime()
+    planner._runtime, planner._status = rt, "ready"
+    return rt
+
+
+def test_a_free_form_answer_streams_from_the_server(server, planner, local):
+    """Each event is shown as it arrives: the first piece is out before the server has
+    written the second."""
+    second = threading.Event()
+    server.answers("?")
+    server.stream = lambda body: [*sse("Penguins")[:1], second, *sse(" waddle.")]
+    assert planner.plan("tell me a joke about penguins", "/data") == [{"tool": "answer", "args": {}}]
+    got = planner.stream_answer("tell me a joke about penguins")
+    assert next(got) == "Penguins"
+    second.set()
+    assert "".join(got) == " waddle."
+    assert planner.answer_note.startswith(f"answered by the server at {server.url} (")
+    assert local.asked == []
+    req = server.requests[-1]
+    assert req["path"] == "/completion" and req["stream"] is True and req["n_predict"] == 96
+    assert req["lora"] == [{"id": 0, "scale": 0.0}]          # the planner's adapter off
+    assert req["stop"] == ["<|im_end|>"]
+    assert req["prompt"] == ("<|im_start|>system\nYou are the console of a tiny operating system. "
+                             "Answer in one or two short sentences.<|im_end|>\n"
+                             "<|im_start|>user\ntell me a joke about penguins<|im_end|>\n"
+                             "<|im_start|>assistant\n")
+
+
+def test_a_gemma_server_gets_the_system_line_in_the_user_turn():
+    prompt = remote.chat_prompt("Be brief.", " hi ", remote.canonical.GEMMA)
+    assert prompt == "<start_of_turn>user\nBe brief.\n\nhi<end_of_turn>\n<start_of_turn>model\n"
+
+
+def test_a_server_that_does_not_stream_still_answers(server, planner, local):
+    server.answers("Hello from a JSON reply.")          # application/json, not events
+    assert "".join(planner.stream_answer("say hello")) == "Hello from a JSON reply."
+    assert planner.answer_note.startswith("answered by the server")
+    server.answers("  \n ")
+    assert "".join(planner.stream_answer("say hello")) == "local reply"
+    assert "gave no answer (its answer was empty)" in planner.answer_note
+
+
+BIG = "x" * 1000
+
+
+@pytest.mark.parametrize("kind, items, why", [
+    ("text/html", [b"<html>hi</html>"], "text/html, not server-sent events"),
+    ("text/event-stream", [b"data: {not json\n\n"], "not JSON"),
+    ("text/event-stream", [b"data: [1, 2]\n\n"], "not a JSON object"),
+    ("text/event-stream", [b'data: {"content": 7}\n\n'], "no string 'content'"),
+    ("text/event-stream", sse("ok\x1b[2J"), "control characters"),
+    ("text/event-stream", sse("bell\x07"), "control characters"),
+    ("text/event-stream", [b'data: {"error": {"message": "out of memory"}}\n\n'],
+     "it reported an error: out of memory"),
+    ("text/event-stream", sse(""), "its answer was empty"),
+    ("text/event-stream", sse("  "), "its answer was empty"),
+    ("text/event-stream", [b": ping\n\n"] * 3, "ended before it said it was done"),
+    ("text/event-stream", [b"data: " + b"1" * (20 * 1024) + b"\n\n"], "over 16 KiB"),
+    ("text/event-stream", [b": " + b"p" * 8000 + b"\n"] * 9, "over 64 KiB"),
+    ("text/event-stream", [3.0, *sse("late")], "no answer within 1 s"),
+    ("text/event-stream", [x for _ in range(12) for x in (b": ping\n\n", 0.2)], "no answer within 1 s"),
+])
+def test_a_bad_stream_before_any_text_lets_the_local_model_answer(server, planner, local,
+                                                                   kind, items, why):
+    server.stream_type = kind
+    server.stream = lambda body: items
+    t0 = time.monotonic()
+    assert "".join(planner.stream_answer("tell me about penguins")) == "local reply"
+    assert time.monotonic() - t0 < 2.0
+    note = planner.answer_note
+    assert note.startswith(f"the server at {server.url} gave no answer (") and why in note, note
+    assert note.endswith("); the local model answered"), note
+    assert local.asked == ["tell me about penguins"]
+
+
+def test_an_http_error_lets_the_local_model_answer(server, planner, local):
+    server.reply = lambda body: (503, json.dumps({"error": "busy"}).encode())
+    assert "".join(planner.stream_answer("tell me about penguins")) == "local reply"
+    assert "gave no answer (it answered HTTP 503)" in planner.answer_note
+
+
+@pytest.mark.parametrize("items, why", [
+    ([*sse("Penguins are")[:1], b"data: \x00\xff\n\n"], "its reply is not JSON"),
+    ([*sse("Penguins are")[:1], 3.0, *sse(" birds.")], "no answer within 1 s"),
+    (sse("Penguins are", stop=False), "its answer ended before it said it was done"),
+    (sse(*[BIG] * 3), "its answer is over 2048 characters"),
+    ([*sse("Penguins are")[:1], *sse("\x1b]0;pwned\x07")], "its answer holds control characters"),
+])
+def test_a_stream_that_breaks_after_some_text_ends_there(server, planner, local, items, why):
+    """What was shown stays; the answer is not started again by the local model, and the
+    console says the server broke off."""
+    server.stream = lambda body: items
+    text = "".join(planner.stream_answer("tell me about penguins"))
+    assert text in ("Penguins are", BIG * 2), text
+    assert planner.answer_note == f"the server at {server.url} broke off its answer ({why})"
+    assert local.asked == []
+
+
+def test_a_stream_is_held_to_its_whole_deadline(server, planner, local, monkeypatch):
+    monkeypatch.setattr(remote, "ANSWER_TIMEOUT_S", 1.5)
+    server.stream = lambda body: [x for _ in range(40) for x in (*sse("la ")[:1], 0.2)]
+    t0 = time.monotonic()
+    text = "".join(planner.stream_answer("sing me a song"))
+    assert time.monotonic() - t0 < 2.5 and text.startswith("la la ")
+    assert planner.answer_note.endswith("broke off its answer (its answer took over 1.5 s)")
+
+
+def test_no_server_for_the_plan_means_no_second_try_for_its_answer(server, planner, local):
+    """A request whose plan found no server (it stopped) is answered here at once, and
+    the console says the server gave no answer."""
+    server.close()
+    plan = planner.plan("tell me a joke about penguins", "/data")
+    assert "gave no usable plan" in planner.remote_note
+    assert plan[0]["tool"] in ("answer", "clarify")
+    t0 = time.monotonic()
+    assert "".join(planner.stream_answer("tell me a joke about penguins")) == "local reply"
+    assert time.monotonic() - t0 < 0.5
+    assert planner.answer_note.startswith(f"the server at {server.url} gave no answer (")
+    assert planner.answer_note.endswith("; the local model answered")
+
+
+def test_no_server_set_the_local_model_answers_without_a_note(planner, local):
+    planner.remote_url = ""
+    assert "".join(planner.stream_answer("hello")) == "local reply"
+    assert planner.answer_note is None
+
+
+def test_the_console_says_who_answered(server, planner, local, tmp_path):
+    """The server's answer streamed on the console and said to come from it; then the
+    server answers garbage: the local model's answer, said so."""
+    (tmp_path / "data").mkdir()
+    server.answers("?")
+    replies = iter([sse("Penguins ", "waddle."), [b"data: garbage\n\n"]])
+    server.stream = lambda body: next(replies)
+    output = run_console(planner, tmp_path, [b"tell me a joke about penguins\r",
+                                             b"tell me a joke about cats\r"])
+    first, second = output.split("tell me a joke about cats", 1)
+    assert "Penguins waddle." in first and f"answered by the server at {server.url} (" in first
+    assert "local reply" in second
+    assert f"the server at {server.url} gave no answer (its reply is not JSON); " \
+           "the local model answered" in second

@@ -1,14 +1,12 @@
 """The network in the guest (QEMU user networking: 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3):
 the network service's DHCP lease shown by the console's tools, nothing listening, and the
 remote planner: a real llama-server on the host's loopback (`make serve`'s build, the
-image's model and adapter) that the guest reaches at 10.0.2.2, then stopped, then replaced
-by a server that answers garbage. One guest for the whole module (booting costs)."""
+image's model and adapter) that the guest reaches at 10.0.2.2 (a plan, a streamed
+answer), then stopped, then replaced by a server that answers garbage. One guest for the whole module (booting costs)."""
 from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,53 +16,16 @@ import pytest
 from qemu_harness import scaled
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LlamaServer:
-    """llama-server (bench/llamaserver.py) on 127.0.0.1:port, its log in a file."""
-
-    def __init__(self, port: int, log_path):
-        from bench import llamaserver
-        from llmos_init.planner.adapter import find_adapter
-        exe = llamaserver.build()[llamaserver.SERVER]       # cached after the first build
-        model = llamaserver.image_model()
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            llamaserver.server_command(exe, model, "127.0.0.1", port, 1, find_adapter(str(model)),
-                                       ctx=1024), stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while "listening on" not in self.text():
-            assert self.proc.poll() is None and time.monotonic() < deadline, self.text()[-2000:]
-            time.sleep(0.2)
-
-    def text(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def tasks(self) -> int:
-        """Completions it has served (one "processing task" line each)."""
-        return self.text().count("processing task")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(30)
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def port() -> int:
-    return _free_port()
+    from bench.llamaserver import free_port
+    return free_port()
 
 
 @pytest.fixture(scope="module")
 def server(port, tmp_path_factory):
-    s = LlamaServer(port, tmp_path_factory.mktemp("llama") / "llama-server.log")
+    from bench.llamaserver import Running
+    s = Running(port, tmp_path_factory.mktemp("llama") / "llama-server.log")
     yield s
     s.stop()
 
@@ -124,6 +85,17 @@ def test_a_request_is_planned_by_the_llama_server_on_the_host(guest, server, por
     print(f"\nremote plan: {m.group(1)} s in the guest, {took:.2f} s at the serial line")
 
 
+def test_a_free_form_answer_streams_from_the_llama_server(guest, server, port):
+    """A request no command fits: planned there ("?"), then answered there, streamed."""
+    before = server.tasks()
+    out = guest.ask("hello, how are you today", timeout=scaled(240))
+    assert re.search(rf"planned by the server at http://10\.0\.2\.2:{port} ", out), out
+    m = re.search(rf"answered by the server at http://10\.0\.2\.2:{port} \((\d+\.\d+) s\)", out)
+    assert m, out
+    assert server.tasks() >= before + 2, server.text()[-2000:]     # the plan, the answer
+    print(f"\nremote answer: {m.group(1)} s in the guest")
+
+
 def test_the_server_stopped_the_local_planner_answers_and_says_so(guest, server, port):
     server.stop()
     t0 = time.monotonic()
@@ -132,6 +104,8 @@ def test_the_server_stopped_the_local_planner_answers_and_says_so(guest, server,
     assert re.search(rf"the server at http://10\.0\.2\.2:{port} gave no usable plan \(.*\); "
                      r"the local planner answered", out), out
     assert "list_dir /data/log" in out or "not sure" in out or "didn't understand" in out, out
+    out = guest.ask("hello, how are you today", timeout=scaled(240))    # chat: answered here
+    assert re.search(rf"the server at http://10\.0\.2\.2:{port} gave no answer \(.*\)", out), out
 
 
 class Garbage(BaseHTTPRequestHandler):
