@@ -5,7 +5,7 @@ The console's flow for each action of a plan:
     reason = ex.check(action)            # refusal reason or None (rails, missing files, ...)
     if ex.needs_confirmation(action):    # every destructive tool, per the registry
         show(ex.preview(action)); ask y/N
-    result = ex.run(action)              # checks again, acts, appends to the audit log
+    result = ex.run(action)              # checks again, acts, appends to the audit log (audit.py)
 
 Check, preview and run share one step, prepare(): the action is validated, its paths
 resolved by the rails, and the tool's own prepare step (PREPARES: e.g. remove's "exists,
@@ -28,11 +28,12 @@ from typing import Any
 
 from . import devices, files, processes, safety, system
 from .context import ActionContext
-from .journal import MESSAGE_MAX, Journal
+from .audit import MESSAGE_MAX, AuditLog
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
 from .safety import SafetyError
 from .text import printable
+from .trash import Trash
 
 _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
@@ -68,9 +69,11 @@ class Prepared:
 
 
 class Executor:
-    def __init__(self, ctx: ActionContext, journal: Journal | None = None):
+    def __init__(self, ctx: ActionContext, trash: Trash | None = None,
+                 audit: AuditLog | None = None):
         self.ctx = ctx
-        self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
+        self.trash = trash if trash is not None else Trash(ctx.real_data_dir)
+        self.audit = audit if audit is not None else AuditLog(ctx.real_data_dir)
         # set by the console on Ctrl-C while run() works in its worker thread; long tools
         # (copy, find_files) look at it between steps through check_cancel()
         self.cancel = threading.Event()
@@ -182,9 +185,9 @@ class Executor:
                                      "declined": True, "preview": str(preview)[:MESSAGE_MAX]})
 
     def _record(self, action, outcome: dict) -> str:
-        if self.journal.record(action, outcome):
+        if self.audit.record(action, outcome):
             return ""
-        return f"(warning: not written to the audit log: {self.journal.last_error})"
+        return f"(warning: not written to the audit log: {self.audit.last_error})"
 
     def preview(self, action) -> str:
         """The exact action and target, e.g. 'remove /data/a.txt (file, 12 B) → moved to

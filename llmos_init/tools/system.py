@@ -11,7 +11,7 @@ import textwrap
 
 from .devices import sys_layer
 from .fsio import atomic_write, makedirs_durable
-from .journal import UndoError
+from .trash import UndoError
 from .registry import TOOLS
 from .result import Result, ToolError
 from .safety import SafetyError, checked, not_on_host
@@ -257,7 +257,7 @@ def _undo_step(ex):
     """What undo would do, after the path rails every action obeys, checked again now: each
     path it changes must still be inside the sandbox, not protected, and must resolve to
     the very place it was recorded at (a parent swapped for a symbolic link is refused)."""
-    step = ex.journal.undo_step()
+    step = ex.trash.undo_step()
     if step is None:
         return None
     for shown, real in step.paths:
@@ -277,7 +277,7 @@ def preview_undo(ex, a) -> str:
 
 def asks_undo(ex, a) -> bool:
     """Undo asks when it moves, removes or overwrites something that is in place now."""
-    step = ex.journal.undo_step()
+    step = ex.trash.undo_step()
     return step is not None and step.asks
 
 
@@ -286,7 +286,7 @@ def undo(ex, a) -> Result:
     if step is None:
         return Result(True, "nothing to undo")
     try:
-        msg = ex.journal.undo(expect=step.entry)
+        msg = ex.trash.undo(expect=step.entry)
     except UndoError as e:
         return Result(False, str(e))
     except OSError as e:

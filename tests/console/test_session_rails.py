@@ -10,7 +10,7 @@ import pytest
 
 from llmos_init.console.lineedit import LineEditor
 from llmos_init.console.session import Session
-from llmos_init.tools.journal import Journal
+from llmos_init.tools.trash import Trash
 from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 
@@ -40,7 +40,7 @@ def sandbox(tmp_path):
 def session(sandbox, chunks, *plans):
     term = FakeTerm(chunks)
     ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
-    ex = Executor(ctx, Journal(ctx.real_data_dir))
+    ex = Executor(ctx, Trash(ctx.real_data_dir))
     s = Session(term, LineEditor(term), ScriptedPlanner(*plans), ex, cwd="/data",
                 hostname=lambda: "box", sandbox=str(sandbox), context=ctx, status_delay=10)
     return s, term

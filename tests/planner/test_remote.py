@@ -219,14 +219,14 @@ def test_the_console_says_who_planned_and_still_asks(server, planner, tmp_path):
     from llmos_init.console.session import Session
     from llmos_init.tools.context import ActionContext as Context
     from llmos_init.tools.executor import Executor
-    from llmos_init.tools.journal import Journal
+    from llmos_init.tools.trash import Trash
     from tests.console.fakes import FakeTerm
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("precious")
     server.answers("rm /data/notes.txt")
     term = FakeTerm([b"please get rid of notes.txt\r", b"n\r"])
     ctx = Context(cwd="/data", sandbox=str(tmp_path))
-    s = Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
+    s = Session(term, LineEditor(term), planner, Executor(ctx, Trash(ctx.real_data_dir)),
                 cwd="/data", hostname=lambda: "box", sandbox=str(tmp_path), context=ctx,
                 status_delay=10)
     s.run()
