@@ -29,7 +29,7 @@ from . import devices, files, processes, safety, system
 from . import preview as question
 from .audit import MESSAGE_MAX, AuditLog
 from .context import ActionContext
-from .preview import PREVIEWS, pin_key
+from .preview import pin_key
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
 from .safety import SafetyError
@@ -38,12 +38,11 @@ from .trash import Trash
 
 _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
-CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
 # each tool's prepare step: prepare(ex, args, paths) -> plan, with paths the path arguments
 # the rails resolved (name -> Resolved); its preview and its executor then take
-# (ex, args, plan).  Every tool with a path argument has one; a tool without one has its
-# arguments for a plan, and its preview (kill_process, set_priority, undo, reboot,
-# poweroff), when it has one, is what checks it
+# (ex, args, plan).  Every tool with a path argument or a preview has one (kill_process:
+# the signal and the processes; set_priority: the pid and its process; undo: the step it
+# reverts; reboot, poweroff: the power action); any other has its arguments for a plan
 PREPARES = {name: fn for m in _MODULES for name, fn in getattr(m, "PREPARES", {}).items()}
 
 __all__ = ["Executor", "Prepared", "Result", "ActionContext", "EXECUTORS"]
@@ -101,13 +100,7 @@ class Executor:
                 paths[name] = safety.resolve_path(self.ctx, v, follow=(tool, name) not in safety.NOFOLLOW)
             for name, _follow in safety.CHANGES.get(tool, ()):
                 safety.refuse_protected(self.ctx, paths[name])
-            if tool == "kill_process":
-                safety.signal_name(args.get("signal"))
             plan = PREPARES[tool](self, args, paths) if tool in PREPARES else args
-            if tool in PREVIEWS and tool not in PREPARES:
-                PREVIEWS[tool](self, args)
-            if tool in CHECKS:
-                CHECKS[tool](self, args)
         except (SafetyError, ToolError) as e:
             return Prepared(a, str(e))
         except OSError as e:

@@ -32,6 +32,7 @@ def pin_key(action: dict) -> str:
 
 
 def needs_confirmation(ex, action) -> bool:
+    ready = ex.checked(action)
     try:
         a = ex.action_of(action)
     except PlanError:
@@ -39,8 +40,8 @@ def needs_confirmation(ex, action) -> bool:
     fn = ASKS.get(a["tool"])
     if fn is None:
         return safety.needs_confirmation(a)
-    try:
-        return bool(fn(ex, a["args"]))
+    try:   # with what check() prepared, when it did
+        return bool(fn(ex, a["args"], ready.plan) if ready is not None else fn(ex, a["args"]))
     except Exception:  # noqa: BLE001 - when in doubt, ask
         return True
 
@@ -70,7 +71,7 @@ def preview(ex, action) -> str:
         if p.reason is not None:
             return f"{p.tool}: {p.reason}"
         a, plan = p.action, p.plan
-    else:   # its preview is its check: run again for what it shows now
+    else:   # no prepare step, so no preview of its own: the line below says it
         try:
             a = ex.action_of(action, take=True)
         except PlanError as e:
@@ -79,11 +80,9 @@ def preview(ex, action) -> str:
     tool, args = a["tool"], a["args"]
     try:
         if tool in PINS:
-            ex.pins[pin_key(a)] = PINS[tool](ex, args)
+            ex.pins[pin_key(a)] = PINS[tool](ex, args, plan)
         if tool in ex.PREPARES:
             return PREVIEWS[tool](ex, args, plan)
-        if tool in PREVIEWS:
-            return PREVIEWS[tool](ex, args)
     except (SafetyError, ToolError) as e:
         return f"{tool}: {e}"
     except OSError as e:
