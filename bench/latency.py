@@ -68,7 +68,7 @@ def execute(planner, executor, plan: list[dict], request: str) -> list[str]:
 
 def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC, model=MODEL) -> dict:
     """p50/p95 of request -> executed result on the host, per path."""
-    from llmos_init.tools.journal import Journal
+    from llmos_init.tools.trash import Trash
     from llmos_init.planner.planner import Planner
     from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
@@ -82,7 +82,7 @@ def host_latency(model_path: str | None, reps: int, deterministic=DETERMINISTIC,
         import os
         os.makedirs(os.path.join(sandbox, "data"))
         ctx = ActionContext(cwd="/data", data_dir="/data", sandbox=sandbox)
-        executor = Executor(ctx, Journal(ctx.real_data_dir))
+        executor = Executor(ctx, Trash(ctx.real_data_dir))
         res = {"model_status": status, "model_load_s": load_s,
                "adapter": getattr(planner, "adapter_status", "none")}
         for path, requests in (("deterministic", deterministic), ("model", model)):

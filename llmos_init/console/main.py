@@ -174,12 +174,12 @@ def make_spawn():
 
 def make_executor(cwd: str, sandbox: str | None, power: Power):
     try:
-        from ..tools.journal import Journal
+        from ..tools.trash import Trash
         from ..tools.context import ActionContext
         from ..tools.executor import Executor
         ctx = ActionContext(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
                       request_power=power)
-        return Executor(ctx, Journal(ctx.real_data_dir)), ctx, None
+        return Executor(ctx, Trash(ctx.real_data_dir)), ctx, None
     except Exception as exc:  # noqa: BLE001
         return None, None, f"{type(exc).__name__}: {exc}"
 

@@ -5,7 +5,7 @@ The console's flow for each action of a plan:
     reason = ex.check(action)            # refusal reason or None (rails, missing files, ...)
     if ex.needs_confirmation(action):    # every destructive tool, per the registry
         show(ex.preview(action)); ask y/N
-    result = ex.run(action)              # checks again, acts, appends to the audit log
+    result = ex.run(action)              # checks again, acts, appends to the audit log (audit.py)
 
 Check, preview and run share one step, prepare(): the action is validated, its paths
 resolved by the rails, and the tool's own prepare step (PREPARES: e.g. remove's "exists,
@@ -19,7 +19,6 @@ Result(ok=False, text=<reason>). Nothing it returns holds raw bytes from a file.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 import traceback
@@ -27,28 +26,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import devices, files, processes, safety, system
+from . import preview as question
+from .audit import MESSAGE_MAX, AuditLog
 from .context import ActionContext
-from .journal import MESSAGE_MAX, Journal
+from .preview import pin_key
 from .registry import TOOLS, PlanError, validate_action
 from .result import Cancelled, Result, ToolError
 from .safety import SafetyError
 from .text import printable
+from .trash import Trash
 
 _MODULES = (files, processes, devices, system)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
-PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
-CHECKS = {name: fn for m in _MODULES for name, fn in getattr(m, "CHECKS", {}).items()}
 # each tool's prepare step: prepare(ex, args, paths) -> plan, with paths the path arguments
 # the rails resolved (name -> Resolved); its preview and its executor then take
-# (ex, args, plan).  Every tool with a path argument has one; a tool without one has its
-# arguments for a plan, and its preview (kill_process, set_priority, undo, reboot,
-# poweroff), when it has one, is what checks it
+# (ex, args, plan).  Every tool with a path argument or a preview has one (kill_process:
+# the signal and the processes; set_priority: the pid and its process; undo: the step it
+# reverts; reboot, poweroff: the power action); any other has its arguments for a plan
 PREPARES = {name: fn for m in _MODULES for name, fn in getattr(m, "PREPARES", {}).items()}
-# tools whose confirmation depends on the state (undo: on what it would revert)
-ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}
-# tools whose preview names targets that can change before the answer (kill by name):
-# what the preview showed is kept, and the run acts on that only
-PINS = {name: fn for m in _MODULES for name, fn in getattr(m, "PINS", {}).items()}
 
 __all__ = ["Executor", "Prepared", "Result", "ActionContext", "EXECUTORS"]
 
@@ -68,13 +63,17 @@ class Prepared:
 
 
 class Executor:
-    def __init__(self, ctx: ActionContext, journal: Journal | None = None):
+    PREPARES = PREPARES
+
+    def __init__(self, ctx: ActionContext, trash: Trash | None = None,
+                 audit: AuditLog | None = None):
         self.ctx = ctx
-        self.journal = journal if journal is not None else Journal(ctx.real_data_dir)
+        self.trash = trash if trash is not None else Trash(ctx.real_data_dir)
+        self.audit = audit if audit is not None else AuditLog(ctx.real_data_dir)
         # set by the console on Ctrl-C while run() works in its worker thread; long tools
         # (copy, find_files) look at it between steps through check_cancel()
         self.cancel = threading.Event()
-        self._pins: dict[str, Any] = {}   # what the last preview of an action showed (PINS)
+        self.pins: dict[str, Any] = {}   # what the last preview of an action showed (PINS)
         self._ready: tuple[str, Prepared] | None = None   # what check() prepared, for its question
 
     def check_cancel(self) -> None:
@@ -101,17 +100,11 @@ class Executor:
                 paths[name] = safety.resolve_path(self.ctx, v, follow=(tool, name) not in safety.NOFOLLOW)
             for name, _follow in safety.CHANGES.get(tool, ()):
                 safety.refuse_protected(self.ctx, paths[name])
-            if tool == "kill_process":
-                safety.signal_name(args.get("signal"))
             plan = PREPARES[tool](self, args, paths) if tool in PREPARES else args
-            if tool in PREVIEWS and tool not in PREPARES:
-                PREVIEWS[tool](self, args)
-            if tool in CHECKS:
-                CHECKS[tool](self, args)
         except (SafetyError, ToolError) as e:
             return Prepared(a, str(e))
         except OSError as e:
-            return Prepared(a, self._os_error(e))
+            return Prepared(a, self.os_error(e))
         return Prepared(a, plan=plan)
 
     def check(self, action, request: str | None = None, history: tuple[str, ...] = ()) -> str | None:
@@ -125,49 +118,36 @@ class Executor:
             if why:
                 return why
         if p.reason is None:
-            self._ready = (_pin_key(p.action), p)
+            self._ready = (pin_key(p.action), p)
         return p.reason
 
-    def _checked(self, action, take: bool = False) -> Prepared | None:
+    def checked(self, action, take: bool = False) -> Prepared | None:
         """What check() prepared for this very action (taken once when `take`), or None."""
         ready = self._ready
         if take:
             self._ready = None
-        if ready is not None and isinstance(action, dict) and ready[0] == _pin_key(action):
+        if ready is not None and isinstance(action, dict) and ready[0] == pin_key(action):
             return ready[1]
         return None
 
-    def _action_of(self, action, take: bool = False) -> dict:
+    def action_of(self, action, take: bool = False) -> dict:
         """The normalised action: the one check() prepared when it is this one, else
         validate_action()'s (PlanError when it is not an action)."""
-        ready = self._checked(action, take)
+        ready = self.checked(action, take)
         return ready.action if ready is not None else validate_action(action)
 
+    # the confirmation question: preview.py's
     def needs_confirmation(self, action) -> bool:
-        try:
-            a = self._action_of(action)
-        except PlanError:
-            return safety.needs_confirmation(action)  # the registry's word (unknown: yes)
-        fn = ASKS.get(a["tool"])
-        if fn is None:
-            return safety.needs_confirmation(a)
-        try:
-            return bool(fn(self, a["args"]))
-        except Exception:  # noqa: BLE001 - when in doubt, ask
-            return True
+        return question.needs_confirmation(self, action)
 
     def announce(self, action) -> str | None:
-        """For an action that changes something without asking (undo of a remove,
-        set_priority, a link brought up, a mount...): the preview the console shows before
-        it runs. None when the action asks (its preview comes with the question) or has
-        no preview (it only reads, or its plan line says it all)."""
-        try:
-            a = self._action_of(action)
-        except PlanError:
-            return None
-        if a["tool"] not in PREVIEWS or self.needs_confirmation(a):
-            return None
-        return self.preview(a)
+        return question.announce(self, action)
+
+    def preview(self, action) -> str:
+        return question.preview(self, action)
+
+    def pinned(self, action) -> Any:
+        return question.pinned(self, action)
 
     # ---- what did not run ---------------------------------------------------------------
     def record_refused(self, action, reason: str) -> str:
@@ -176,52 +156,15 @@ class Executor:
 
     def record_declined(self, action, preview: str) -> str:
         """Log an action the user declined at its confirmation, with what was shown."""
-        self._pins.clear()
+        self.pins.clear()
         self._ready = None
         return self._record(action, {"ok": False, "message": "declined at the confirmation",
                                      "declined": True, "preview": str(preview)[:MESSAGE_MAX]})
 
     def _record(self, action, outcome: dict) -> str:
-        if self.journal.record(action, outcome):
+        if self.audit.record(action, outcome):
             return ""
-        return f"(warning: not written to the audit log: {self.journal.last_error})"
-
-    def preview(self, action) -> str:
-        """The exact action and target, e.g. 'remove /data/a.txt (file, 12 B) → moved to
-        the trash, undoable'."""
-        self._pins.clear()
-        if isinstance(action, dict) and action.get("tool") in PREPARES:
-            p = self._checked(action, take=True) or self.prepare(action)
-            if p.invalid:
-                return f"invalid action: {p.reason}"
-            if p.reason is not None:
-                return f"{p.tool}: {p.reason}"
-            a, plan = p.action, p.plan
-        else:   # its preview is its check: run again for what it shows now
-            try:
-                a = self._action_of(action, take=True)
-            except PlanError as e:
-                return f"invalid action: {e}"
-            plan = None
-        tool, args = a["tool"], a["args"]
-        try:
-            if tool in PINS:
-                self._pins[_pin_key(a)] = PINS[tool](self, args)
-            if tool in PREPARES:
-                return PREVIEWS[tool](self, args, plan)
-            if tool in PREVIEWS:
-                return PREVIEWS[tool](self, args)
-        except (SafetyError, ToolError) as e:
-            return f"{tool}: {e}"
-        except OSError as e:
-            return f"{tool}: {self._os_error(e)}"
-        shown = ", ".join(f"{k}={printable(str(v))}" for k, v in args.items())
-        return f"{tool} {shown}".strip()
-
-    def pinned(self, action) -> Any:
-        """What the preview of this very action showed (PINS), or None when it was not
-        previewed; taken once."""
-        return self._pins.pop(_pin_key(action), None)
+        return f"(warning: not written to the audit log: {self.audit.last_error})"
 
     # ---- running ----------------------------------------------------------------------
     def run(self, action) -> Result:
@@ -250,22 +193,18 @@ class Executor:
         except (SafetyError, ToolError) as e:
             return Result(False, str(e))
         except OSError as e:
-            return Result(False, self._os_error(e))
+            return Result(False, self.os_error(e))
         except Exception as e:  # a bug must not take the console down; say what happened
             tb = traceback.extract_tb(e.__traceback__)[-1]
             return Result(False, f"{tool} failed: {type(e).__name__}: {printable(str(e))} "
                                  f"({os.path.basename(tb.filename)}:{tb.lineno})")
         return res   # a tool that changes the directory has set ctx.cwd, its one owner
 
-    def _os_error(self, e: OSError) -> str:
+    def os_error(self, e: OSError) -> str:
         what = e.strerror or str(e)
         if e.filename:
             what = f"{printable(self.ctx.display(os.fsdecode(e.filename)))}: {what}"
         return what
-
-
-def _pin_key(action: dict) -> str:
-    return json.dumps([action.get("tool"), action.get("args")], sort_keys=True, default=str)
 
 
 def missing_executors() -> list[str]:

@@ -11,7 +11,7 @@ import stat
 from ..digest import sha256
 from .fsio import (atomic_write, fsync_dir, makedirs_durable, mounts_below, temp_name, tree_bytes,
                    under)
-from .journal import move_path
+from .trash import move_path
 from .result import Cancelled, Result, ToolError
 from .safety import Resolved, SafetyError, checked, resolved_paths
 from .text import fmt_time, human_size, plural, printable, table, text_block
@@ -266,7 +266,7 @@ def preview_write_file(ex, a, plan) -> str:
     if st is None:
         head = f"create {r.shown} ({human_size(n)} of text)"
     else:
-        ev = ex.journal.plan_eviction(trash_bytes=st.st_blocks * 512, new_bytes=n)
+        ev = ex.trash.plan_eviction(trash_bytes=st.st_blocks * 512, new_bytes=n)
         head = (f"overwrite {r.shown} ({human_size(st.st_size)} now, {human_size(n)} after) "
                 f"→ old content kept, undoable{ev.note()}")
     return f"{head}; the text:\n{text_block(_text_of(a))}"
@@ -280,14 +280,14 @@ def write_file(ex, a, plan) -> Result:
     if not os.path.isdir(parent):
         makedirs_durable(parent)
         made = f"; created {printable(ex.ctx.display(parent))}"
-    prev = ex.journal.keep_copy(r.real, r.console, why="overwritten by write_file") if st else None
+    prev = ex.trash.keep_copy(r.real, r.console, why="overwritten by write_file") if st else None
     try:
         atomic_write(r.real, data, like=st)
     except BaseException:
         if prev:
-            ex.journal.drop_trash(prev)
+            ex.trash.drop_trash(prev)
         raise
-    note = ex.journal.commit({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
+    note = ex.trash.commit({"kind": "write", "path": r.real, "shown": r.console, "previous": prev,
                               "size": len(data), "sha256": sha256(data).hexdigest()},
                              trash_bytes=st.st_blocks * 512 if st else 0, keep=prev)
     if st is None:
@@ -303,7 +303,7 @@ def preview_append_file(ex, a, plan) -> str:
         head = f"create {r.shown} with one line ({human_size(n)})"
     else:
         head = (f"append a line ({human_size(n)}) to {r.shown} ({human_size(st.st_size)}), "
-                f"undoable{ex.journal.plan_eviction().note()}")
+                f"undoable{ex.trash.plan_eviction().note()}")
     return f"{head}; the text:\n{text_block(_text_of(a))}"
 
 
@@ -330,9 +330,9 @@ def append_file(ex, a, plan) -> Result:
             f.write(add)
             f.flush()
             os.fsync(f.fileno())
-        from .journal import sha256_file
+        from .trash import sha256_file
         digest = sha256_file(r.real)
-    note = ex.journal.commit({"kind": "append", "path": r.real, "shown": r.console,
+    note = ex.trash.commit({"kind": "append", "path": r.real, "shown": r.console,
                               "prev_size": st.st_size, "new_size": st.st_size + len(add), "sha256": digest})
     return Result(True, f"added {human_size(len(add))} to {r.shown} (now {human_size(st.st_size + len(add))}){note}")
 
@@ -373,15 +373,15 @@ def prepare_remove(ex, a, paths) -> Resolved:
 
 
 def preview_remove(ex, a, r: Resolved) -> str:
-    ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(r.real))
+    ev = ex.trash.plan_eviction(trash_bytes=tree_bytes(r.real))
     return f"remove {r.shown} ({describe(r)}) → moved to the trash, undoable{ev.note()}"
 
 
 def remove(ex, a, r: Resolved) -> Result:
     what = describe(r)
     size = tree_bytes(r.real)
-    item = ex.journal.to_trash(r.real, r.console, why="remove")
-    note = ex.journal.commit({"kind": "remove", "path": r.real, "shown": r.console, "trash": item},
+    item = ex.trash.to_trash(r.real, r.console, why="remove")
+    note = ex.trash.commit({"kind": "remove", "path": r.real, "shown": r.console, "trash": item},
                              trash_bytes=size, keep=item)
     ex.ctx.last_read = None
     return Result(True, f"removed {r.shown} ({what}); it is in the trash, say 'undo' to restore it"
@@ -410,21 +410,21 @@ def prepare_move(ex, a, paths) -> tuple[Resolved, Resolved, bool]:
 def preview_move(ex, a, plan) -> str:
     src, dst, replaces = plan
     extra = f"; replaces {dst.shown} ({describe(dst)}), kept in the trash" if replaces else ""
-    ev = ex.journal.plan_eviction(trash_bytes=tree_bytes(dst.real) if replaces else 0)
+    ev = ex.trash.plan_eviction(trash_bytes=tree_bytes(dst.real) if replaces else 0)
     return f"move {src.shown} ({describe(src)}) → {dst.shown}{extra}, undoable{ev.note()}"
 
 
 def move(ex, a, plan) -> Result:
     src, dst, replaces = plan
     size = tree_bytes(dst.real) if replaces else 0
-    replaced = ex.journal.to_trash(dst.real, dst.console, why="replaced by move") if replaces else None
+    replaced = ex.trash.to_trash(dst.real, dst.console, why="replaced by move") if replaces else None
     try:
         move_path(src.real, dst.real)
     except BaseException:
         if replaced and not os.path.lexists(dst.real):
             move_path(replaced, dst.real)
         raise
-    note = ex.journal.commit({"kind": "move", "src": src.real, "dst": dst.real, "shown_src": src.console,
+    note = ex.trash.commit({"kind": "move", "src": src.real, "dst": dst.real, "shown_src": src.console,
                               "shown_dst": dst.console, "replaced": replaced}, trash_bytes=size, keep=replaced)
     ex.ctx.last_read = None
     if replaced:

@@ -240,11 +240,18 @@ def _allowed(ex, pid: int) -> None:
         raise SafetyError(f"on a host console only programs started here can be changed; pid {pid} was not")
 
 
-def preview_kill_process(ex, a) -> str:
+def prepare_kill_process(ex, a, paths) -> tuple[str, list[dict], str | None, int]:
+    """(the signal's name, the processes, the name they were found by or None for a pid,
+    how many others by that name are not ours to signal): the signal and each process
+    checked once, for the preview, the pin and the run."""
+    sig = signal_name(a.get("signal"))
+    return (sig, *_targets(ex, a))
+
+
+def preview_kill_process(ex, a, plan) -> str:
     """'send TERM to pid 42 (sleeper.py: /usr/bin/python3 /data/sleeper.py)', or for a name
     a first line 'send TERM to 2 processes named backup.sh:' and one line per process."""
-    sig = signal_name(a.get("signal"))
-    procs, name, others = _targets(ex, a)
+    sig, procs, name, others = plan
     if name is None:
         p = procs[0]
         return f"send {sig} to pid {p['pid']} ({describe(ex.ctx, p)})"
@@ -257,17 +264,16 @@ def preview_kill_process(ex, a) -> str:
     return "\n".join(lines)
 
 
-def pin_kill_process(ex, a) -> frozenset:
+def pin_kill_process(ex, a, plan) -> frozenset:
     """What the user is shown and confirms: these processes, by (pid, start time), so
     that a process started (or a pid reused) between the question and the answer is
     never signalled in their place."""
-    procs, _, _ = _targets(ex, a)
+    _, procs, _, _ = plan
     return frozenset((p["pid"], p["start"]) for p in procs)
 
 
-def kill_process(ex, a) -> Result:
-    sig = signal_name(a.get("signal"))
-    procs, name, _ = _targets(ex, a)
+def kill_process(ex, a, plan) -> Result:
+    sig, procs, name, _ = plan
     shown = ex.pinned({"tool": "kill_process", "args": a})
     if shown is not None:
         procs = [p for p in procs if (p["pid"], p["start"]) in shown]
@@ -438,8 +444,9 @@ def _nice(a) -> int | None:
     return nice
 
 
-def check_set_priority(ex, a) -> None:
-    _nice(a)
+def prepare_set_priority(ex, a, paths) -> tuple[int, int | None, dict]:
+    """(pid, nice or None, the process): the pid and its process checked once."""
+    nice = _nice(a)
     try:
         pid = int(a["pid"])
     except (TypeError, ValueError):
@@ -448,16 +455,16 @@ def check_set_priority(ex, a) -> None:
         raise SafetyError(f"bad pid {pid}")
     if ex.ctx.host and pid not in ex.ctx.started:
         raise SafetyError(f"on a host console only programs started here can be changed; pid {pid} was not")
-
-
-def preview_set_priority(ex, a) -> str:
-    """'set pid 700 (sleeper.py: /usr/bin/python3 /data/sleeper.py, sleeping) from nice 0
-    to nice 5', or 'show the nice value of pid 700 (...)' without a nice."""
-    check_set_priority(ex, a)
-    pid, nice = int(a["pid"]), _nice(a)
     p = proc_info(ex.ctx.procfs, pid)
     if p is None:
         raise ToolError(f"no process with pid {pid}")
+    return pid, nice, p
+
+
+def preview_set_priority(ex, a, plan) -> str:
+    """'set pid 700 (sleeper.py: /usr/bin/python3 /data/sleeper.py, sleeping) from nice 0
+    to nice 5', or 'show the nice value of pid 700 (...)' without a nice."""
+    pid, nice, p = plan
     who = f"pid {pid} ({describe(ex.ctx, p, state=True)})"
     if nice is None:
         return f"show the nice value of {who}"
@@ -466,11 +473,9 @@ def preview_set_priority(ex, a) -> str:
     return f"set {who} from {old} to nice {nice}{same}"
 
 
-def set_priority(ex, a) -> Result:
-    check_set_priority(ex, a)
-    pid, nice = int(a["pid"]), _nice(a)
-    p = proc_info(ex.ctx.procfs, pid)
-    name = f" ({printable(full_name(p))})" if p else ""
+def set_priority(ex, a, plan) -> Result:
+    pid, nice, p = plan
+    name = f" ({printable(full_name(p))})"
     try:
         old = os.getpriority(os.PRIO_PROCESS, pid)
     except ProcessLookupError:
@@ -486,5 +491,6 @@ EXECUTORS = {"list_processes": list_processes, "kill_process": kill_process,
 PINS = {"kill_process": pin_kill_process}
 PREVIEWS = {"kill_process": preview_kill_process, "start_program": preview_start_program,
             "set_priority": preview_set_priority}
-CHECKS = {"set_priority": check_set_priority}
-PREPARES = {"start_program": prepare_start_program}   # executor.PREPARES
+# prepare steps (executor.PREPARES): their previews and executors take the plan they give
+PREPARES = {"start_program": prepare_start_program, "kill_process": prepare_kill_process,
+            "set_priority": prepare_set_priority}

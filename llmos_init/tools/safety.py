@@ -126,7 +126,7 @@ def path_args(tool: str) -> tuple[str, ...]:
 
 def needs_confirmation(action: dict) -> bool:
     """Every destructive tool, and every other that asks (per the registry), needs an
-    explicit yes; undo decides per entry (the executor asks the journal)."""
+    explicit yes; undo decides per entry (the executor asks the trash's undo list)."""
     t = TOOLS.get(action.get("tool")) if isinstance(action, dict) else None
     return True if t is None else t.confirms
 

@@ -11,7 +11,7 @@ import textwrap
 
 from .devices import sys_layer
 from .fsio import atomic_write, makedirs_durable
-from .journal import UndoError
+from .trash import UndoError
 from .registry import TOOLS
 from .result import Result, ToolError
 from .safety import SafetyError, checked, not_on_host
@@ -231,25 +231,23 @@ def kernel_log(ex, a) -> Result:
 
 
 # ---- power ----------------------------------------------------------------------------
-def preview_reboot(ex, a) -> str:
-    return "reboot the machine (services are stopped and filesystems synced first)"
+def prepare_reboot(ex, a, paths) -> str:
+    return "reboot"
 
 
-def preview_poweroff(ex, a) -> str:
-    return "power off the machine (services are stopped and filesystems synced first)"
+def prepare_poweroff(ex, a, paths) -> str:
+    return "poweroff"
 
 
-def _power(ex, action: str) -> Result:
+def preview_power(ex, a, action: str) -> str:
+    what = "reboot" if action == "reboot" else "power off"
+    return f"{what} the machine (services are stopped and filesystems synced first)"
+
+
+def power(ex, a, action: str) -> Result:
+    """reboot and poweroff: the power action their prepare step named."""
     said = ex.ctx.request_power(action)
     return Result(True, str(said) if said else ("rebooting…" if action == "reboot" else "powering off…"))
-
-
-def reboot(ex, a) -> Result:
-    return _power(ex, "reboot")
-
-
-def poweroff(ex, a) -> Result:
-    return _power(ex, "poweroff")
 
 
 # ---- the console's own tools ----------------------------------------------------------
@@ -257,7 +255,7 @@ def _undo_step(ex):
     """What undo would do, after the path rails every action obeys, checked again now: each
     path it changes must still be inside the sandbox, not protected, and must resolve to
     the very place it was recorded at (a parent swapped for a symbolic link is refused)."""
-    step = ex.journal.undo_step()
+    step = ex.trash.undo_step()
     if step is None:
         return None
     for shown, real in step.paths:
@@ -268,25 +266,31 @@ def _undo_step(ex):
     return step
 
 
-def preview_undo(ex, a) -> str:
-    step = _undo_step(ex)
+def prepare_undo(ex, a, paths):
+    """The undo step, chosen (and its paths checked) once: what its preview shows and its
+    run reverts, or None when there is nothing to undo."""
+    return _undo_step(ex)
+
+
+def preview_undo(ex, a, step) -> str:
     if step is None:
         return "undo: nothing to undo"
     return step.text + step.eviction.note()
 
 
-def asks_undo(ex, a) -> bool:
-    """Undo asks when it moves, removes or overwrites something that is in place now."""
-    step = ex.journal.undo_step()
+def asks_undo(ex, a, step=None) -> bool:
+    """Undo asks when it moves, removes or overwrites something that is in place now.
+    `step`: the one its prepare step chose (else what undo would do now)."""
+    if step is None:
+        step = ex.trash.undo_step()
     return step is not None and step.asks
 
 
-def undo(ex, a) -> Result:
-    step = _undo_step(ex)
+def undo(ex, a, step) -> Result:
     if step is None:
         return Result(True, "nothing to undo")
     try:
-        msg = ex.journal.undo(expect=step.entry)
+        msg = ex.trash.undo(expect=step.entry)
     except UndoError as e:
         return Result(False, str(e))
     except OSError as e:
@@ -327,11 +331,11 @@ def help(ex, a) -> Result:  # noqa: A001 - the tool's name
 
 
 EXECUTORS = {"system_info": system_info, "get_time": get_time, "set_time": set_time,
-             "set_hostname": set_hostname, "kernel_log": kernel_log, "reboot": reboot,
-             "poweroff": poweroff, "undo": undo, "answer": answer, "clarify": clarify, "help": help}
+             "set_hostname": set_hostname, "kernel_log": kernel_log, "reboot": power,
+             "poweroff": power, "undo": undo, "answer": answer, "clarify": clarify, "help": help}
 PREVIEWS = {"set_time": preview_set_time, "set_hostname": preview_set_hostname,
-            "reboot": preview_reboot, "poweroff": preview_poweroff, "undo": preview_undo}
-CHECKS = {}
+            "reboot": preview_power, "poweroff": preview_power, "undo": preview_undo}
 # prepare steps (executor.PREPARES): their previews and executors take the plan they give
-PREPARES = {"set_time": prepare_set_time, "set_hostname": prepare_set_hostname}
+PREPARES = {"set_time": prepare_set_time, "set_hostname": prepare_set_hostname,
+            "reboot": prepare_reboot, "poweroff": prepare_poweroff, "undo": prepare_undo}
 ASKS = {"undo": asks_undo}

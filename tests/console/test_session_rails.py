@@ -5,12 +5,13 @@ still shown before it happens."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from llmos_init.console.lineedit import LineEditor
 from llmos_init.console.session import Session
-from llmos_init.tools.journal import Journal
+from llmos_init.tools.trash import Trash
 from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 
@@ -40,7 +41,7 @@ def sandbox(tmp_path):
 def session(sandbox, chunks, *plans):
     term = FakeTerm(chunks)
     ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
-    ex = Executor(ctx, Journal(ctx.real_data_dir))
+    ex = Executor(ctx, Trash(ctx.real_data_dir))
     s = Session(term, LineEditor(term), ScriptedPlanner(*plans), ex, cwd="/data",
                 hostname=lambda: "box", sandbox=str(sandbox), context=ctx, status_delay=10)
     return s, term
@@ -168,3 +169,34 @@ def test_a_confirmed_move_resolves_each_path_once_before_the_question_and_once_a
     assert (sandbox / "data/n2.txt").read_text() == "precious"
     assert seen_at_question == {"validate": 1, "resolve": 2}     # src and dst
     assert calls == {"validate": 2, "resolve": 4}
+
+
+def test_a_confirmed_kill_looks_up_its_process_once_before_the_question_and_once_after(
+        sandbox, monkeypatch):
+    """The tools without a path argument have their prepare step too: a confirmed
+    kill_process is validated and its pid checked and its process looked up once before
+    the question and once after it (it was three look-ups before the question: check,
+    pin and preview, and two more after it)."""
+    from llmos_init.tools import processes
+    calls = count_preparing(monkeypatch)
+    calls["targets"] = 0
+    targets = processes._targets
+
+    def counting_targets(*args, **kwargs):
+        calls["targets"] += 1
+        return targets(*args, **kwargs)
+    monkeypatch.setattr(processes, "_targets", counting_targets)
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        s, term = session(sandbox, [f"kill {child.pid}\r".encode(), b"y\r"],
+                          [{"tool": "kill_process", "args": {"pid": child.pid}}])
+        s.context.started[child.pid] = "/data/sleep"
+        seen_at_question = counted_at_question(s, calls)
+        s.run()
+        assert child.wait(timeout=10) == -15
+    finally:
+        child.kill()
+        child.wait()
+    assert f"sent TERM to pid {child.pid}" in term.output
+    assert seen_at_question == {"validate": 1, "resolve": 0, "targets": 1}
+    assert calls == {"validate": 2, "resolve": 0, "targets": 2}

@@ -251,11 +251,11 @@ def run_console(planner, sandbox, keys: list[bytes]) -> str:
     from llmos_init.console.session import Session
     from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
-    from llmos_init.tools.journal import Journal
+    from llmos_init.tools.trash import Trash
     from tests.console.fakes import FakeTerm
     term = FakeTerm(keys)
     ctx = ActionContext(cwd="/data", sandbox=str(sandbox))
-    Session(term, LineEditor(term), planner, Executor(ctx, Journal(ctx.real_data_dir)),
+    Session(term, LineEditor(term), planner, Executor(ctx, Trash(ctx.real_data_dir)),
             cwd="/data", hostname=lambda: "box", sandbox=str(sandbox), context=ctx,
             status_delay=10).run()
     return term.output

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from llmos_init.tools.journal import Journal
+from llmos_init.tools.trash import Trash
 from llmos_init.tools.context import ActionContext
 from llmos_init.tools.executor import Executor
 
@@ -104,7 +104,7 @@ def guest(tmp_path, spawner):
     ctx = ActionContext(cwd=str(data), data_dir=str(data), writable=(str(tmp_path),),
                   spawn=spawner, start_wait=3.0, tmp_dir=str(tmp_path),
                   request_power=lambda action: f"fake {action}")
-    return Executor(ctx, Journal(str(data)))
+    return Executor(ctx, Trash(str(data)))
 
 
 def run(ex, tool, **args):

@@ -135,11 +135,11 @@ def test_unmount(dev, tmp_path, monkeypatch):
 
 
 def _real_mount_in_child(tmp):
-    from llmos_init.tools.journal import Journal
+    from llmos_init.tools.trash import Trash
     from llmos_init.sys import mounts
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
     data = os.path.join(tmp, "data")
-    ex = Executor(ActionContext(cwd=data, data_dir=data, writable=(tmp,)), Journal(data))
+    ex = Executor(ActionContext(cwd=data, data_dir=data, writable=(tmp,)), Trash(data))
     mnt = os.path.join(tmp, "m")
     os.mkdir(mnt)
     r1 = ex.run({"tool": "mount", "args": {"device": "none", "target": mnt, "fstype": "tmpfs"}})
@@ -159,7 +159,7 @@ def test_real_mount_unmount_in_private_namespace(tmp_path):
 def _real_link_in_child():
     from llmos_init.sys import netif
     ex = Executor(ActionContext(cwd="/tmp", data_dir="/tmp"))  # unused dirs; link tools touch no files
-    ex.journal.record = lambda *a, **k: True
+    ex.audit.record = lambda *a, **k: True
     down = ex.run({"tool": "link_down", "args": {"interface": "lo"}})
     was_down = not netif.is_up("lo")
     up = ex.run({"tool": "link_up", "args": {"interface": "lo"}})

@@ -117,7 +117,7 @@ def test_set_priority(ex, sandbox):
 
 
 def _with_real_reaper(tmp):
-    from llmos_init.tools.journal import Journal
+    from llmos_init.tools.trash import Trash
     from llmos_init.reaper import Reaper
     from llmos_init.tools.context import ActionContext
     from llmos_init.tools.executor import Executor
@@ -126,7 +126,7 @@ def _with_real_reaper(tmp):
     data = os.path.join(tmp, "data")
     ctx = ActionContext(cwd=data, data_dir=data, writable=(tmp,), tmp_dir=tmp, spawn=reaper.spawn,
                   start_wait=0.3)
-    ex = Executor(ctx, Journal(data))
+    ex = Executor(ctx, Trash(data))
     prog = os.path.join(data, "job.py")
     with open(prog, "w") as f:
         f.write(f"#!{sys.executable}\nimport time\nprint('started', flush=True)\ntime.sleep(60)\n")

@@ -8,6 +8,7 @@ import pytest
 from llmos_init.tools import safety
 from llmos_init.tools.safety import SafetyError
 from llmos_init.tools import executor as executor_mod
+from llmos_init.tools import preview as preview_mod
 from llmos_init.tools.context import ActionContext
 from llmos_init.tools.registry import TOOLS
 
@@ -31,7 +32,12 @@ def test_confirmation_matches_the_registry(ex):
 
 def test_every_destructive_tool_has_a_specific_preview():
     destructive = {n for n, t in TOOLS.items() if t.destructive}
-    assert destructive <= set(executor_mod.PREVIEWS)
+    assert destructive <= set(preview_mod.PREVIEWS)
+
+
+def test_every_tool_with_a_preview_has_a_prepare_step():
+    """Its preview, its check and its run share that one step (issue 13)."""
+    assert set(preview_mod.PREVIEWS) <= set(executor_mod.PREPARES)
 
 
 def test_previews_name_action_and_target(ex, sandbox):

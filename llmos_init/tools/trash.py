@@ -1,10 +1,11 @@
-"""The audit log and undo (with the trash) on the data partition.
+"""The trash and undo on the data partition: moving a thing aside, eviction, and undo.
 
-<data_dir>/log/actions.jsonl   one JSON line per executed, refused or declined action, fsync'd
 <data_dir>/log/undo.json       the undo stack, rewritten atomically after every change,
                                so undo works across console restarts
 <data_dir>/trash/<id>/         removed and replaced things: the item under its own name
                                plus meta.json (original path, time, why)
+
+(The audit log, log/actions.jsonl, is audit.py's.)
 
 Undo never loses data: it refuses to put something back where something else now is, and
 whatever it takes away (a file written by write_file) goes to the trash first.
@@ -27,13 +28,11 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..digest import sha256
+from .audit import now_iso
 from .fsio import atomic_write, fsync_dir, makedirs_durable, remove_tree, tree_bytes
 from .text import human_size, printable
-
-MESSAGE_MAX = 2000
 
 
 class UndoError(Exception):
@@ -54,15 +53,11 @@ def sha256_file(path: str, limit: int | None = None) -> str:
     return h.hexdigest()
 
 
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 TRASH_MIN_FREE = 0.10
 MAX_UNDO = 100
 
 
-class Journal:
+class Trash:
     def __init__(self, data_dir: str, max_undo: int = MAX_UNDO, min_free: float = TRASH_MIN_FREE,
                  statvfs=os.statvfs, mountinfo: str = "/proc/self/mountinfo"):
         self.data_dir = data_dir
@@ -70,37 +65,9 @@ class Journal:
         self._statvfs = statvfs
         self.mountinfo = mountinfo
         self.log_dir = os.path.join(data_dir, "log")
-        self.log_path = os.path.join(self.log_dir, "actions.jsonl")
         self.undo_path = os.path.join(self.log_dir, "undo.json")
         self.trash_dir = os.path.join(data_dir, "trash")
         self.max_undo = max_undo
-        self.last_error: str | None = None
-
-    # ---- audit log -------------------------------------------------------------------
-    def record(self, action: Any, outcome: dict) -> bool:
-        """Append one JSON line (time, action, ok, message, ...) and fsync it.
-        Returns False (and sets last_error) when the log cannot be written."""
-        entry = {"time": _now_iso(), "ts": round(time.time(), 3), "action": action,
-                 "ok": bool(outcome.get("ok")),
-                 "message": str(outcome.get("message", ""))[:MESSAGE_MAX]}
-        entry.update({k: v for k, v in outcome.items() if k not in ("ok", "message")})
-        line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8", "replace")
-        try:
-            makedirs_durable(self.log_dir)
-            created = not os.path.exists(self.log_path)
-            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if created:
-                fsync_dir(self.log_dir)
-        except OSError as e:
-            self.last_error = f"audit log {self.log_path}: {e.strerror or e}"
-            return False
-        self.last_error = None
-        return True
 
     # ---- trash -----------------------------------------------------------------------
     def _new_trash_slot(self, name: str, original: str, why: str) -> str:
@@ -109,7 +76,7 @@ class Journal:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}"
         slot = os.path.join(self.trash_dir, stamp + "-" + os.urandom(3).hex())
         os.mkdir(slot, 0o700)
-        meta = {"original": original, "time": _now_iso(), "why": why, "name": name}
+        meta = {"original": original, "time": now_iso(), "why": why, "name": name}
         atomic_write(os.path.join(slot, "meta.json"), json.dumps(meta, ensure_ascii=False).encode())
         fsync_dir(self.trash_dir)
         return os.path.join(slot, name or "item")
@@ -265,7 +232,7 @@ class Journal:
 
     def push_undo(self, entry: dict) -> None:
         stack = self._load()
-        stack.append(dict(entry, time=_now_iso()))
+        stack.append(dict(entry, time=now_iso()))
         self._save(stack)
 
     def peek_undo(self) -> dict | None:

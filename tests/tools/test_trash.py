@@ -1,4 +1,4 @@
-"""Undo of every undoable action (also across a console restart), the audit log, and
+"""The trash and undo of every undoable action (also across a console restart), and
 atomic writes under injected crashes."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from llmos_init.tools.journal import Journal, UndoError
 from llmos_init.tools import fsio
+from llmos_init.tools.trash import Trash, UndoError
 from llmos_init.tools.executor import Executor
 from llmos_init.tools.text import human_size
 
@@ -17,8 +17,8 @@ from .conftest import run, write
 
 
 def restart(ex):
-    """A new console: same context, a fresh Journal reading the state on /data."""
-    return Executor(ex.ctx, Journal(ex.ctx.real_data_dir))
+    """A new console: same context, a fresh Trash reading the state on /data."""
+    return Executor(ex.ctx, Trash(ex.ctx.real_data_dir))
 
 
 def test_undo_remove_file_and_dir_after_restart(ex, sandbox):
@@ -120,39 +120,13 @@ def test_undo_append_of_new_file(ex, sandbox):
     assert run(ex, "undo").ok and not (sandbox / "data/fresh.txt").exists()
 
 
-def test_journal_undo_api_directly(tmp_path):
-    j = Journal(str(tmp_path))
+def test_undo_api_directly(tmp_path):
+    j = Trash(str(tmp_path))
     assert j.undo() == "nothing to undo"
     j.push_undo({"kind": "bogus"})
     with pytest.raises(UndoError):
         j.undo()
     assert j.peek_undo() is None
-
-
-def test_audit_log_one_line_per_action(ex, sandbox):
-    write(sandbox / "data/a.txt", "a")
-    actions = [{"tool": "list_dir", "args": {"path": "/data"}},
-               {"tool": "remove", "args": {"path": "/data/a.txt"}},
-               {"tool": "remove", "args": {"path": "/"}},
-               {"tool": "nonsense", "args": {}},
-               {"tool": "undo", "args": {}}]
-    results = [ex.run(a) for a in actions]
-    with open(sandbox / "data/log/actions.jsonl") as f:
-        lines = [json.loads(line) for line in f]
-    assert len(lines) == len(actions)
-    for entry, action, res in zip(lines, actions, results):
-        assert entry["action"] == action and entry["ok"] == res.ok
-        assert entry["message"] == res.text[:2000] and entry["time"].endswith("Z")
-    assert lines[2].get("refused") is True and lines[3].get("refused") is True
-    assert [e["ok"] for e in lines] == [True, True, False, False, True]
-
-
-def test_audit_log_failure_is_reported_not_fatal(ex, sandbox, monkeypatch):
-    def broken(*a, **k):
-        raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr("llmos_init.tools.journal.makedirs_durable", broken)
-    r = run(ex, "get_time")
-    assert r.ok and "not written to the audit log" in r.text
 
 
 def test_atomic_write_crash_before_rename_keeps_original(ex, sandbox, monkeypatch):
@@ -213,7 +187,7 @@ def _slot_bytes(item):
 
 def test_full_disk_takes_only_what_the_new_item_needs(tmp_path):
     disk = _Disk(free=50)
-    j = Journal(str(tmp_path), statvfs=disk)
+    j = Trash(str(tmp_path), statvfs=disk)
     items = []
     for name in ("a", "b", "c"):
         p = tmp_path / name
@@ -238,7 +212,7 @@ def test_full_disk_takes_only_what_the_new_item_needs(tmp_path):
     note = j.commit(None, trash_bytes=10, keep=newest)
     assert note == f"; /data is nearly full, so the oldest trash item(s) were deleted for good: /data/a ({size_a})"
     assert not os.path.exists(items[0]) and all(os.path.exists(i) for i in items[1:] + [newest])
-    only_newest = Journal(str(tmp_path / "x"), statvfs=_Disk(free=1))
+    only_newest = Trash(str(tmp_path / "x"), statvfs=_Disk(free=1))
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "n").write_text("n")
     item = only_newest.to_trash(str(tmp_path / "x" / "n"), "/data/n")
@@ -247,7 +221,7 @@ def test_full_disk_takes_only_what_the_new_item_needs(tmp_path):
 
 def test_undo_of_an_evicted_item_says_so(tmp_path):
     disk = _Disk(free=50)
-    j = Journal(str(tmp_path), statvfs=disk)
+    j = Trash(str(tmp_path), statvfs=disk)
     (tmp_path / "a").write_text("a")
     item = j.to_trash(str(tmp_path / "a"), "/data/a")
     j.push_undo({"kind": "remove", "path": str(tmp_path / "a"), "shown": "/data/a", "trash": item})
@@ -260,7 +234,7 @@ def test_undo_of_an_evicted_item_says_so(tmp_path):
 def test_trash_eviction_never_crosses_a_filesystem_boundary(tmp_path):
     """A slot that holds a mount point (a stick mounted below a removed directory, in an
     older version) loses its own files only; the mounted tree stays whole."""
-    j = Journal(str(tmp_path / "data"), statvfs=_Disk(free=1),
+    j = Trash(str(tmp_path / "data"), statvfs=_Disk(free=1),
                 mountinfo=str(tmp_path / "mountinfo"))
     (tmp_path / "data").mkdir()
     d = tmp_path / "data" / "media"
@@ -277,7 +251,7 @@ def test_trash_eviction_never_crosses_a_filesystem_boundary(tmp_path):
 
 
 def test_undo_stack_overflow_drops_its_trash(tmp_path):
-    j = Journal(str(tmp_path), max_undo=2)
+    j = Trash(str(tmp_path), max_undo=2)
     items = []
     for name in ("a", "b", "c"):
         p = tmp_path / name
@@ -292,7 +266,7 @@ def test_undo_stack_overflow_drops_its_trash(tmp_path):
 
 
 def test_drop_trash_stays_inside_the_trash(tmp_path):
-    j = Journal(str(tmp_path))
+    j = Trash(str(tmp_path))
     keep = tmp_path / "keep.txt"
     keep.write_text("precious")
     for hostile in (str(tmp_path / "trash" / ".." / "x"), str(tmp_path / "trash" / "x"),
@@ -302,9 +276,9 @@ def test_drop_trash_stays_inside_the_trash(tmp_path):
 
 
 def test_remove_names_what_a_full_disk_takes_before_and_after(ex, sandbox):
-    from llmos_init.tools.journal import Journal as J
+    from llmos_init.tools.trash import Trash as J
     disk = _Disk(free=50)
-    ex.journal = J(ex.ctx.real_data_dir, statvfs=disk)
+    ex.trash = J(ex.ctx.real_data_dir, statvfs=disk)
     write(sandbox / "data/old.txt", "old")
     write(sandbox / "data/older.txt", "older")
     write(sandbox / "data/new.txt", "new")
@@ -323,7 +297,7 @@ def test_remove_names_what_a_full_disk_takes_before_and_after(ex, sandbox):
 
 
 def test_the_change_that_overflows_the_undo_list_names_what_it_deletes(ex, sandbox):
-    ex.journal = Journal(ex.ctx.real_data_dir, max_undo=2)
+    ex.trash = Trash(ex.ctx.real_data_dir, max_undo=2)
     for name in ("a", "b"):
         write(sandbox / f"data/{name}.txt", name)
         assert run(ex, "remove", path=f"{name}.txt").ok
@@ -344,7 +318,7 @@ def test_the_change_that_overflows_the_undo_list_names_what_it_deletes(ex, sandb
 
 def test_an_eviction_caused_by_undo_is_reported_by_undo(ex, sandbox):
     disk = _Disk(free=50)
-    ex.journal = Journal(ex.ctx.real_data_dir, statvfs=disk)
+    ex.trash = Trash(ex.ctx.real_data_dir, statvfs=disk)
     write(sandbox / "data/old.txt", "old")
     assert run(ex, "remove", path="old.txt").ok
     assert run(ex, "write_file", path="new.txt", text="new").ok
