@@ -157,9 +157,22 @@ def test_random_bytes_on_the_line_leave_a_working_console(booted):
     # The serial line delivers the noise at the emulated UART's pace, so some of it may
     # still be arriving (a quiet spell is not the end of it): synchronise on a request
     # whose answer is unmistakable; a noise-made confirmation is answered "n".
+    resent = 0
     for _attempt in range(5):
-        g.send_raw(b"\x03")
-        g.expect(PROMPT, 120)
+        # A byte can be lost on the emulated UART just after the flood: once in about 8
+        # runs under load, one Ctrl-C here got no answer while the same console, same
+        # pid, answered the next test's request at once. So Ctrl-C again every 20 s, six
+        # times (what a person at the line would do), before calling the console deaf.
+        for _try in range(6):
+            g.send_raw(b"\x03")
+            try:
+                g.expect(PROMPT, 20)
+                break
+            except AssertionError:
+                resent += 1
+        else:
+            raise AssertionError("the console answered none of six Ctrl-Cs, 20 s apart\n"
+                                 + g.log_tail())
         g.drain(quiet=2.0)
         if "kernel.log" in g.ask("ls /data/log", confirm="n", timeout=240):
             break
@@ -174,7 +187,7 @@ def test_random_bytes_on_the_line_leave_a_working_console(booted):
     assert "service console:" not in after, after[-2000:]
     assert "Traceback" not in after
     print(f"\n{NOISE_BYTES} random bytes taken in {sent:.1f} s; console quiet again after "
-          f"{took:.1f} s, same pid {pid}")
+          f"{took:.1f} s ({resent} Ctrl-C sent again), same pid {pid}")
 
 
 def test_a_chinese_session_through_the_sentence_templates(booted):
