@@ -22,7 +22,7 @@ from . import text as T
 from .guard import asks_for, guard_plan
 from .parser import Context, act, clarify, parse_english, parse_shell
 from .synonyms import canonical
-from .templates import match as match_template
+from .templates import PATH_ARGS, match as match_template
 
 NO_MODEL_REPLY = ("I can only act on requests here (try 'help'); the language model is "
                   "not available for free-form replies.")
@@ -91,9 +91,6 @@ def _drops_steps(model: list[dict], rules: list[dict]) -> bool:
     return 0 < len(model) < len(rules) and all(any(a == r for r in it) for a in model)
 
 
-_PATH_ARGS = ("path", "src", "dst", "target")
-
-
 def _parts(path, cwd: str) -> set[str]:
     """The components of `path` below `cwd` (all of them when it lies elsewhere)."""
     if not isinstance(path, str):
@@ -114,7 +111,7 @@ def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) 
     words = {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
     added = False
     for a, r in zip(model, rules):
-        for key in _PATH_ARGS:
+        for key in PATH_ARGS:
             mine, theirs = a["args"].get(key), r["args"].get(key)
             if mine == theirs:
                 continue
@@ -123,9 +120,17 @@ def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) 
                 return False
             added = True
         if any(a["args"].get(k) != r["args"].get(k) for k in set(a["args"]) | set(r["args"])
-               if k not in _PATH_ARGS):
+               if k not in PATH_ARGS):
             return False
     return added
+
+
+def _writes_other_text(plan: list[dict] | None, data: str) -> bool:
+    """A model's (or the server's) write whose text is not the request's data: the text of
+    a write runs to the end of the request, so a plan that wrote a piece of it ("at 5" of
+    "with the text meeting at 5") misread it."""
+    return bool(plan) and bool(data) and any(
+        a["tool"] in ("write_file", "append_file") and a["args"].get("text") != data for a in plan)
 
 
 def _places(text: str) -> list[tuple[str, str]]:
@@ -351,10 +356,7 @@ class Planner:
                     for s in steps):
             said = T.normalise(request or "")     # the request as the model reads it
             got = self._translate(said, ctx)
-            if got and data and any(a["tool"] in ("write_file", "append_file") and
-                                    a["args"].get("text") != data for a in got):
-                # the text of a write runs to the end of the request: a model that wrote a
-                # piece of it ("at 5" of "with the text meeting at 5") misread it
+            if _writes_other_text(got, data):
                 got = None
                 self.last_source = "parser (the model's text was not the request's)"
             if got is not None and self.arbitrate:
@@ -419,8 +421,7 @@ class Planner:
             answer = self._remote_at(url).translate(said, ctx.cwd, grammar())
             tr = read_answer(answer, said, ctx)
             why = tr.why if tr.plan is None else None
-            if tr.plan and data and any(a["tool"] in ("write_file", "append_file") and
-                                        a["args"].get("text") != data for a in tr.plan):
+            if _writes_other_text(tr.plan, data):
                 why = "its text was not the request's"
         except (RemoteError, ValueError) as e:
             why = _short(str(e))

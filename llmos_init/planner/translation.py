@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from .canonical import NO_COMMAND
 from .guard import asks_for_change
 from .parser import Context, parse_shell
+from .templates import PATH_ARGS, ZH_INSIDE
 
 # What a line may start with: the commands canonical.py writes (and an executable's path).
 VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "date", "dmesg",
@@ -75,8 +76,8 @@ _INTERFACE = re.compile(r"lo|[a-z][a-z0-9_.:-]{0,14}\d[a-z0-9_.:-]*|(?:eth|wlan|
 # directory is the end of the text before 里的/下的).
 _PLACED_EN = re.compile(r"(?<![\w./-])([\w.-]+\.[A-Za-z0-9]{1,8})\s+(?:from|in|inside|within|out of)"
                         r"\s+(?:the\s+)?([\w.-]+)", re.I)
-_PLACED_ZH = re.compile(r"([^\s，。、；：,;:]+?)\s*(?:目录|文件夹)?\s*(?:里|里面|下|下面|中|内)的\s*"
-                        r"(?:文件|文档)?\s*([\w.-]+\.[A-Za-z0-9]{1,8})")
+_PLACED_ZH = re.compile(r"([^\s，。、；：,;:]+?)\s*(?:目录|文件夹)?\s*" + ZH_INSIDE.pattern +
+                        r"\s*(?:文件|文档)?\s*([\w.-]+\.[A-Za-z0-9]{1,8})")
 
 
 def places(request: str) -> list[tuple[str, str]]:
@@ -94,7 +95,7 @@ def misplaced(action: dict, request: str) -> str | None:
     placed = places(request)
     if not placed:
         return None
-    for key in ("path", "src", "dst", "target"):
+    for key in PATH_ARGS:
         value = (action.get("args") or {}).get(key)
         if not isinstance(value, str):
             continue
@@ -145,7 +146,7 @@ def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
     from ..tools.registry import DESTRUCTIVE
     named = action.get("tool") in DESTRUCTIVE
     for key, value in (action.get("args") or {}).items():
-        if key in ("path", "src", "dst", "target") or (key == "device" and str(value).startswith("/")):
+        if key in PATH_ARGS or (key == "device" and str(value).startswith("/")):
             if not _path_ok(str(value), request, ctx, known, named=named and key != "dst"):
                 return f"{key} {value}"
         elif key == "text":
