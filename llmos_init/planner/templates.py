@@ -191,15 +191,44 @@ def _widen(text: str, start: int, end: int, lang: str) -> tuple[int, int]:
 SPACE_MARK = "\u2063"
 
 
-def _unspace(text: str) -> str:
-    quoted = [(m.start(), m.end()) for m in re.finditer(r"「[^」]*」|“[^”]*”|‘[^’]*’|'[^']*'|\"[^\"]*\"|《[^》]*》", text)]
+class Unspaced(str):
+    """The request without the spaces Chinese matching ignores; `joins` are the offsets (in
+    this text) where a space between a Chinese character and another one was dropped: a
+    name may not run across one ("删出 notes.txt" is not a file 出notes.txt)."""
+    joins: frozenset = frozenset()
 
-    def keep(m: re.Match) -> str:
+
+def _unspace(text: str) -> Unspaced:
+    quoted = [(m.start(), m.end()) for m in re.finditer(r"「[^」]*」|“[^”]*”|‘[^’]*’|'[^']*'|\"[^\"]*\"|《[^》]*》", text)]
+    out: list[str] = []
+    joins = set()
+    last = 0
+    for m in re.finditer(r"\s+", text):
+        out.append(text[last:m.start()])
+        last = m.end()
         if any(a <= m.start() < b for a, b in quoted):
-            return SPACE_MARK     # inside quotes a space is part of the name or text
+            out.append(SPACE_MARK)     # inside quotes a space is part of the name or text
+            continue
         a, b = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
-        return "" if not a or not b or CJK.match(a) or CJK.match(b) else SPACE_MARK
-    return re.sub(r"\s+", keep, text)
+        if a and b and (CJK.match(a) or CJK.match(b)):
+            if not (CJK.match(a) and CJK.match(b)):
+                joins.add(sum(map(len, out)))
+        elif a and b:
+            out.append(SPACE_MARK)
+    out.append(text[last:])
+    u = Unspaced("".join(out))
+    u.joins = frozenset(joins)
+    return u
+
+
+_ZH_LIST_WORD = re.compile(r"(?:和|与|以及|及|、)")
+
+
+def _list_word_at(text: str, j: int) -> bool:
+    """Whether the Chinese beside offset j is a list word ("a.txt 和 b.txt")."""
+    before = re.search(r"[\u3400-\u9fff、]+$", text[:j])
+    after = re.match(r"[\u3400-\u9fff、]+", text[j:])
+    return any(m and _ZH_LIST_WORD.fullmatch(m.group(0)) for m in (before, after))
 
 
 def _plan(result, text: str, lang: str, ctx) -> list[dict] | None:
@@ -207,10 +236,16 @@ def _plan(result, text: str, lang: str, ctx) -> list[dict] | None:
     slots = {k: e.value if isinstance(e.value, (str, int)) else e.text for k, e in result.entities.items()}
     # a wildcard is the request's own text, punctuation and case included: hassil matched
     # a normalised copy, and maps each span back onto the original
+    joins = getattr(text, "joins", ())
     for k, e in result.entities.items():
         if getattr(e, "is_wildcard", False):
             span = getattr(e, "text_span", None)
-            slots[k] = text[slice(*_widen(text, *span, lang))] if span else e.text
+            if span:
+                span = _widen(text, *span, lang)
+                if k != "text" and any(span[0] < j < span[1] and not _list_word_at(text, j)
+                                       for j in joins):
+                    return None     # a name across a space the user wrote beside Chinese
+            slots[k] = text[slice(*span)] if span else e.text
             slots[k] = slots[k].replace(SPACE_MARK, " ")
     if tool == "list_dir" and isinstance(slots.get("path"), str) and slots["path"] != "." \
             and _looks_like_file(slots["path"].strip()):
