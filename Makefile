@@ -109,7 +109,7 @@ TORCH_PIP ?=
 # (exclude.py) or contains one of its phrases (decontaminate.py) dropped: the generator itself
 # never reads that set
 corpus: venv
-	$(PY) -m mkimage.train.corpus --seed $(CORPUS_SEED) --out $(CORPUS_DIR)
+	$(PY) -m mkimage.train.corpus --seed $(CORPUS_SEED) --out $(CORPUS_DIR) $(CORPUS_ARGS)
 	for s in train val; do $(PY) -m mkimage.train.exclude $(CORPUS_DIR)/$$s.jsonl $(CORPUS_DIR)/$$s.x.jsonl && \
 	  $(PY) -m mkimage.train.decontaminate $(CORPUS_DIR)/$$s.x.jsonl $(CORPUS_DIR)/$$s.clean.jsonl && \
 	  rm $(CORPUS_DIR)/$$s.x.jsonl || exit 1; done

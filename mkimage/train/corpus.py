@@ -43,6 +43,8 @@ from llmos_init.planner import canonical, templates
 from llmos_init.planner.grounding import resolve
 from llmos_init.planner.parser import Context, parse_shell
 
+from . import docstyle
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).with_name("data")
 # The frozen held-out set (tests/eval/manpages) is never read here: the hand-written forms
@@ -52,6 +54,9 @@ SEED = 20261201
 VAL_SHARE = 0.15
 NO_COMMAND_SHARE = 0.12
 MULTI_SHARE = 0.10
+# the share of steps drawn from the documentation-register forms (docstyle.py); 0 draws none
+# and generates corpus-v1's bytes exactly (no random number is drawn for the choice)
+DOC_SHARE = 0.35
 CWDS = ["/", "/data", "/data", "/data/docs", "/tmp"]
 
 # ---------------------------------------------------------------- slot values
@@ -298,8 +303,14 @@ def fill(st: State, slot: str) -> tuple[str, dict]:
 
 # ---------------------------------------------------------------- sampling hassil expressions
 
+@functools.lru_cache(maxsize=None)
 def _lang_rules(lang: str) -> dict:
-    return templates.intents(lang).expansion_rules
+    from hassil.parse_expression import parse_sentence
+    rules = dict(templates.intents(lang).expansion_rules)
+    for name, text in docstyle.RULES[lang].items():
+        assert name not in rules, name
+        rules[name] = parse_sentence(text)
+    return rules
 
 
 def sample(expr, rng: random.Random, rules: dict, lang: str, bare: bool = False) -> list:
@@ -337,6 +348,10 @@ def sample(expr, rng: random.Random, rules: dict, lang: str, bare: bool = False)
     raise TypeError(type(expr))
 
 
+def is_doc(t) -> bool:
+    return "/doc/" in t.id
+
+
 @dataclass
 class Template:
     id: str              # lang/tool/kind/block.sentence
@@ -356,7 +371,8 @@ def all_templates() -> tuple[Template, ...]:
                 fixed = {k: (v.value if hasattr(v, "value") else v) for k, v in (data.slots or {}).items()}
                 for s, sent in enumerate(data.sentences):
                     out.append(Template(f"{lang}/{tool}/yaml/{b}.{s}", lang, tool, sent, fixed))
-        for kind, forms in (("manual", MANUAL), ("none", NO_COMMAND_FORMS)):
+        for kind, forms in (("manual", MANUAL), ("none", NO_COMMAND_FORMS),
+                            ("doc", {lang: docstyle.sentences(lang)})):
             for tool, blocks in forms[lang].items():
                 for b, (texts, fixed) in enumerate(blocks):
                     for s, text in enumerate(texts):
@@ -369,12 +385,12 @@ def split_of(templates_: tuple[Template, ...], seed: int) -> dict[str, str]:
     """template id -> "train" or "val": per tool and language a seeded ~15% for validation
     (none where the group has fewer than three sentences)."""
     groups = collections.defaultdict(list)
-    for t in templates_:
-        groups[(t.lang, t.tool)].append(t.id)
+    for t in templates_:     # the documentation-register forms are split on their own
+        groups[(t.lang, t.tool) + (("doc",) if is_doc(t) else ())].append(t.id)
     out = {}
     for key in sorted(groups):
         ids = sorted(groups[key])
-        rng = random.Random(f"{seed}:split:{key[0]}:{key[1]}")
+        rng = random.Random(f"{seed}:split:" + ":".join(key))
         k = round(len(ids) * VAL_SHARE) if len(ids) >= 3 else 0
         k = max(k, 1) if len(ids) >= 3 else 0
         val = set(rng.sample(ids, k))
@@ -495,14 +511,46 @@ def decorate(s: str, lang: str, rng: random.Random) -> str:
 
 # ---------------------------------------------------------------- one pair
 
+def doc_habits(pieces: list, lang: str, rng: random.Random) -> list:
+    """The register's habits on a sampled documentation form: the value after a colon, and in
+    Chinese a value set off by spaces."""
+    out = list(pieces)
+    while out and isinstance(out[-1], str) and not out[-1].strip():
+        out.pop()
+    if out and isinstance(out[-1], tuple) and rng.random() < 0.3:
+        out.insert(len(out) - 1, ": " if lang == "en" else rng.choice(["：", "： ", ":"]))
+    if lang == "zh" and rng.random() < 0.6:
+        out = [x for p in out for x in ((" ", p, " ") if isinstance(p, tuple) else (p,))]
+    return out
+
+
+def doc_finish(text: str, lang: str, rng: random.Random) -> str:
+    if rng.random() < 0.15:
+        text += rng.choice(docstyle.QUALIFIERS[lang])
+    if lang == "en":
+        if rng.random() < 0.5:
+            text = upper_first(text)
+        if rng.random() < 0.25:
+            text += "."
+    text = re.sub(r" {2,}", " ", text).strip()
+    if lang == "en":
+        return re.sub(r"\s+:", ":", text)
+    return re.sub(r" ([：，。（）])|([：，。（）]) ", lambda m: m.group(1) or m.group(2), text)
+
+
 def step(t: Template, rng: random.Random, cwd: str, bare: bool = False,
          typos: bool = False) -> tuple[str, list[dict]] | None:
     st = State(rng, t.lang, cwd, t.tool)
     pieces = sample(t.sentence, rng, _lang_rules(t.lang), t.lang, bare)
+    doc = is_doc(t)
+    if doc:
+        pieces = doc_habits(pieces, t.lang, rng)
     slot_args: dict = {}
     text = render(pieces, st, slot_args, typos)
     if text is None:
         return None
+    if doc:
+        text = doc_finish(text, t.lang, rng)
     if t.tool == "none":
         return text, []
     plan = plan_of(t.tool, slot_args, t.slots, st)
@@ -586,9 +634,12 @@ def pair(rng: random.Random, pool: dict, split: str, counts: collections.Counter
 
 
 def pick(rng: random.Random, pool: dict, split: str, lang: str) -> Template:
-    """A template of a tool chosen uniformly (so a tool with many sentences is not favoured)."""
+    """A template of a tool chosen uniformly (so a tool with many sentences is not favoured);
+    DOC_SHARE of the time one of its documentation-register forms."""
     tools = pool[(split, lang, "tools")]
     tool = rng.choice(tools)
+    if DOC_SHARE and pool.get((split, lang, tool, "doc")) and rng.random() < DOC_SHARE:
+        return rng.choice(pool[(split, lang, tool, "doc")])
     return rng.choice(pool[(split, lang, tool)])
 
 
@@ -605,11 +656,13 @@ def build(seed: int = SEED, n_train: int = 40000, n_val: int = 200) -> dict[str,
         s = sp[t.id]
         if t.tool == "none":
             pool[(s, t.lang, "none")].append(t)
+        elif is_doc(t):
+            pool[(s, t.lang, t.tool, "doc")].append(t)
         else:
             pool[(s, t.lang, t.tool)].append(t)
     for s in ("train", "val"):
         for lang in templates.languages():
-            pool[(s, lang, "tools")] = sorted({t.tool for t in ts if t.tool != "none"
+            pool[(s, lang, "tools")] = sorted({t.tool for t in ts if t.tool != "none" and not is_doc(t)
                                                 and sp[t.id] == s and t.lang == lang})
     out, counts = {}, collections.Counter()
     for split, n in (("train", n_train), ("val", n_val)):
@@ -634,7 +687,7 @@ def build(seed: int = SEED, n_train: int = 40000, n_val: int = 200) -> dict[str,
 
 
 def summary(data: dict, seed: int) -> dict:
-    s: dict = {"seed": seed, "files": {}, "checks": dict(sorted(data["_counts"].items()))}
+    s: dict = {"seed": seed, "doc_share": DOC_SHARE, "files": {}, "checks": dict(sorted(data["_counts"].items()))}
     for split in ("train", "val"):
         rows = data[split]
         by = collections.Counter()
@@ -812,13 +865,17 @@ NO_COMMAND_FORMS: dict = {"en": {"none": [
 
 
 def main(argv=None) -> None:
+    global DOC_SHARE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--doc-share", type=float, default=DOC_SHARE,
+                    help="share of steps from docstyle.py's forms (0: corpus-v1's corpus)")
     ap.add_argument("--out", type=Path, default=DATA)
     ap.add_argument("--train", type=int, default=40000)
     ap.add_argument("--val", type=int, default=200,
                     help="validation pairs (lora.py scores them all every eval_every steps)")
     a = ap.parse_args(argv)
+    DOC_SHARE = a.doc_share
     s = write(a.out, a.seed, a.train, a.val)
     for split, f in s["files"].items():
         print(f"corpus {split}: {f['lines']} lines {f['by_lang']}, {f['no_command']} no-command, "
