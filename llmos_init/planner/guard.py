@@ -48,6 +48,36 @@ EXPLICIT_VERBS_ZH: dict[str, str] = {
 assert set(EXPLICIT_VERBS_ZH) == set(DESTRUCTIVE)
 
 
+# A verb typed with one slip ("delet old.log", "remvoe a.txt", "unmuont /mnt") still asks
+# for its effect, which the confirmation then names; a real word one slip away ("remote",
+# "wrote") or an inflection ("deleted", "removes": a statement, not a request) does not.
+_NOT_TYPOS = frozenset({"remote", "wrote", "remover", "crate", "rewrite", "reset", "starts", "stare",
+                        "smart", "debate", "relate", "dilute", "delta", "deplete"})
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Optimal string alignment distance of exactly 1 (one letter added, dropped, changed,
+    or two neighbours swapped)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                   and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _typed_with_a_slip(tool: str, text: str) -> bool:
+    verbs = [v for v in re.findall(r"[a-z]+", EXPLICIT_VERBS[tool]) if len(v) >= 5]
+    for w in re.findall(r"(?<![\w/.-])([a-z]{4,})(?![\w/.-])", text.lower()):
+        if w in _NOT_TYPOS:
+            continue
+        if any(not w.startswith(v) and _one_slip(w, v) for v in verbs):
+            return True
+    return False
+
+
 def asks_for(tool: str, text: str) -> bool:
     """True when `text` (one step, negations already removed) explicitly asks for `tool`."""
     if tool not in DESTRUCTIVE:
@@ -60,7 +90,9 @@ def asks_for(tool: str, text: str) -> bool:
     text = QUOTED.sub(" ", text)
     if re.search(EXPLICIT_VERBS_ZH[tool], text):
         return True
-    return re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()) is not None
+    if re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()):
+        return True
+    return _typed_with_a_slip(tool, text)
 
 
 # The words that ask for a state change that is not destructive, in any language: the

@@ -20,6 +20,19 @@ def test_guard_requires_explicit_verb():
     assert set(EXPLICIT_VERBS) == set(DESTRUCTIVE)
 
 
+@pytest.mark.parametrize("tool, text, asked", [
+    ("remove", "delet old.log", True), ("remove", "remvoe a.txt", True), ("remove", "deleet x", True),
+    ("unmount", "unmuont /mnt", True), ("kill_process", "termiante 42", True),
+    ("move", "renmae a.txt b.txt", True),
+    # a real word one slip away, an inflection (a statement), or a verb inside a name: no
+    ("remove", "show the remote file", False), ("remove", "i deleted it yesterday", False),
+    ("remove", "it removes nothing", False), ("write_file", "I wrote notes.txt", False),
+    ("remove", "show delet.txt", False), ("remove", "show notes.txt", False),
+])
+def test_a_verb_typed_with_one_slip_still_asks(tool, text, asked):
+    assert asks_for(tool, text) is asked
+
+
 def test_grammar_for_every_tool_is_grounded():
     cands = {"path": ["/data/a"], "int": [7], "string": ["eth0"], "text": ["hi"], "time": ["2025-01-01 10:00"]}
     for name in TOOLS:
