@@ -78,6 +78,10 @@ def _typed_with_a_slip(tool: str, text: str) -> bool:
     return False
 
 
+_END_NOUN = re.compile(r"\b(?:(?:at|in|to|by|until|till|near|the|an|no|its|this|that)\s+(?:very\s+)?end\b|"
+                       r"end\s+(?:of|at|on|up|with|result|user|date|time)\b)", re.I)
+
+
 def asks_for(tool: str, text: str) -> bool:
     """True when `text` (one step, negations already removed) explicitly asks for `tool`."""
     if tool not in DESTRUCTIVE:
@@ -88,6 +92,8 @@ def asks_for(tool: str, text: str) -> bool:
     # a verb inside a quoted name ("show 'kill 1.txt'") asks for nothing
     from .veto import QUOTED
     text = QUOTED.sub(" ", text)
+    if tool == "kill_process":     # "end" as a noun: "end of story", "at the end", "the end"
+        text = _END_NOUN.sub(" ", text)
     if re.search(EXPLICIT_VERBS_ZH[tool], text):
         return True
     if re.search(r"(?<![\w/.-])(?:%s)(?![\w/.-])" % pattern, text.lower()):

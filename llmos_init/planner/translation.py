@@ -110,11 +110,26 @@ def misplaced(action: dict, request: str) -> str | None:
     return None
 
 
+# Words of the sentence that the model may copy where a name belongs ("kindly erase those
+# thanks" -> rm thanks, "please delete nothing" -> rm nothing): never a name unless quoted.
+_NOT_NAMES = frozenset("""thanks thank thx ty please pls plz cheers sorry nothing none nobody
+everything anything something all those these them it that this 谢谢 请 什么 没有 一切""".split())
+
+
+def _sentence_word(value: str, request: str) -> bool:
+    w = os.path.basename(str(value).rstrip("/")).casefold()
+    return w in _NOT_NAMES and not re.search(r"[\"'“”‘’「」]\s*" + re.escape(w) + r"\s*[\"'“”‘’「」]",
+                                             request.casefold())
+
+
 def implausible(action: dict, request: str) -> str | None:
     """Why `action` cannot be what `request` asks for, whatever its arguments."""
     tool, args = action.get("tool"), action.get("args") or {}
     if not asks_for_change(tool, request):
         return f"nothing in the request asks for {tool}"
+    for key in (*PATH_ARGS, "name"):
+        if isinstance(args.get(key), str) and _sentence_word(args[key], request):
+            return f"{args[key]!r} is a word of the sentence, not a name"
     placed = misplaced(action, request)
     if placed:
         return placed

@@ -28,6 +28,9 @@ def test_guard_requires_explicit_verb():
     ("remove", "show the remote file", False), ("remove", "i deleted it yesterday", False),
     ("remove", "it removes nothing", False), ("write_file", "I wrote notes.txt", False),
     ("remove", "show delet.txt", False), ("remove", "show notes.txt", False),
+    # "end" as a noun asks for no kill
+    ("kill_process", "end of story.", False), ("kill_process", "the end", False),
+    ("kill_process", "end process 42", True), ("kill_process", "end httpd", True),
 ])
 def test_a_verb_typed_with_one_slip_still_asks(tool, text, asked):
     assert asks_for(tool, text) is asked

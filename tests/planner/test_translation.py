@@ -63,6 +63,8 @@ def test_an_argument_the_request_does_not_give_is_no_plan(answer, req):
     ("mount /dev/sdb1 /mnt", "what is on /dev/sdb1 at /mnt"),
     ("undo", "show the last thing"),
     ("cp photos photos", "copy it to photos"),               # onto itself
+    ("rm thanks", "kindly erase those thanks."),            # a word of the sentence, not a name
+    ("rm nothing", "please delete nothing"),
 ])
 def test_an_action_the_request_does_not_ask_for_is_no_plan(answer, req):
     assert plan_of(answer, req) is None
@@ -75,6 +77,7 @@ def test_an_action_the_request_does_not_ask_for_is_no_plan(answer, req):
     ("ifup lo", "启用 lo"),
     ("rm 笔记.txt", "把笔记.txt删掉"),                         # Chinese around a name is a boundary
     ("cat a.txt", "show a.txt."),
+    ("rm nothing", 'please delete the file "nothing"'),      # quoted: a name
 ])
 def test_plausible_actions_pass(answer, req):
     assert plan_of(answer, req), (answer, req)
