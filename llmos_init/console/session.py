@@ -184,7 +184,7 @@ class Session:
         # where the model runs with RPC workers set (llmos.rpc=), and a worker's failure
         rpc = getattr(self.planner, "rpc_note", None) if self._later is None else None
         if isinstance(rpc, str) and rpc and rpc != self._rpc_note:
-            self.say(f"model: {render.terminal_safe(rpc, keep_newlines=False)}", "dim")
+            self.say(render.terminal_safe(rpc, keep_newlines=False), "dim")
             self._rpc_note = rpc
 
     def adapter_note(self) -> str | None:

@@ -50,10 +50,11 @@ class HostedRuntime:
 
     def __init__(self, path: str, threads: int | None, adapter: str | None, workers: str,
                  spawn, load_timeout: float = LOAD_TIMEOUT_S,
-                 call_timeout: float = CALL_TIMEOUT_S):
+                 call_timeout: float = CALL_TIMEOUT_S, wait: float | None = None):
         self.path, self.threads, self.adapter, self.setting = path, threads, adapter, workers
         self.spawn = spawn
         self.load_timeout, self.call_timeout = load_timeout, call_timeout
+        self.wait = wait               # None: the child's default (rpc.NETWORK_WAIT_S)
         self.last_logprob = 0.0
         self.prefix_source = ""
         self.load_seconds: dict[str, float] = {}
@@ -80,6 +81,8 @@ class HostedRuntime:
             argv += ["--threads", str(self.threads)]
         if self.adapter:
             argv += ["--adapter", self.adapter]
+        if self.wait is not None:
+            argv += ["--wait", str(self.wait)]
         env = dict(os.environ)
         env["GGML_NO_BACKTRACE"] = "1"     # ggml's abort would run gdb on the child first
         env["PYTHONPATH"] = top + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -271,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", required=True, help="HOST:PORT[,HOST:PORT]")
     ap.add_argument("--adapter")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--wait", type=float,
+                    help="seconds an unreachable worker is asked again (rpc.NETWORK_WAIT_S)")
     a = ap.parse_args(argv)
     # the protocol gets a descriptor of its own; fd 1 becomes stderr for anything printed
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -282,19 +287,14 @@ def main(argv: list[str] | None = None) -> int:
             out.write(json.dumps(msg) + "\n")
             out.flush()
 
-    from .rpc import RpcError, endpoint, parse, probe
+    from .rpc import RpcError, endpoint, parse
+    from .rpc import usable as answering
     try:
         workers = parse(a.workers)
     except ValueError as e:
         send({"error": str(e)})
         return 2
-    usable, skipped = [], []
-    for w in workers:
-        try:
-            probe(w)
-            usable.append(w)
-        except RpcError as e:
-            skipped.append(str(e))
+    usable, skipped = answering(workers, **({} if a.wait is None else {"wait": a.wait}))
     if not usable:
         send({"error": "; ".join(skipped) or "no worker"})
         return 3

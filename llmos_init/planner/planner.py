@@ -216,6 +216,7 @@ class Planner:
         self.spawn = None
         self.rpc_note: str | None = None     # where the model runs, with workers set
         self._workers_failed = False         # a worker failed: local from then on
+        self.rpc_wait: float | None = None   # seconds an unreachable worker is asked again
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -309,7 +310,8 @@ class Planner:
         rt = None
         try:
             parse(value)
-            rt = HostedRuntime(self.model_path, self.threads, self._adapter(), value, spawn)
+            rt = HostedRuntime(self.model_path, self.threads, self._adapter(), value, spawn,
+                               wait=self.rpc_wait)
             rt.load()
         except (WorkerGone, RpcError, ValueError, OSError) as e:
             if rt is not None:

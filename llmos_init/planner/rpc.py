@@ -31,6 +31,7 @@ import struct
 SETTING_FILE = "/data/etc/rpc"
 CMDLINE_KEY = "llmos.rpc"
 PROBE_TIMEOUT_S = 3.0
+NETWORK_WAIT_S = 30.0               # how long an unreachable worker is asked again
 MAX_WORKERS = 16                    # GGML_RPC_MAX_SERVERS
 
 # ggml-rpc.cpp's wire format: | cmd (1 byte) | size (8 bytes, LE) | data |, the answer
@@ -43,7 +44,12 @@ PROTO_MAJOR, PROTO_MINOR = 7, 0     # RPC_PROTO_MAJOR_VERSION / _MINOR_ in ggml-
 
 
 class RpcError(Exception):
-    """A worker that cannot be used, or workers this llama.cpp cannot add (says why)."""
+    """A worker that cannot be used, or workers this llama.cpp cannot add (says why).
+    `final`: False when asking again later may work (no network yet, nothing listening)."""
+
+    def __init__(self, why: str, final: bool = True):
+        super().__init__(why)
+        self.final = final
 
 
 def setting(cmdline: str = "/proc/cmdline", data_file: str = SETTING_FILE) -> str | None:
@@ -104,14 +110,36 @@ def probe(worker: tuple[str, int], timeout: float = PROBE_TIMEOUT_S) -> str:
                                f"version (its HELLO answer would be {size} bytes)")
             got = _recv(s, size)
     except TimeoutError:
-        raise RpcError(f"{endpoint(worker)}: no answer within {timeout:g} s") from None
+        raise RpcError(f"{endpoint(worker)}: no answer within {timeout:g} s", False) from None
     except OSError as e:
-        raise RpcError(f"{endpoint(worker)}: {e.strerror or e}") from None
+        raise RpcError(f"{endpoint(worker)}: {e.strerror or e}", False) from None
     major, minor, patch = got[0], got[1], got[2]
     if major != PROTO_MAJOR or minor > PROTO_MINOR:
         raise RpcError(f"{endpoint(worker)}: rpc-server protocol {major}.{minor}.{patch}, "
                        f"this llama.cpp speaks {PROTO_MAJOR}.{PROTO_MINOR}")
     return f"{major}.{minor}.{patch}"
+
+
+def usable(workers: list[tuple[str, int]], wait: float = NETWORK_WAIT_S,
+           timeout: float = PROBE_TIMEOUT_S) -> tuple[list[tuple[str, int]], list[str]]:
+    """(the workers that answer the probe, why each other one does not). A worker that
+    cannot be reached yet is asked again for `wait` seconds: at boot the model loads
+    while DHCP may still be on its way (net/service.py)."""
+    import time
+    deadline = time.monotonic() + wait
+    ok, skipped = [], []
+    for w in workers:
+        while True:
+            try:
+                probe(w, timeout)
+                ok.append(w)
+                break
+            except RpcError as e:
+                if e.final or time.monotonic() + 1 > deadline:
+                    skipped.append(str(e))
+                    break
+                time.sleep(1)
+    return ok, skipped
 
 
 def _recv(s: socket.socket, n: int) -> bytes:

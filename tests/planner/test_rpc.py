@@ -124,6 +124,41 @@ def test_probe_of_a_silent_or_absent_worker_ends_in_time():
         rpc.probe(("127.0.0.1", port))
 
 
+def test_usable_asks_an_unreachable_worker_again_until_it_answers():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    late: list = []
+
+    def start_later():
+        time.sleep(1.5)
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", port))
+        srv.listen(1)
+        late.append(srv)
+        conn, _ = srv.accept()
+        conn.recv(64)
+        conn.sendall(hello())
+        conn.close()
+
+    threading.Thread(target=start_later, daemon=True).start()
+    t0 = time.monotonic()
+    ok, skipped = rpc.usable([("127.0.0.1", port)], wait=10)
+    assert ok == [("127.0.0.1", port)] and skipped == [] and time.monotonic() - t0 < 8
+    late[0].close()
+    t0 = time.monotonic()                  # nothing there at all: given up after `wait`
+    ok, skipped = rpc.usable([("127.0.0.1", port)], wait=2)
+    assert ok == [] and "refused" in skipped[0] and time.monotonic() - t0 < 5
+    w = FakeWorker(hello(6, 0, 0))         # a wrong version is final: not asked again
+    t0 = time.monotonic()
+    try:
+        ok, skipped = rpc.usable([("127.0.0.1", w.port)], wait=10)
+    finally:
+        w.close()
+    assert ok == [] and "protocol 6.0.0" in skipped[0] and time.monotonic() - t0 < 2
+
+
 # ---- the modelhost protocol, against fake children --------------------------------------
 
 FAKE_CHILD = textwrap.dedent('''
@@ -252,7 +287,10 @@ def test_the_planner_without_usable_workers_loads_locally_and_says_why(tmp_path)
     (tmp_path / "etc" / "rpc").write_text(f"127.0.0.1:{port}\n")
     p = Planner(model_path=model)
     p.data_dir = str(tmp_path)
+    p.rpc_wait = 1.0
+    t0 = time.monotonic()
     assert p.load() == "ready", p.status
+    assert time.monotonic() - t0 < 20
     assert p.rpc_note == (f"RPC workers 127.0.0.1:{port}: not used (127.0.0.1:{port}: "
                           f"Connection refused); the model runs locally"), p.rpc_note
     assert type(p.runtime).__name__ == "ModelRuntime"
