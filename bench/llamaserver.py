@@ -173,6 +173,15 @@ class RpcWorker:
             pass
         return 0
 
+    def cpu_s(self) -> float:
+        """CPU seconds it has used (user + system): it computes what its client's graphs ask."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()       # a worker that goes away, as a crashed host's would
