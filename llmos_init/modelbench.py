@@ -137,6 +137,7 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
     rt.load()
     load_s = clock() - t
     llm = rt.llm
+    import llama_cpp
     prompt = prompt_tokens(llm, s.n_prompt)
     pp: list[float] = []
     tg: list[float] = []
@@ -145,6 +146,9 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
             llm.reset()
             t = clock()
             llm.eval(prompt)
+            # the compute may still run: on RPC workers llama_decode only queues it (Llama
+            # reads no logits here); the CPU backend has finished already
+            llama_cpp.llama_synchronize(llm._ctx.ctx)
             pp.append(s.n_prompt / (clock() - t))
             llm.reset()
             llm.eval(prompt[:1])
