@@ -38,10 +38,11 @@ def host_arch() -> str:
 
 
 def configure_args(arch: str) -> list[str]:
-    """The wheel's pinned CMake arguments, then ours (a later -D wins in CMake). The wheel
-    has -DGGML_RPC=ON too now; it comes once, in our place, so that this build (and its
-    cache key) is the one it was before the wheel had it."""
-    return [a for a in cmake_args(arch) if a != "-DGGML_RPC=ON"] + EXTRA_ARGS
+    """The wheel's pinned CMake arguments, then ours (a later -D wins in CMake). The
+    wheel's RPC flags (-DGGML_RPC=ON, -DGGML_RPC_RDMA=OFF) are left out: ours turn RPC on,
+    the host's rpc-server may use RDMA where the host has it, and this build (and its
+    cache key) stays the one it was before the wheel had them."""
+    return [a for a in cmake_args(arch) if not a.startswith("-DGGML_RPC")] + EXTRA_ARGS
 
 
 def build(arch: str | None = None, jobs: int | None = None) -> dict[str, Path]:
