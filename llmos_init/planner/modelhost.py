@@ -49,11 +49,12 @@ class HostedRuntime:
     session of its own, so the console's Ctrl-C never reaches it."""
 
     def __init__(self, path: str, threads: int | None, adapter: str | None, workers: str,
-                 spawn, load_timeout: float = LOAD_TIMEOUT_S,
-                 call_timeout: float = CALL_TIMEOUT_S, wait: float | None = None):
+                 spawn, load_timeout: float | None = None, call_timeout: float | None = None,
+                 wait: float | None = None):
         self.path, self.threads, self.adapter, self.setting = path, threads, adapter, workers
         self.spawn = spawn
-        self.load_timeout, self.call_timeout = load_timeout, call_timeout
+        self.load_timeout = LOAD_TIMEOUT_S if load_timeout is None else load_timeout
+        self.call_timeout = CALL_TIMEOUT_S if call_timeout is None else call_timeout
         self.wait = wait               # None: the child's default (rpc.NETWORK_WAIT_S)
         self.last_logprob = 0.0
         self.prefix_source = ""

@@ -355,3 +355,40 @@ def test_a_real_worker_holds_the_layers_and_its_loss_leaves_a_working_planner(tm
         assert p.wait_ready(120) and type(p.runtime).__name__ == "ModelRuntime", p.status
         plan = p.plan("show me what is in the folder log", "/data")
         assert p.last_source == "model" and plan[0]["tool"] == "list_dir", plan
+
+
+def test_a_real_worker_that_stops_answering_is_given_up_at_the_deadline(tmp_path, monkeypatch):
+    """A worker that vanishes without a reset (SIGSTOP: its socket stays open, nothing
+    answers): ggml's socket would wait forever; the planner kills the model's process at
+    the call's deadline and plans without it."""
+    import os
+    import signal
+    why = _rpc_ready()
+    if why:
+        pytest.skip(why)
+    from bench.llamaserver import RpcWorker, free_port
+    from llmos_init.planner import modelhost
+    from llmos_init.planner.models import find_model
+    from llmos_init.planner.planner import Planner
+    model = find_model()
+    if not model:
+        pytest.skip("no GGUF model found")
+    monkeypatch.setattr(modelhost, "CALL_TIMEOUT_S", 3.0)
+    port = free_port()
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "rpc").write_text(f"127.0.0.1:{port}\n")
+    with RpcWorker(port, tmp_path / "rpc-server.log") as w:
+        p = Planner(model_path=model)
+        p.data_dir = str(tmp_path)
+        assert p.load() == "ready" and type(p.runtime).__name__ == "HostedRuntime", p.rpc_note
+        os.kill(w.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            plan = p.plan("show me what is in the folder log", "/data")
+            took = time.monotonic() - t0
+        finally:
+            os.kill(w.proc.pid, signal.SIGCONT)
+        assert 2.5 < took < 15, took
+        assert plan and plan[0]["tool"] in ("list_dir", "clarify"), plan
+        assert "no answer within 3 s (translate)" in p.rpc_note, p.rpc_note
+        assert p.wait_ready(120) and type(p.runtime).__name__ == "ModelRuntime", p.status
