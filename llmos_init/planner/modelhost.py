@@ -154,18 +154,24 @@ class HostedRuntime:
                      max_tokens: int = 96):
         with self._lock:
             n = self._send("stream_reply", text, max_tokens)
-            while True:
-                if cancel is not None and cancel.is_set():
-                    self._write({"cancel": n})
-                    return
-                msg = self._reply(n, "a reply")
-                if "piece" in msg:
-                    if isinstance(msg["piece"], str) and msg["piece"]:
-                        yield msg["piece"]
-                elif msg.get("done") is True:
-                    return
-                else:
-                    self._raise(msg)
+            done = False
+            try:
+                while not (cancel is not None and cancel.is_set()):
+                    msg = self._reply(n, "a reply")
+                    if "piece" in msg:
+                        if isinstance(msg["piece"], str) and msg["piece"]:
+                            yield msg["piece"]
+                    elif msg.get("done") is True:
+                        done = True
+                        return
+                    else:
+                        self._raise(msg)
+            finally:
+                if not done and self.gone is None:   # cancelled, or the reader gave up
+                    try:
+                        self._write({"cancel": n})
+                    except WorkerGone:
+                        pass
 
     def _call(self, name: str, *args):
         with self._lock:

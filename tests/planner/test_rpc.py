@@ -234,6 +234,18 @@ def test_hosted_runtime_answers_and_streams(hosted):
     assert rt.translate("again", "/data") == "list_dir /data"     # still usable
 
 
+def test_a_reply_given_up_half_way_is_cancelled_and_the_next_call_answers(hosted):
+    rt = hosted("ok")
+    rt.load()
+    stream = rt.stream_reply("hi")
+    assert next(stream) == "Hello"
+    stream.close()                          # the console's Ctrl-C: the reader goes away
+    assert rt.translate("after", "/data") == "list_dir /data"    # the stale piece passed over
+    ev = threading.Event()
+    ev.set()
+    assert list(rt.stream_reply("hi", cancel=ev)) == []
+
+
 def test_a_child_that_aborts_like_ggml_is_worker_gone_with_its_reason(hosted):
     rt = hosted("ok")
     rt.load()

@@ -2,9 +2,9 @@
 layer on a real rpc-server on the host's loopback (`make serve`'s build, `make rpc-worker`),
 which the guest reaches through QEMU's user networking. The worker holds the weights (its
 resident memory grows by them) and computes the guest's requests (its CPU time grows while
-one is planned); then it is killed: the request that finds it gone is planned by the rules,
-the console says what happened, stays the same process and loads the model locally.
-One guest for the module (booting costs)."""
+one is planned or a reply streams); then it is killed: the request that finds it gone is
+planned by the rules, the console says what happened, stays the same process and loads
+the model locally. One guest for the module (booting costs)."""
 from __future__ import annotations
 
 import re
@@ -72,6 +72,11 @@ def test_the_model_loads_onto_the_worker_and_plans_with_it(guest, worker):
     assert used > 0.02, (cpu, worker.cpu_s())            # the worker computed the plan
     print(f"plan with the worker: {took:.2f} s at the serial line; the worker's CPU "
           f"{used:.2f} s; its memory +{grown // 1024} MiB")
+    cpu = worker.cpu_s()
+    out = guest.ask("hello, how are you today", timeout=scaled(240))   # a reply, streamed
+    assert re.search(r"[A-Za-z]{2,}.*[A-Za-z]{2,}", out.split("today", 1)[1]), out
+    assert "failed" not in out and "error" not in out.lower(), out
+    assert worker.cpu_s() - cpu > 0.02, (cpu, worker.cpu_s())     # computed there too
 
 
 def test_a_worker_that_goes_away_leaves_a_working_console(guest, worker):
