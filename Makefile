@@ -21,6 +21,9 @@
 #                       sources like llama-bench, serving MODEL= (default: the image's model
 #                       with its planner adapter) on 127.0.0.1:8080 (PORT=, BIND=); a QEMU
 #                       guest reaches it with APPEND="llmos.llm=http://10.0.2.2:8080"
+#   make rpc-worker     llama.cpp's rpc-server from the same build, a worker of its RPC backend
+#                       on 127.0.0.1:50052 (PORT=, BIND=): a guest booted with
+#                       APPEND="llmos.rpc=10.0.2.2:50052" loads its model's layers onto it
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
 #                       (checks it is removable and unmounted, asks, verifies)
@@ -41,7 +44,7 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench serve corpus train train-venv clean rpi4 flash
+.PHONY: all image run test deps host-deps venv eval bench serve rpc-worker corpus train train-venv clean rpi4 flash
 
 all: image
 
@@ -84,6 +87,9 @@ bench: image
 
 serve: deps
 	$(PY) -m bench.llamaserver $(if $(MODEL),--model $(MODEL)) $(if $(PORT),--port $(PORT)) $(if $(BIND),--host $(BIND))
+
+rpc-worker: deps
+	$(PY) -m bench.llamaserver --rpc-worker $(if $(PORT),--port $(PORT)) $(if $(BIND),--host $(BIND))
 
 # ---- training (mkimage/train/): never part of `make test` ----
 TRAIN_VENV ?= .venv-train

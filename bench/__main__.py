@@ -1,7 +1,8 @@
 """`python -m bench [--quick] [--only SECTIONS] ...`: the llmos benchmarks (`make bench`).
 
-Runs boot, inference, latency and footprint measurements against baselines, and the
-remote planner's latency beside the local model's, in the same session, then writes
+Runs boot, inference, latency and footprint measurements against baselines, the remote
+planner's latency beside the local model's and llama.cpp RPC's effect on the guest's
+tokens/s, in the same session, then writes
 bench/results.json and bench/RESULTS.md. A section that cannot be measured (no image, no
 QEMU, a failed build) is reported as such; the command never fails on a number.
 """
@@ -21,7 +22,7 @@ from . import machine, report
 from .stats import summary
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("boot", "inference", "latency", "footprint", "remote")
+SECTIONS = ("boot", "inference", "latency", "footprint", "remote", "rpc")
 MEM_CANDIDATES = "32,40,48,56,64,96,128,192,256,512"
 MODEL_MEM_CANDIDATES = "96,112,128,144,160,192,256,512"
 MIN_MEM_BOOT_TIMEOUT = 120      # a boot takes 5-20 s; a too small guest may hang instead
@@ -361,6 +362,17 @@ class Bench:
                                                 mem=ns.mem, ready_timeout=min(ns.ready_timeout, 900),
                                                 log=log)
 
+    def rpc(self) -> None:
+        """The guest's tokens/s local and with every layer on an rpc-server on this host
+        (bench/rpc.py), at the guest inference settings (--guest-n-prompt ...)."""
+        from . import rpc
+        if not (self.image_dir / "run-qemu.sh").exists():
+            raise RuntimeError(f"no image in {self.image_dir}: run `make image`")
+        ns = self.ns
+        self.results["rpc"] = rpc.measure(self.image_dir, self.work / "rpc", ns.guest_n_prompt,
+                                          ns.guest_n_gen, ns.guest_reps, ns.guest_threads,
+                                          mem=ns.mem, timeout=ns.guest_timeout, log=log)
+
     def run(self) -> dict:
         ns = self.ns
         t0 = time.monotonic()
@@ -381,6 +393,8 @@ class Bench:
             steps.append(("latency/host", self.host_latency))
         if "remote" in ns.only:
             steps.append(("remote", self.remote))
+        if "rpc" in ns.only:
+            steps.append(("rpc", self.rpc))
         if "inference" in ns.only:
             steps.append(("inference", self.inference))
             steps.append(("inference/guest", self.guest_inference))
@@ -396,7 +410,7 @@ class Bench:
 
 
 SECTION_KEYS = {"boot": ("boot",), "inference": ("inference",), "latency": ("latency",),
-                "footprint": ("footprint",), "remote": ("remote",)}
+                "footprint": ("footprint",), "remote": ("remote",), "rpc": ("rpc",)}
 
 
 def merge(old: dict, new: dict, sections: list[str]) -> dict:

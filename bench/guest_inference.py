@@ -35,10 +35,12 @@ def spec(n_prompt: int, n_gen: int, reps: int, threads: int) -> str:
 
 
 def run_ours(image_dir: Path, work: Path, n_prompt: int, n_gen: int, reps: int, threads: int,
-             mem: int = 512, timeout: float = 3600, cpu: str | None = None) -> dict:
-    """Boot llmos with llmos.bench=... (and run-qemu.sh's CPU=`cpu`); the parsed
-    `llmos-bench:` record (with the host's wall time from QEMU start to the result)."""
-    append = f"llmos.bench={spec(n_prompt, n_gen, reps, threads)}"
+             mem: int = 512, timeout: float = 3600, cpu: str | None = None,
+             append_more: str = "") -> dict:
+    """Boot llmos with llmos.bench=... (and run-qemu.sh's CPU=`cpu`, `append_more` on the
+    kernel command line too); the parsed `llmos-bench:` record (with the host's wall time
+    from QEMU start to the result)."""
+    append = f"llmos.bench={spec(n_prompt, n_gen, reps, threads)} {append_more}".strip()
     g = boot.new_guest(work, image_dir / "run-qemu.sh", mem)
     g.append = append
     g.cpu = cpu

@@ -38,8 +38,11 @@ def host_arch() -> str:
 
 
 def configure_args(arch: str) -> list[str]:
-    """The wheel's pinned CMake arguments, then ours (a later -D wins in CMake)."""
-    return cmake_args(arch) + EXTRA_ARGS
+    """The wheel's pinned CMake arguments, then ours (a later -D wins in CMake). The
+    wheel's RPC flags (-DGGML_RPC=ON, -DGGML_RPC_RDMA=OFF) are left out: ours turn RPC on,
+    the host's rpc-server may use RDMA where the host has it, and this build (and its
+    cache key) stays the one it was before the wheel had them."""
+    return [a for a in cmake_args(arch) if not a.startswith("-DGGML_RPC")] + EXTRA_ARGS
 
 
 def build(arch: str | None = None, jobs: int | None = None) -> dict[str, Path]:
@@ -62,6 +65,12 @@ def server_command(exe: Path, model: Path, host: str, port: int, threads: int,
     cmd = [str(exe), "-m", str(model), "--host", host, "--port", str(port),
            "-t", str(threads), "-c", str(ctx), "-np", "1", "--no-webui"]
     return cmd + (["--lora", adapter] if adapter else [])
+
+
+def rpc_worker_command(exe: Path, host: str, port: int, threads: int) -> list[str]:
+    """rpc-server: the worker of llama.cpp's RPC backend (`llmos.rpc=HOST:PORT` in a guest),
+    serving this host's CPU backend to one client at a time."""
+    return [str(exe), "-H", host, "-p", str(port), "-t", str(threads)]
 
 
 def free_port() -> int:
@@ -115,28 +124,112 @@ class Running:
         self.stop()
 
 
+class RpcWorker:
+    """rpc-server on 127.0.0.1:`port` (what `make rpc-worker` runs), its log in `log_path`
+    (line-buffered through stdbuf: it prints with printf); ready when this returns. For
+    the QEMU tests and the benchmarks; a context manager that stops it."""
+
+    def __init__(self, port: int, log_path: Path, threads: int = 1, ready_timeout: float = 60):
+        import shutil
+        exe = build()[RPC]
+        self.port = port
+        self.log_path = Path(log_path)
+        self.log = open(self.log_path, "w")
+        self.command = rpc_worker_command(exe, "127.0.0.1", port, threads)
+        if shutil.which("stdbuf"):
+            self.command = ["stdbuf", "-oL", "-eL"] + self.command
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_timeout
+        while not self._listening():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"rpc-server did not start: {self.text()[-2000:]}")
+            time.sleep(0.2)
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True       # (a connection without HELLO: it logs one and goes on)
+        except OSError:
+            return False
+
+    def text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def clients(self) -> int:
+        """Client connections it has accepted (one "Accepted client connection" each)."""
+        return self.text().count("Accepted client connection")
+
+    def rss_kib(self) -> int:
+        """Its resident memory: it holds the layers a client loaded onto it."""
+        pid = self.proc.pid
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def cpu_s(self) -> float:
+        """CPU seconds it has used (user + system): it computes what its client's graphs ask."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()       # a worker that goes away, as a crashed host's would
+            self.proc.wait(30)
+        if not self.log.closed:
+            self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make serve", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=os.environ.get("MODEL") or None)
     ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (BIND=)")
-    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 0) or None,
+                    help="PORT=: 8080 for the server, 50052 for an RPC worker")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--build-only", action="store_true", help="build, print the paths, exit")
+    ap.add_argument("--rpc-worker", action="store_true",
+                    help="run rpc-server instead (`make rpc-worker`; --port default 50052)")
     a = ap.parse_args(argv)
     bins = build()
     if a.build_only:
         for name, path in bins.items():
             print(f"{name}: {path}")
         return 0
+    if a.rpc_worker:
+        port = a.port or 50052
+        cmd = rpc_worker_command(bins[RPC], a.host, port, a.threads)
+        print(f"rpc-server on {a.host}:{port} (a QEMU guest: llmos.rpc=10.0.2.2:{port}); "
+              "it trusts every client: only on a network you own", file=sys.stderr, flush=True)
+        os.execv(cmd[0], cmd)
+        return 1  # not reached
     model = Path(a.model) if a.model else image_model()
     if not model.is_file():
         print(f"make serve: MODEL={model}: no such file", file=sys.stderr)
         return 2
     from llmos_init.planner.adapter import find_adapter
-    cmd = server_command(bins[SERVER], model, a.host, a.port, a.threads,
+    port = a.port or 8080
+    cmd = server_command(bins[SERVER], model, a.host, port, a.threads,
                          find_adapter(str(model)))
-    print(f"serving {model} on http://{a.host}:{a.port} (a QEMU guest: "
-          f"llmos.llm=http://10.0.2.2:{a.port})", file=sys.stderr, flush=True)
+    print(f"serving {model} on http://{a.host}:{port} (a QEMU guest: "
+          f"llmos.llm=http://10.0.2.2:{port})", file=sys.stderr, flush=True)
     os.execv(cmd[0], cmd)
     return 1  # not reached
 

@@ -242,6 +242,39 @@ def remote_section(rm: dict) -> str:
     return text
 
 
+def rpc_section(r: dict) -> str:
+    """The guest's tokens/s local and with every layer on an rpc-server (bench/rpc.py)."""
+    st = r.get("settings") or {}
+    loc, rpc, w = r.get("local") or {}, r.get("rpc") or {}, r.get("worker") or {}
+    cmp_ = r.get("compare") or {}
+
+    def row(name: str, d: dict) -> list[str]:
+        return [name, fmt_rate(_get(d, "pp", "median")), fmt_rate(_get(d, "tg", "median")),
+                fmt_seconds(d.get("load_s"))]
+
+    rows = [row("local: the guest's CPU (TCG, portable backend)", loc),
+            row("RPC: every layer on an rpc-server on the host", rpc),
+            ["RPC / local", fmt_ratio(cmp_.get("pp_rpc_over_local")),
+             fmt_ratio(cmp_.get("tg_rpc_over_local")), ""]]
+    text = ("## llama.cpp RPC (the guest's model on an rpc-server on the host)\n\n"
+            f"The image's modelbench service (pp{st.get('n_prompt', '?')}, tg{st.get('n_gen', '?')}, "
+            f"median of {st.get('reps', '?')} after a warm-up, {st.get('threads', '?')} thread) in two "
+            f"guests (QEMU TCG, run-qemu.sh's default CPU, -m {st.get('mem_mb', '?')}, user "
+            "networking): one local, one booted with `llmos.rpc=10.0.2.2:PORT`, every layer on "
+            f"`{' '.join(r.get('worker_command') or ['rpc-server'])}` on this host's loopback "
+            f"({st.get('worker_threads', '?')} thread). Load: the model's load through the runtime "
+            "(with RPC: the weights sent to the worker).\n\n"
+            + table(["run", "pp t/s", "tg t/s", "load"], rows))
+    if w:
+        grown = (w.get("rss_kib_peak") or 0) - (w.get("rss_kib_before") or 0)
+        text += (f"\n\nThe worker: peak resident memory +{fmt_bytes(grown * 1024)} (the layers and "
+                 f"the KV cache it held), {fmt_seconds(w.get('cpu_s'))} of CPU time, "
+                 f"{w.get('clients', '?')} client connection(s) (the guest's probe, then llama.cpp's).")
+    if r.get("errors"):
+        text += "\n\n" + "\n".join(f"- {e}" for e in r["errors"])
+    return text
+
+
 def footprint_section(fp: dict) -> str:
     s = fp.get("sizes") or {}
     rows = [["kernel (" + _get(s, "files", "kernel") + ")" if _get(s, "files", "kernel") else "kernel",
@@ -301,7 +334,7 @@ def markdown(results: dict) -> str:
              "over the runs noted, measured in one session on one machine. Benchmarks report, "
              "they never fail on a number. Raw data: bench/results.json."]
     sections = (("machine", machine_section), ("boot", boot_section), ("inference", inference_section),
-                ("latency", latency_section), ("remote", remote_section),
+                ("latency", latency_section), ("remote", remote_section), ("rpc", rpc_section),
                 ("footprint", footprint_section))
     for key, fn in sections:
         if results.get(key):

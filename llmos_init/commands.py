@@ -14,8 +14,9 @@ COMMANDS = {
     "plan": "llmos_init.planner.cli",      # the planner as a dry run
     "modelbench": "llmos_init.modelbench",  # the model's tokens/s through the planner's runtime
     "network": "llmos_init.net.service",   # ip= or DHCP on the Ethernet interface
+    "modelhost": "llmos_init.planner.modelhost",  # the model with RPC workers (llmos.rpc=)
 }
-USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench|network} [options]"
+USAGE = "usage: python -m llmos_init {pid1|console|plan|modelbench|network|modelhost} [options]"
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -116,15 +116,28 @@ def copy_bandwidth(threads: int = 1, nbytes: int = COPY_BYTES, reps: int = 5) ->
     return best
 
 
-def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_counter) -> dict:
-    """Load the model through ModelRuntime and time pp and tg (see the module docstring)."""
+def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_counter,
+            workers: str | None = None) -> dict:
+    """Load the model through ModelRuntime and time pp and tg (see the module docstring).
+    `workers` (`HOST:PORT[,HOST:PORT]`, llmos.rpc=): every layer on those llama.cpp RPC
+    workers, as the console's model has them (planner/rpc.py); those that do not answer
+    the probe are left out. (A worker lost while it measures aborts this one-shot
+    process, never the console's.)"""
     from .planner.runtime import ModelRuntime
     s = settings
-    rt = ModelRuntime(model_path, threads=s.threads)
+    usable: list = []
+    skipped: list[str] = []
+    if workers:
+        from .planner import rpc
+        usable, skipped = rpc.usable(rpc.parse(workers))
+        if not usable:
+            raise ConnectionError(f"no RPC worker answers: {'; '.join(skipped)}")
+    rt = ModelRuntime(model_path, threads=s.threads, workers=usable)
     t = clock()
     rt.load()
     load_s = clock() - t
     llm = rt.llm
+    import llama_cpp
     prompt = prompt_tokens(llm, s.n_prompt)
     pp: list[float] = []
     tg: list[float] = []
@@ -133,6 +146,9 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
             llm.reset()
             t = clock()
             llm.eval(prompt)
+            # the compute may still run: on RPC workers llama_decode only queues it (Llama
+            # reads no logits here); the CPU backend has finished already
+            llama_cpp.llama_synchronize(llm._ctx.ctx)
             pp.append(s.n_prompt / (clock() - t))
             llm.reset()
             llm.eval(prompt[:1])
@@ -155,6 +171,8 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
             "copy_bandwidth": bandwidth, "tg_bandwidth_share": size * tg_med / bandwidth,
             "threads": rt.threads, "n_prompt": s.n_prompt, "n_gen": s.n_gen, "reps": s.reps,
             "load_s": load_s, "load_detail_s": rt.load_seconds,
+            "rpc_workers": [f"{h}:{p}" for h, p in usable], "rpc_skipped": skipped,
+            "devices": rt.devices,
             "pp": summary(pp[1:]), "tg": summary(tg[1:]),
             "warmup": {"pp": pp[0], "tg": tg[0]}}
 
@@ -162,7 +180,8 @@ def measure(model_path: str, settings: Settings = Settings(), clock=time.perf_co
 def human(res: dict) -> str:
     if "error" in res:
         return f"model benchmark: failed: {res['error']}"
-    return (f"model benchmark: {res['model']}, ggml {res.get('ggml') or '?'}, "
+    where = f", layers on RPC {','.join(res['rpc_workers'])}" if res.get("rpc_workers") else ""
+    return (f"model benchmark: {res['model']}, ggml {res.get('ggml') or '?'}{where}, "
             f"{res['threads']} thread(s): "
             f"pp{res['n_prompt']} {res['pp']['median']:.2f} t/s, "
             f"tg{res['n_gen']} {res['tg']['median']:.2f} t/s "
@@ -197,6 +216,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--from-cmdline", action="store_true",
                    help=f"take the spec from {CMDLINE_KEY}= on the kernel command line")
     p.add_argument("--save", metavar="FILE", help="also write the JSON result to FILE")
+    p.add_argument("--workers", metavar="HOST:PORT[,HOST:PORT]",
+                   help="llama.cpp RPC workers for every layer (with --from-cmdline: "
+                        "llmos.rpc= or /data/etc/rpc, as the console's model)")
     return p.parse_args(argv)
 
 
@@ -222,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model benchmark: {os.path.basename(model)}, pp{settings.n_prompt} "
               f"tg{settings.n_gen} x{settings.reps} (+1 warm-up) ...", flush=True)
         t = time.monotonic()
-        res = measure(model, settings)
+        workers = ns.workers
+        if workers is None and ns.from_cmdline:
+            from .planner.rpc import setting
+            workers = setting()
+        res = measure(model, settings, workers=workers)
         res["wall_s"] = time.monotonic() - t
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, it never crashes the boot
         res = {"error": f"{type(exc).__name__}: {exc}"}

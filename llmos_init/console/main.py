@@ -147,7 +147,7 @@ class Later:
             self.done.set()
 
 
-def make_planner(opts: Options):
+def make_planner(opts: Options, spawn=None):
     try:
         try:
             from ..planner import Planner
@@ -155,6 +155,7 @@ def make_planner(opts: Options):
             from ..planner.planner import Planner
         # model_path=None lets the planner find the image's model; --no-model forbids one.
         planner = Planner(model_path=opts.model, use_model=not opts.no_model)
+        planner.spawn = spawn    # a model with RPC workers runs in a child (modelhost.py)
         planner.start_loading()  # a background thread; plans work meanwhile (parser only)
         return planner, None
     except Exception as exc:  # noqa: BLE001 - the console still runs and says why
@@ -172,12 +173,12 @@ def make_spawn():
     return reaper.spawn
 
 
-def make_executor(cwd: str, sandbox: str | None, power: Power):
+def make_executor(cwd: str, sandbox: str | None, power: Power, spawn=None):
     try:
         from ..tools.trash import Trash
         from ..tools.context import ActionContext
         from ..tools.executor import Executor
-        ctx = ActionContext(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=make_spawn(),
+        ctx = ActionContext(cwd=cwd, data_dir=GUEST_DATA, sandbox=sandbox, spawn=spawn or make_spawn(),
                       request_power=power)
         return Executor(ctx, Trash(ctx.real_data_dir)), ctx, None
     except Exception as exc:  # noqa: BLE001
@@ -214,15 +215,18 @@ def run_console(opts: Options, *, term: Terminal | None = None, planner=None,
         # (and the model after them) are imported and built in a thread once the prompt
         # is on the screen; the first request waits for them if it comes sooner.
         def build() -> dict:
-            got = dict(zip(("planner", "planner_error"), make_planner(opts)))
-            got.update(zip(("executor", "context", "executor_error"), make_executor(cwd, sandbox, power)))
+            spawn = make_spawn()      # the console's one reaper: programs and the model's child
+            got = dict(zip(("planner", "planner_error"), make_planner(opts, spawn)))
+            got.update(zip(("executor", "context", "executor_error"),
+                           make_executor(cwd, sandbox, power, spawn)))
             return got
         later = Later(build, status=initial_model_status(opts))
     else:
+        spawn = make_spawn() if planner is None or executor is None else None
         if planner is None:
-            planner, planner_error = make_planner(opts)
+            planner, planner_error = make_planner(opts, spawn)
         if executor is None:
-            executor, context, executor_error = make_executor(cwd, sandbox, power)
+            executor, context, executor_error = make_executor(cwd, sandbox, power, spawn)
     history = History(os.path.join(real_data, ".history"))
     editor = LineEditor(term, history, on_prompt=later.start if later else None)
     total, free = memory()

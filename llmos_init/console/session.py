@@ -67,6 +67,7 @@ class Session:
         self.history: list[dict] = []
         self.ended = False                 # set by a power request, or by exit on the host
         self._model_status = None
+        self._rpc_note = None
         self._pending_plan: threading.Thread | None = None
         # planner and executor still being built (console/main.Later): .start(), .done,
         # .value (their attributes), .status (the model status to show meanwhile)
@@ -180,6 +181,11 @@ class Session:
             if note:
                 self.say(note, "dim")
         self._model_status = status
+        # where the model runs with RPC workers set (llmos.rpc=), and a worker's failure
+        rpc = getattr(self.planner, "rpc_note", None) if self._later is None else None
+        if isinstance(rpc, str) and rpc and rpc != self._rpc_note:
+            self.say(render.terminal_safe(rpc, keep_newlines=False), "dim")
+            self._rpc_note = rpc
 
     def adapter_note(self) -> str | None:
         """Which trained adapter plans, or why none does (planner.adapter_status)."""

@@ -210,6 +210,13 @@ class Planner:
         self._remote_failed: tuple[str, str] | None = None   # (request, why) of the last plan
         self.data_dir = "/data"
         self._remote = None
+        # llama.cpp RPC workers for the local model (rpc.py: llmos.rpc=, /data/etc/rpc);
+        # such a model runs in a child (modelhost.py) started with `spawn` (the console's
+        # reaper; None: a reaper of the planner's own, which nothing drives)
+        self.spawn = None
+        self.rpc_note: str | None = None     # where the model runs, with workers set
+        self._workers_failed = False         # a worker failed: local from then on
+        self.rpc_wait: float | None = None   # seconds an unreachable worker is asked again
         self._lock = threading.Lock()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
@@ -256,6 +263,11 @@ class Planner:
             if short:
                 self._status = f"unavailable: {short}"
                 return
+            rt = self._load_with_workers()
+            if rt is not None:
+                self._runtime = rt
+                self._status = "ready"
+                return
             rt = ModelRuntime(self.model_path, threads=self.threads, adapter=self._adapter())
             try:
                 rt.load()
@@ -276,6 +288,59 @@ class Planner:
             self._status = f"unavailable: {type(e).__name__}: {e}"
         finally:
             self._loaded.set()
+
+    def rpc_setting(self) -> str | None:
+        """The model's RPC workers (rpc.setting: /data/etc/rpc, else llmos.rpc=)."""
+        from .rpc import setting
+        return setting(data_file=os.path.join(self.data_dir, "etc", "rpc"))
+
+    def _load_with_workers(self):
+        """The model loaded in a modelhost child with the RPC workers set, or None (no
+        workers set, a worker failed before, or they cannot be used: rpc_note says why,
+        and the model loads here, locally)."""
+        value = self.rpc_setting()
+        if not value or self._workers_failed:
+            return None
+        from .modelhost import HostedRuntime, WorkerGone
+        from .rpc import RpcError, parse
+        spawn = self.spawn
+        if spawn is None:
+            from ..reaper import Reaper
+            spawn = Reaper().spawn
+        rt = None
+        try:
+            parse(value)
+            rt = HostedRuntime(self.model_path, self.threads, self._adapter(), value, spawn,
+                               wait=self.rpc_wait)
+            rt.load()
+        except (WorkerGone, RpcError, ValueError, OSError) as e:
+            if rt is not None:
+                rt.close()
+            self._workers_failed = True
+            self.rpc_note = (f"RPC workers {value}: not used ({_short(str(e))}); "
+                             f"the model runs locally")
+            return None
+        note = f"the model runs on the RPC worker{'s' if len(rt.workers) > 1 else ''} " \
+               f"{', '.join(rt.workers)}"
+        if rt.skipped:
+            note += f" (not used: {_short('; '.join(rt.skipped))})"
+        self.rpc_note = note
+        return rt
+
+    def _worker_gone(self, rt, why: str) -> None:
+        """A worker (or the model's process) failed mid-session: the model loads here,
+        locally, in the background; meanwhile the rules plan."""
+        with self._lock:
+            if self._runtime is not rt:
+                return                     # already switched
+            self._runtime = None
+            self._workers_failed = True
+            self.rpc_note = (f"the model's RPC worker failed ({_short(why)}); "
+                             f"the model now loads locally")
+            self._thread = None
+            self._loaded.clear()
+        rt.close()
+        self.start_loading()
 
     def _adapter(self) -> str | None:
         from .adapter import AdapterError, check, find_adapter
@@ -298,8 +363,13 @@ class Planner:
     # ---- planning ---------------------------------------------------------------------
     def plan(self, request: str, cwd: str, history: list | None = None) -> list[dict]:
         self.remote_note = self._remote_failed = None
+        from .modelhost import WorkerGone
         try:
-            return validate_plan(self._plan(request, cwd, history))
+            try:
+                return validate_plan(self._plan(request, cwd, history))
+            except WorkerGone as e:    # the model's RPC worker failed: plan without it
+                self._worker_gone(self._runtime, str(e))
+                return validate_plan(self._plan(request, cwd, history))
         except PlanError as e:  # never hand out an invalid plan
             return [clarify(f"I could not form a valid plan ({e}); please rephrase.")]
 
@@ -536,8 +606,13 @@ class Planner:
         if rt is None:
             yield LOADING_REPLY if self._status == "loading" else NO_MODEL_REPLY
             return
-        with self._lock:
-            yield from rt.stream_reply(text, cancel=cancel)
+        from .modelhost import WorkerGone
+        try:
+            with self._lock:
+                yield from rt.stream_reply(text, cancel=cancel)
+        except WorkerGone as e:      # the model's RPC worker failed: the answer stops here
+            self.answer_note = f"the model's RPC worker failed ({_short(str(e))})"
+            self._worker_gone(rt, str(e))
 
 
 def _short(why: str, limit: int = 120) -> str:

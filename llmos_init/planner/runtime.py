@@ -215,8 +215,13 @@ def keep_stdio(llama_cpp) -> None:
 
 class ModelRuntime:
     def __init__(self, path: str, threads: int | None = None, n_ctx: int = N_CTX,
-                 style: str = "names", adapter: str | None = None):
+                 style: str = "names", adapter: str | None = None,
+                 workers: list[tuple[str, int]] | None = None):
         self.path, self.n_ctx, self.style = path, n_ctx, style
+        # llama.cpp RPC workers (rpc.py) that hold every layer; only in a process that may
+        # die with them (modelhost.py): ggml aborts when one fails
+        self.workers = list(workers or [])
+        self.devices: list[str] = []     # ggml's devices once the workers are added
         self.adapter = adapter           # a LoRA GGUF trained to translate (adapter.py checked it)
         self.threads = threads or default_threads()
         self.llm = None
@@ -242,10 +247,13 @@ class ModelRuntime:
         from llama_cpp import Llama
         keep_stdio(llama_cpp)
         self._np = __import__("numpy")
+        if self.workers:
+            from .rpc import add_workers
+            self.devices = add_workers(self.workers)
         t1 = time.perf_counter()
         self.llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.threads,
                          n_threads_batch=self.threads, n_batch=N_BATCH, verbose=False,
-                         logits_all=False)
+                         logits_all=False, n_gpu_layers=-1 if self.workers else 0)
         from .canonical import format_for
         # the turn markers the adapter was trained with: the model family's own
         self.format = format_for(self.llm.metadata.get("general.architecture"))

@@ -323,3 +323,22 @@ def test_power_off_question_is_not_answered_by_typeahead(root):
     s.run()
     assert asked == [] and ex.ran == []
     assert term.output.count("Power off? [y/N]") == 2
+
+
+def test_where_the_model_runs_with_rpc_workers_is_said_once_per_change(root):
+    """planner.rpc_note (llmos.rpc=): shown before the next prompt when it changes, once."""
+    class RpcPlanner(FakePlanner):
+        rpc_note = "the model runs on the RPC worker 10.0.2.2:50052"
+
+        def plan(self, request, cwd, history):
+            if request == "ls fail":
+                self.rpc_note = ("the model's RPC worker failed (it ended: Remote RPC server "
+                                 "crashed or returned malformed response); the model now loads locally")
+            return super().plan(request, cwd, history)
+
+    s, term, _, _ = make(root, [b"ls\r", b"ls\r", b"ls fail\r", b"ls\r"], planner=RpcPlanner())
+    s.run()
+    out = term.output
+    assert out.count("the model runs on the RPC worker 10.0.2.2:50052") == 1, out
+    assert out.count("the model's RPC worker failed (it ended: Remote RPC server crashed") == 1
+    assert "model: the model" not in out       # not a model status line (bench reads those)
