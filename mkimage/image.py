@@ -8,6 +8,11 @@
                     without rebuilding the root
   data.ext4         the writable data partition; created only when missing, never
                     overwritten (it holds the user's files)
+  system.img        (targets booted by U-Boot: x86_64) the system disk: boot.scr, the
+                    boot state and two slots of kernel + root, slot A this build's
+                    (sysdisk.py); rewritten when the kernel, root or boot script change,
+                    which also forgets an update installed in it
+  u-boot.rom        (the same targets) QEMU's -bios (uboot.py)
   run-qemu.sh       the QEMU command line
   manifest.json     sizes, versions, cache keys
 """
@@ -23,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache, ggml_portable, kernel, model, pypi, rootfs, wheel
+from . import cache, ggml_portable, kernel, model, pypi, rootfs, sysdisk, uboot, wheel
 from .pins import pins
 from .shared import qemu_table, shared, write_run_script
 from .targets import REPO, Target
@@ -123,6 +128,13 @@ def _install(src: Path, dest: Path) -> None:
     tmp.replace(dest)
 
 
+def _old_manifest(dest: Path) -> dict:
+    try:
+        return json.loads((dest / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def build(target: Target, model_path: str | None = None, out: str | None = None) -> Path:
     """A QEMU target's images (a board's SD card is mkimage/sdcard.py's, built from these)."""
     if target.base:
@@ -144,6 +156,20 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
     if not (dest / "data.ext4").exists():
         cache.log("making data.ext4 (new, empty)")
         make_data_image(dest / "data.ext4")
+    system = None
+    if target.boot == "uboot":
+        uboot.rom(dest / "u-boot.rom")
+        # what slot A holds: the kernel and root cache entries and the boot script
+        system = {"kernel": kdir.name, "rootfs": root_img.parent.name,
+                  "script": uboot.boot_script_text(sysdisk.script_values(target)),
+                  "layout": sysdisk.layout()}
+        old = _old_manifest(dest).get("system", {})
+        if not (dest / "system.img").exists() or {k: old.get(k) for k in system} != \
+                json.loads(json.dumps(system)):
+            cache.log("making system.img (boot.scr, boot state slot=a, slot A = this build)")
+            sysdisk.build(target, dest / target.kernel_image, dest / "rootfs.squashfs",
+                          dest / "system.img")
+        system["bytes"] = (dest / "system.img").stat().st_size
     write_run_script(target, dest / "run-qemu.sh")
     manifest = {
         "target": target.name,
@@ -156,6 +182,8 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
         "data": {"bytes": (dest / "data.ext4").stat().st_size},
         "wheel": whl.name,
     }
+    if system is not None:
+        manifest["system"] = system
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     cache.log(f"images/{target.name} ready in {time.monotonic() - t0:.1f}s: " + ", ".join(
         f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in manifest.items() if isinstance(v, dict)))
