@@ -21,6 +21,10 @@
 #                       sources like llama-bench, serving MODEL= (default: the image's model
 #                       with its planner adapter) on 127.0.0.1:8080 (PORT=, BIND=); a QEMU
 #                       guest reaches it with APPEND="llmos.llm=http://10.0.2.2:8080"
+#   make update VERSION=1.2   images/$(TARGET)/llmos-1.2.bundle: kernel + root (saying
+#                       VERSION) + manifest, signed with the update key (made on first use
+#                       outside the repo: ~/.config/llmos/update-key; LLMOS_UPDATE_KEY=);
+#                       "install the update /data/llmos-1.2.bundle" on the console installs it
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
 #                       (checks it is removable and unmounted, asks, verifies)
@@ -41,12 +45,16 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench serve corpus train train-venv clean rpi4 flash
+.PHONY: all image update run test deps host-deps venv eval bench serve corpus train train-venv clean rpi4 flash
 
 all: image
 
 image: deps
-	$(PY) -m mkimage image --target $(TARGET) $(if $(MODEL),--model $(MODEL))
+	$(PY) -m mkimage image --target $(TARGET) $(if $(MODEL),--model $(MODEL)) $(if $(VERSION),--version $(VERSION))
+
+update: deps
+	@[ -n "$(VERSION)" ] || { echo "usage: make update VERSION=1.2 [TARGET=x86_64]" >&2; exit 2; }
+	$(PY) -m mkimage.bundle --target $(TARGET) --version $(VERSION)
 
 run: image
 	images/$(TARGET)/run-qemu.sh

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from llmos_init.update import bootstate, slots
+
 from . import uboot
 from .shared import shared
 
@@ -42,14 +44,6 @@ def partition_number(name: str) -> int:
     return [p[0] for p in layout()].index(name) + 1
 
 
-def state_text(values: dict[str, str]) -> bytes:
-    """A boot state as U-Boot's `env export -t` writes it: key=value lines, NUL-padded."""
-    text = "".join(f"{k}={v}\n" for k, v in values.items() if v != "").encode()
-    size = shared()["system_disk"]["state_bytes"]
-    assert len(text) < size
-    return text + b"\0" * (size - len(text))
-
-
 def script_values(target) -> dict[str, str]:
     d = shared()["system_disk"]
     disk = target.disk_prefix
@@ -73,8 +67,12 @@ def _write_at(f, lba: int, limit: int, src: Path) -> None:
             f.write(chunk)
 
 
-def build(target, kernel: Path, rootfs: Path, dest: Path) -> Path:
+def build(target, kernel: Path, rootfs: Path, dest: Path, version: str) -> Path:
     """Write dest (atomically): the partition table, boot.scr, state slot=a, slot A."""
+    if shared()["system_disk"]["state_bytes"] != bootstate.STATE_BYTES or \
+            partition_number("bootstate") != slots.STATE_PART or \
+            any(partition_number(f"{what}_{slot}") != n for (slot, what), n in slots.PARTS.items()):
+        raise SystemExit("mkimage: shared.toml [system_disk] and llmos_init/update/slots.py disagree")
     parts = layout()
     tmp = dest.with_name(dest.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -97,7 +95,7 @@ def build(target, kernel: Path, rootfs: Path, dest: Path) -> Path:
         with open(tmp, "r+b") as f:
             _write_at(f, *by_name["boot"], bootfs)
             f.seek(by_name["bootstate"][0] * SECTOR)
-            f.write(state_text({"slot": "a"}))
+            f.write(bootstate.format_state({"slot": "a", "version_a": version}))
             _write_at(f, *by_name["kernel_a"], kernel)
             _write_at(f, *by_name["root_a"], rootfs)
             f.flush()

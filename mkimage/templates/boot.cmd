@@ -10,6 +10,7 @@
 #   try=a|b         a slot installed but not yet committed, to be booted `tries` more times
 #   tries=N         boots left for `try` (3, 2, 1; 0: it had its chance)
 #   rolled_back=X   set here when `try` used up its tries: llmos reports it, then clears it
+#   version_a, version_b   what each slot holds (kept as they are)
 echo llmos: A/B boot
 setenv stateaddr @STATE_ADDR@
 setenv slot a
@@ -17,11 +18,11 @@ setenv try
 setenv tries
 setenv rolled_back
 setenv altbootcmd 'echo llmos: slot ${try} did not commit itself: back to slot ${slot}; setenv rolled_back ${try}; setenv try; setenv tries; setenv boot_slot ${slot}'
-setenv savestate 'mw.b ${stateaddr} 0 @STATE_BYTES@; env export -t ${stateaddr} slot try tries rolled_back; virtio write ${stateaddr} ${state_start} @STATE_BLOCKS@'
+setenv savestate 'mw.b ${stateaddr} 0 @STATE_BYTES@; env export -t ${stateaddr} slot try tries rolled_back version_a version_b; virtio write ${stateaddr} ${state_start} @STATE_BLOCKS@'
 part start virtio 0 @STATE_PART@ state_start
 mw.b ${stateaddr} 0 @STATE_BYTES@
 virtio read ${stateaddr} ${state_start} @STATE_BLOCKS@
-env import -t ${stateaddr} - slot try tries rolled_back
+env import -t ${stateaddr} - slot try tries rolled_back version_a version_b
 setenv boot_slot ${slot}
 if test -n "${try}"; then
   if test "${tries}" = 3; then setenv tries 2; setenv boot_slot ${try};
