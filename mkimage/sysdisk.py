@@ -51,7 +51,7 @@ def script_values(target) -> dict[str, str]:
             "STATE_BYTES": hex(d["state_bytes"]), "STATE_BLOCKS": hex(d["state_bytes"] // SECTOR),
             "KERNEL_A": str(partition_number("kernel_a")), "ROOT_A": str(partition_number("root_a")),
             "KERNEL_B": str(partition_number("kernel_b")), "ROOT_B": str(partition_number("root_b")),
-            "ARGS_DEV": "3", "DISK": disk,
+            "DISK": disk,
             "BOOTARGS": (f"console={target.console},115200 rootfstype=squashfs ro rootwait panic=5 "
                          f"llmos.model={disk}b llmos.data={disk}c")}
 

@@ -33,12 +33,17 @@ if test -n "${try}"; then
 fi
 if test "${boot_slot}" = b; then setenv kpart @KERNEL_B@; setenv rpart @ROOT_B@;
 else setenv boot_slot a; setenv kpart @KERNEL_A@; setenv rpart @ROOT_A@; fi
-# extra kernel arguments: run-qemu.sh's APPEND, on a small disk of their own (virtio 3)
+# extra kernel arguments: run-qemu.sh's APPEND on a 512-byte virtio disk of its own, the
+# last one (after any disk given to run-qemu.sh: the guest's disks keep their names), its
+# sector starting "llmos_args=1" (itest: "llmo" little-endian); only `append` is imported
 setenv append
-if virtio dev @ARGS_DEV@; then
-  mw.b ${stateaddr} 0 0x200; virtio read ${stateaddr} 0 1; env import -t ${stateaddr} - append;
-  virtio dev 0;
-fi
+for n in 3 4 5 6 7 8; do
+  if virtio dev ${n}; then
+    mw.b ${stateaddr} 0 0x200; virtio read ${stateaddr} 0 1;
+    if itest.l *${stateaddr} == 0x6f6d6c6c; then env import -t ${stateaddr} - append; fi;
+  fi;
+done
+virtio dev 0
 echo llmos: booting slot ${boot_slot}
 part start virtio 0 ${kpart} kstart
 part size virtio 0 ${kpart} ksize

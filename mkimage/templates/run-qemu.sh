@@ -51,21 +51,23 @@ disks=(-drive file="$MODEL_IMAGE",if=virtio,format=raw,readonly=on
        -drive file="$DATA",if=virtio,format=raw)
 if [ "$BOOT" = uboot ]; then
   case "$SYSTEM" in *.qcow2) sysfmt=qcow2 ;; *) sysfmt=raw ;; esac
-  # APPEND reaches the kernel through the boot script: a 512-byte disk of its own (the
-  # fourth, vdd), "append=..." in U-Boot's text environment format, opened from fd 3
-  # and already deleted (nothing is left behind when QEMU exits)
+  # APPEND reaches the kernel through the boot script: a 512-byte disk of its own, the
+  # last virtio disk (after "$@": disks given to this script keep their names in the
+  # guest), "llmos_args=1" then "append=..." in U-Boot's text environment format, opened
+  # from fd 3 and already deleted (nothing is left behind when QEMU exits)
   args_file="$(mktemp "${TMPDIR:-/tmp}/llmos-append.XXXXXX")"
-  printf 'append=%s\n' "${APPEND:-}" | tr -d '\000' >"$args_file"
+  printf 'llmos_args=1\nappend=%s\n' "${APPEND:-}" | tr -d '\000' >"$args_file"
   truncate -s 512 "$args_file"
   exec 3<"$args_file"
   rm -f "$args_file"
   boot=(-bios "$here/u-boot.rom")
-  disks=(-drive file="$SYSTEM",if=virtio,format="$sysfmt" "${disks[@]}"
-         -drive file=/proc/self/fd/3,if=virtio,format=raw,readonly=on)
+  disks=(-drive file="$SYSTEM",if=virtio,format="$sysfmt" "${disks[@]}")
+  last=(-drive file=/proc/self/fd/3,if=virtio,format=raw,readonly=on)
 else
   boot=(-kernel "$here/@KERNEL@"
         -append "console=@CONSOLE@,115200 root=@DISK@a rootfstype=squashfs ro rootwait panic=5 llmos.model=@DISK@b llmos.data=@DISK@c ${APPEND:-}")
   disks=(-drive file="$here/rootfs.squashfs",if=virtio,format=raw,readonly=on "${disks[@]}")
+  last=()
 fi
 if [ "${SERIAL_MUX:-on}" = on ]; then
   serial=(-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline)
@@ -84,4 +86,4 @@ exec @QEMU@ @MACHINE@ -accel "$ACCEL" -cpu "$cpu" -m "${MEM:-512}" -smp "${SMP:-
   -object rng-random,filename=/dev/urandom,id=rng0 -device virtio-rng-pci,rng=rng0 \
   -device i6300esb -action watchdog=reset \
   "${net[@]}" \
-  "$@"
+  "$@" "${last[@]}"
