@@ -24,6 +24,10 @@
 #   make rpc-worker     llama.cpp's rpc-server from the same build, a worker of its RPC backend
 #                       on 127.0.0.1:50052 (PORT=, BIND=): a guest booted with
 #                       APPEND="llmos.rpc=10.0.2.2:50052" loads its model's layers onto it
+#   make update VERSION=1.2   images/$(TARGET)/llmos-1.2.bundle: kernel + root (saying
+#                       VERSION) + manifest, signed with the update key (made on first use
+#                       outside the repo: ~/.config/llmos/update-key; LLMOS_UPDATE_KEY=);
+#                       "install the update /data/llmos-1.2.bundle" on the console installs it
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)
 #   make flash DEVICE=/dev/sdX   write images/rpi4/sdcard.img to a removable disk
 #                       (checks it is removable and unmounted, asks, verifies)
@@ -44,12 +48,16 @@ PY := $(VENV)/bin/python
 HOST_TARGET := $(if $(filter aarch64,$(shell uname -m)),aarch64-virt,x86_64)
 VENV_STAMP := $(VENV)/.llmos-$(shell cat ci/requirements.txt mkimage/pins.toml | sha256sum | cut -c1-12)
 
-.PHONY: all image run test deps host-deps venv eval bench serve rpc-worker corpus train train-venv clean rpi4 flash
+.PHONY: all image update run test deps host-deps venv eval bench serve rpc-worker corpus train train-venv clean rpi4 flash
 
 all: image
 
 image: deps
-	$(PY) -m mkimage image --target $(TARGET) $(if $(MODEL),--model $(MODEL))
+	$(PY) -m mkimage image --target $(TARGET) $(if $(MODEL),--model $(MODEL)) $(if $(VERSION),--version $(VERSION))
+
+update: deps
+	@[ -n "$(VERSION)" ] || { echo "usage: make update VERSION=1.2 [TARGET=x86_64]" >&2; exit 2; }
+	$(PY) -m mkimage.bundle --target $(TARGET) --version $(VERSION)
 
 run: image
 	images/$(TARGET)/run-qemu.sh

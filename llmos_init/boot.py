@@ -234,6 +234,8 @@ class Boot:
         self.warnings: list[str] = []
         self.kmsg: KmsgForwarder | None = None
         self.watchdog: Any = None
+        self.slots: Any = None            # update.slots.Layout when booted from A/B slots
+        self.update_trying = False        # this boot tries an update (update/commit.py)
         self.config: ServicesConfig | None = None
         self.hostname: str | None = None
         self.early_finished: float | None = None
@@ -327,6 +329,7 @@ class Boot:
         self.step("mount /data", self.mount_data)
         self.step("hostname", self.set_hostname)
         self.step("log directory", self.setup_log_dir)
+        self.step("boot slot", self.read_boot_slot)
         self.step("services.toml", self.load_config)
         self.step("watchdog", self.start_watchdog)   # armed before anything can hang
         self.early_finished = self.clock()
@@ -513,6 +516,19 @@ class Boot:
         self.kmsg = fwd
         return f"{n} records to {LOG_DIR}/kernel.log"
 
+    def read_boot_slot(self) -> str:
+        """The A/B slot this boot runs (llmos.slot=, llmos.bootstate=: the boot script's);
+        reports a rollback, notes a try to be committed once healthy (update/commit.py)."""
+        from .update import commit, slots
+        layout = slots.from_cmdline(self.cmdline)
+        if layout is None:
+            raise StepSkipped("not booted from A/B slots")
+        if self.root != "/":
+            layout = slots.Layout(layout.disk, self.path(layout.prefix), layout.booted)
+        self.slots = layout
+        line, self.update_trying = commit.at_boot(layout, self.root)
+        return line
+
     def load_config(self) -> str:
         self.config = load_services(self.path("/etc/llmos/services.toml"))
         dropped = select_for_cmdline(self.config, self.cmdline)
@@ -553,6 +569,20 @@ class Boot:
             attached.add("watchdog")
             interval = self.config.watchdog_interval_s if self.config else 5.0
             sup.call_every(interval, self.watchdog.keepalive, "watchdog keepalive")
+        if self.update_trying and "update" not in attached:
+            attached.add("update")
+            from .update.commit import CHECK_S, Committer
+
+            def console_pid(sup=sup):
+                svc = sup.services.get("console")
+                if sup.power_request is not None or svc is None or svc.state != "running":
+                    return None
+                return svc.child.pid if svc.child else None
+
+            c = Committer(self.slots, watchdog_ok=lambda: self.watchdog is not None,
+                          console_pid=console_pid, reboot=lambda: sup.request_power("reboot"),
+                          log=self.log, root=self.root)
+            sup.call_every(CHECK_S, c.check, "update: commit once healthy")
         if self.cmdline.get(TEST_HANG_PID1) == "1" and "hang" not in attached:  # TEST ONLY
             attached.add("hang")                                  # see hang_for_test()
             sup.call_later(TEST_HANG_AFTER_S, lambda: hang_for_test(self.log), "test hang")

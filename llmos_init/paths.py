@@ -7,3 +7,6 @@ BOOT_JSON = "/run/llmos/boot.json"   # boot.py's step record (Boot.summary()); t
 # prompt, with json, which costs ~0.1 s under QEMU TCG) reads it there.
 BOOT_SECONDS_ENV = "LLMOS_BOOT_S"
 LOG_DIR = "/data/log"                # pid1.log, kernel.log, the console's audit log
+# What PID 1 says about an update (committed, rolled back: update/commit.py), for the
+# console to show before its next prompt (and remove); kept in LOG_DIR/update.log too.
+UPDATE_NOTE = "/run/llmos/update-note"

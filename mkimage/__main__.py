@@ -24,7 +24,7 @@ def run_step(a: argparse.Namespace, target: targets.Target):
         sdcard.build(target, model_path=a.model, out=a.out)
     else:
         from . import image
-        image.build(target, model_path=a.model, out=a.out)
+        image.build(target, model_path=a.model, out=a.out, version=a.version)
     return None
 
 
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", default="x86_64")
     ap.add_argument("--model", help="a GGUF file to build with instead of the default model")
     ap.add_argument("--out", help="output directory (default images/<target>)")
+    ap.add_argument("--version", help="the version the image says it is (/etc/llmos/release)")
     a = ap.parse_args(argv)
     target = targets.get(a.target)
     # The printed result (a path) is the only thing on stdout: callers capture it, e.g.

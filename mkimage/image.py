@@ -8,6 +8,11 @@
                     without rebuilding the root
   data.ext4         the writable data partition; created only when missing, never
                     overwritten (it holds the user's files)
+  system.img        (targets booted by U-Boot: x86_64) the system disk: boot.scr, the
+                    boot state and two slots of kernel + root, slot A this build's
+                    (sysdisk.py); rewritten when the kernel, root or boot script change,
+                    which also forgets an update installed in it
+  u-boot.rom        (the same targets) QEMU's -bios (uboot.py)
   run-qemu.sh       the QEMU command line
   manifest.json     sizes, versions, cache keys
 """
@@ -23,7 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache, ggml_portable, kernel, model, pypi, rootfs, wheel
+from llmos_init import __version__ as llmos_version
+
+from . import cache, ggml_portable, kernel, model, pypi, rootfs, sysdisk, uboot, wheel
 from .pins import pins
 from .shared import qemu_table, shared, write_run_script
 from .targets import REPO, Target
@@ -32,6 +39,9 @@ from .targets import REPO, Target
 DATA_SIZE_MB = shared()["data"]["size_mb"]
 # arch -> (QEMU binary, machine, CPU under TCG): shared.toml [qemu] says why these CPUs.
 QEMU = qemu_table()
+# The version an image says it is (/etc/llmos/release) unless VERSION= / --version says
+# another; `make update VERSION=...` builds the bundle's root with that version.
+DEFAULT_VERSION = os.environ.get("LLMOS_VERSION") or llmos_version
 
 
 def source_files() -> list[Path]:
@@ -49,20 +59,31 @@ def pure_wheels() -> list[Path]:
             for name, p in sorted(pins()["pure_wheels"].items())]
 
 
-def build_rootfs(target: Target, whl: Path) -> Path:
+def release_texts(target: Target, version: str | None = None) -> dict[str, str]:
+    """/etc/llmos/release (the version and target updates check) and the public key of
+    the update signing key (mkimage/bundle.py: made on first use, outside the repo)."""
+    from llmos_init.update.bundle import PUBLIC_KEY, RELEASE
+
+    from . import keys
+    return {RELEASE: f"version={version or DEFAULT_VERSION}\ntarget={target.name}\n",
+            PUBLIC_KEY: keys.public_key_hex() + "\n"}
+
+
+def build_rootfs(target: Target, whl: Path, version: str | None = None) -> Path:
     files = source_files()
     portable = ggml_portable.build(target.arch)
     extra = {f"{ggml_portable.GUEST_DIR}/{ggml_portable.LIB}": portable} if portable else {}
     pure = pure_wheels()
+    texts = release_texts(target, version)
     k = cache.key(target.name, whl.name, cache.file_digest(whl), [p.name for p in pure],
                   rootfs.pool_for(target).name, [str(p.relative_to(REPO)) for p in files], files,
-                  sorted((g, cache.file_digest(h)) for g, h in extra.items()))
+                  sorted((g, cache.file_digest(h)) for g, h in extra.items()), texts)
     out = cache.entry("rootfs", f"{target.name}-{k}")
     if not cache.is_done(out):
         with cache.building("rootfs", f"{target.name}-{k}") as tmp:
             root = tmp / "root"
             cache.log("assembling the root filesystem")
-            libs = rootfs.assemble(target, whl, root, extra, pure)
+            libs = rootfs.assemble(target, whl, root, extra, pure, texts)
             (tmp / "libraries.txt").write_text("".join(f"{s}\n" for s in sorted(libs)))
             # uncompressed (shared.toml says why)
             cache.log("making rootfs.squashfs (uncompressed)")
@@ -102,10 +123,13 @@ def build_model_image(gguf: Path, digest: str) -> Path:
     return out / "model.squashfs"
 
 
-def make_data_image(path: Path, size_mb: int = DATA_SIZE_MB) -> None:
+def make_data_image(path: Path, size_mb: int = DATA_SIZE_MB, files: dict[str, Path] | None = None) -> None:
+    """A new data partition image; `files` = {name: host file} put at its top (tests)."""
     with tempfile.TemporaryDirectory() as d:
         for sub in shared()["data"]["dirs"]:
             os.mkdir(os.path.join(d, sub))
+        for name, src in (files or {}).items():
+            shutil.copyfile(src, os.path.join(d, name))
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
             f.truncate(size_mb << 20)
@@ -123,7 +147,15 @@ def _install(src: Path, dest: Path) -> None:
     tmp.replace(dest)
 
 
-def build(target: Target, model_path: str | None = None, out: str | None = None) -> Path:
+def _old_manifest(dest: Path) -> dict:
+    try:
+        return json.loads((dest / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def build(target: Target, model_path: str | None = None, out: str | None = None,
+          version: str | None = None) -> Path:
     """A QEMU target's images (a board's SD card is mkimage/sdcard.py's, built from these)."""
     if target.base:
         raise ValueError(f"{target.name} is a board: its image is mkimage.sdcard.build's")
@@ -135,7 +167,8 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
     kdir = kernel.build(target)
     whl = wheel.build(target.arch)
     gguf = model.resolve(model_path)
-    root_img = build_rootfs(target, whl)
+    version = version or DEFAULT_VERSION
+    root_img = build_rootfs(target, whl, version)
     gguf_sha256 = cache.file_digest(gguf)
     model_img = build_model_image(gguf, gguf_sha256)
     _install(kdir / target.kernel_image, dest / target.kernel_image)
@@ -144,6 +177,20 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
     if not (dest / "data.ext4").exists():
         cache.log("making data.ext4 (new, empty)")
         make_data_image(dest / "data.ext4")
+    system = None
+    if target.boot == "uboot":
+        uboot.rom(dest / "u-boot.rom")
+        # what slot A holds: the kernel and root cache entries and the boot script
+        system = {"kernel": kdir.name, "rootfs": root_img.parent.name, "version": version,
+                  "script": uboot.boot_script_text(sysdisk.script_values(target)),
+                  "layout": sysdisk.layout()}
+        old = _old_manifest(dest).get("system", {})
+        if not (dest / "system.img").exists() or {k: old.get(k) for k in system} != \
+                json.loads(json.dumps(system)):
+            cache.log("making system.img (boot.scr, boot state slot=a, slot A = this build)")
+            sysdisk.build(target, dest / target.kernel_image, dest / "rootfs.squashfs",
+                          dest / "system.img", version)
+        system["bytes"] = (dest / "system.img").stat().st_size
     write_run_script(target, dest / "run-qemu.sh")
     manifest = {
         "target": target.name,
@@ -156,6 +203,8 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
         "data": {"bytes": (dest / "data.ext4").stat().st_size},
         "wheel": whl.name,
     }
+    if system is not None:
+        manifest["system"] = system
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     cache.log(f"images/{target.name} ready in {time.monotonic() - t0:.1f}s: " + ", ".join(
         f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in manifest.items() if isinstance(v, dict)))

@@ -32,6 +32,8 @@ PACKAGES = [
     "python3-numpy", "libblas3", "liblapack3", "libgfortran5", "libquadmath0",
     "python3-cffi-backend", "python3-jinja2", "python3-markupsafe",
     "python3-typing-extensions", "python3-diskcache", "python3-yaml", "libyaml-0-2",
+    # update bundles' ed25519 signatures (llmos_init/update/bundle.py): PyNaCl on libsodium
+    "python3-nacl", "libsodium23",
 ]
 
 # Packages that exist only on some Debian architectures (libquadmath: x86 and ppc64el).
@@ -55,7 +57,9 @@ DYNLOAD_DROP_PREFIX = ("_tkinter", "_curses", "_dbm", "_gdbm", "readline", "_tes
 DIST_PACKAGES = ["numpy", "jinja2", "markupsafe", "typing_extensions.py", "diskcache",
                  "_cffi_backend.cpython-311-{triplet}.so",
                  # and what the planner's template matcher (hassil) imports
-                 "yaml", "_yaml"]
+                 "yaml", "_yaml",
+                 # and what checks an update bundle's signature
+                 "nacl"]
 
 # Directories that exist on the read-only root as mount points or for the overlay
 # (mkimage/shared.toml: the Buildroot tree makes the same ones).
@@ -229,9 +233,11 @@ def precompile(root: Path) -> None:
 
 
 def assemble(target: Target, wheel: Path, root: Path,
-             extra: dict[str, Path] | None = None, pure: list[Path] | None = None) -> dict[str, Path]:
+             extra: dict[str, Path] | None = None, pure: list[Path] | None = None,
+             texts: dict[str, str] | None = None) -> dict[str, Path]:
     """The root tree; `extra` = {guest path: host file} copied in before the library
-    closure is computed (their libraries count too); `pure`: pure-Python wheels."""
+    closure is computed (their libraries count too); `pure`: pure-Python wheels;
+    `texts` = {guest path: content}, small files written as they are (mode 0644)."""
     pool = pool_for(target)
     skeleton(root)
     copy_python(pool, root, target)
@@ -244,6 +250,11 @@ def assemble(target: Target, wheel: Path, root: Path,
         shutil.copy2(host, dest)
         dest.chmod(0o755)
         link_wheel_libs(root, dest)
+    for guest, text in (texts or {}).items():
+        dest = root / guest.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+        dest.chmod(0o644)
     libs = copy_libraries(pool, root, target)
     precompile(root)
     return libs

@@ -24,6 +24,10 @@ class Target:
     # tested under QEMU are byte for byte the ones on the card.
     base: str = ""
     dtbs: tuple[str, ...] = ()   # device trees for the boot partition (kernel dts/ paths)
+    # How QEMU boots it: "uboot" = U-Boot (uboot.py) from system.img, which holds two root
+    # slots (sysdisk.py, A/B updates); "direct" = QEMU's -kernel with rootfs.squashfs as
+    # the one root disk (no slots, no updates in place).
+    boot: str = "direct"
 
     @property
     def fragment_paths(self) -> list[Path]:
@@ -38,7 +42,7 @@ ARM64_FRAGMENTS = ("common.config", "aarch64-virt.config", "rpi4.config")
 
 TARGETS = {t.name: t for t in [
     Target("x86_64", "x86_64", "amd64", "x86_64", "bzImage",
-           ("common.config", "x86_64-qemu.config"), "", "ttyS0", "/dev/vd"),
+           ("common.config", "x86_64-qemu.config"), "", "ttyS0", "/dev/vd", boot="uboot"),
     # One arm64 kernel for QEMU virt and the Pi 4: both fragments, built once.
     Target("aarch64-virt", "aarch64", "arm64", "arm64", "Image", ARM64_FRAGMENTS,
            "aarch64-linux-gnu-", "ttyAMA0", "/dev/vd"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -64,10 +65,25 @@ class Guest:
         self.proc: pexpect.spawn | None = None
 
     # -- lifecycle ---------------------------------------------------------------
+    def system_disk(self) -> Path | None:
+        """This guest's own system disk: a qcow2 overlay of the image's system.img (made
+        once, in the work directory), so that what a guest writes there (the boot state,
+        an update) stays its own; None for an image without one (direct boot)."""
+        base = image_dir(self.target) / "system.img"
+        if not base.exists():
+            return None
+        disk = self.workdir / "system.qcow2"
+        if not disk.exists():
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                            str(base.resolve()), str(disk)], check=True)
+        return disk
+
     def start(self) -> None:
         script = image_dir(self.target) / "run-qemu.sh"
         env = dict(os.environ, SERIAL_MUX="off", DATA=str(self.data_image), MEM=str(self.mem_mb),
                    APPEND=self.append, NET="user", **self.env)
+        if "SYSTEM" not in env and env.get("BOOT") != "direct" and self.system_disk():
+            env["SYSTEM"] = str(self.system_disk())
         args = ["-monitor", f"unix:{self.monitor_path},server=on,wait=off", *self.extra_args]
         self._log = open(self.log_path, "a", encoding="utf-8", errors="replace")
         self.proc = pexpect.spawn(str(script), args, env=env, encoding="utf-8",

@@ -30,6 +30,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("system calls", ("llmos_init.sys.",)),
     ("networking: DHCP, ip= and the interface set-up",
      ("llmos_init.net", "llmos_init.net.dhcp", "llmos_init.net.config")),
+    ("updates: boot state, slots, bundles, installing and committing them",
+     ("llmos_init.update.",)),
     ("PID 1 parts: services, the reaper, the platform adapter, the console log, "
      "the emergency shell", ("llmos_init.services", "llmos_init.reaper", "llmos_init.platform",
                              "llmos_init.consolelog", "llmos_init.emergency")),
@@ -221,8 +223,8 @@ def test_nothing_but_tests_imports_tests(package):
 
 def test_the_qemu_harness_stands_alone():
     assert _top_level_imports("qemu_harness") <= {"__future__", "os", "re", "socket",
-                                                   "threading", "time", "pathlib", "pexpect",
-                                                   "mkimage"}
+                                                   "subprocess", "threading", "time", "pathlib",
+                                                   "pexpect", "mkimage"}
 
 
 def test_the_qemu_harness_finds_the_images():

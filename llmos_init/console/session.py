@@ -12,9 +12,11 @@ line shows that the console is working.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
+from ..paths import UPDATE_NOTE
 from ..record import factory, record
 from . import render
 from .lineedit import EndOfInput, InputClosed, Interrupted, LineEditor
@@ -129,6 +131,7 @@ class Session:
         self.show_banner()
         while not self.ended:
             self._note_model_change()
+            self._update_note()
             prompt = render.format_prompt(self.hostname(), self.cwd, self.term.columns())
             try:
                 line = self.editor.read_line(prompt)
@@ -148,6 +151,17 @@ class Session:
             except Exception as exc:  # noqa: BLE001 - one request never ends the console
                 self.say(render.format_exception(exc), "red")
         return 0
+
+    def _update_note(self) -> None:
+        """What PID 1 said about an update (committed, rolled back), once, before a prompt."""
+        try:
+            with open(UPDATE_NOTE) as f:
+                text = f.read()
+            os.unlink(UPDATE_NOTE)
+        except OSError:
+            return
+        for line in text.splitlines():
+            self.say(render.terminal_safe(line), "yellow")
 
     def show_banner(self) -> None:
         b = self.banner
@@ -292,6 +306,9 @@ class Session:
         new_cwd = getattr(result, "changed_cwd", None)
         if new_cwd:
             self.cwd = new_cwd
+        data = getattr(result, "data", None)
+        if ok and isinstance(data, dict) and data.get("then") == "reboot":   # install_update
+            self.say(render.terminal_safe(str(ex.ctx.request_power("reboot") or "")))
         return ok
 
     def _warn(self, warning: str) -> None:
@@ -309,11 +326,17 @@ class Session:
         status = _StatusLine(self, text=f"… {action['tool']} (Ctrl-C stops it)",
                              delay=max(self.status_delay, TOOL_STATUS_DELAY))
         asked = False
+        shown_progress = None
         try:
             while True:
                 worker.join(0.01)
                 if not worker.is_alive():
                     break
+                progress = getattr(ex, "progress", None)   # a long tool's own line (install_update)
+                if progress and progress != shown_progress and not asked:
+                    shown_progress = progress
+                    status.clear()
+                    status = _StatusLine(self, text=f"… {progress} (Ctrl-C stops it)", delay=0)
                 if not asked and self.editor.poll_interrupt(POLL_INTERVAL):
                     asked = True
                     status.clear()

@@ -28,6 +28,7 @@ EXPLICIT_VERBS: dict[str, str] = {
     "reboot": r"reboot|rebooot|restart|starte neu|red[ée]marre",
     "poweroff": r"poweroff|power off|power down|shut ?down|halt|switch off|turn off|turn the \w+ off|[ée]teins|"
                 r"shut (?:it|everything|it all|the (?:whole )?(?:thing|system|machine|box)) (?:all )?down",
+    "install_update": r"install|apply|update|upgrade",
 }
 assert set(EXPLICIT_VERBS) == set(DESTRUCTIVE), "every destructive tool needs its explicit verbs"
 # The same in Chinese, which has no spaces: found anywhere in the step.
@@ -44,6 +45,7 @@ EXPLICIT_VERBS_ZH: dict[str, str] = {
     "set_hostname": r"主机名|机器名|设备名",
     "reboot": r"重启|重新启动",
     "poweroff": r"关机|断电|关掉|关闭|关了",
+    "install_update": r"安装|应用|更新|升级",
 }
 assert set(EXPLICIT_VERBS_ZH) == set(DESTRUCTIVE)
 

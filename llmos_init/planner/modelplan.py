@@ -11,7 +11,7 @@ from .parser import Context, act, clarify
 
 # Tools the model may never pick on its own: clarify/answer/help are chosen by the parser
 # or as fallbacks; the model decides among the tools that act or inform.
-NEVER_BY_MODEL = frozenset({"clarify", "undo"})
+NEVER_BY_MODEL = frozenset({"clarify", "undo"} | {n for n, t in TOOLS.items() if not t.by_model})
 
 
 def candidates(step: str, ctx: Context) -> dict[str, list]:

@@ -58,11 +58,12 @@ def prefix_text(style: str = "names") -> str:
     if style in ("full", "names", "summaries"):
         lines.append("Tools:")
         for t in TOOLS.values():
-            lines.append(f"- {t.name}" if style == "names" else f"- {t.name}: {t.summary}")
+            if t.by_model:
+                lines.append(f"- {t.name}" if style == "names" else f"- {t.name}: {t.summary}")
         lines.append("")
     if style in ("full", "examples"):
         for t in TOOLS.values():
-            if t.example:
+            if t.example and t.by_model:
                 lines.append(f"Request: {t.example}\nTool: {t.name}")
     elif style not in ("names", "summaries"):
         raise ValueError(f"unknown prefix style {style!r}")

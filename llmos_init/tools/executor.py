@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from . import devices, files, processes, safety, system
+from . import devices, files, processes, safety, system, update
 from . import preview as question
 from .audit import MESSAGE_MAX, AuditLog
 from .context import ActionContext
@@ -36,7 +36,7 @@ from .safety import SafetyError
 from .text import printable
 from .trash import Trash
 
-_MODULES = (files, processes, devices, system)
+_MODULES = (files, processes, devices, system, update)
 EXECUTORS = {name: fn for m in _MODULES for name, fn in m.EXECUTORS.items()}
 # each tool's prepare step: prepare(ex, args, paths) -> plan, with paths the path arguments
 # the rails resolved (name -> Resolved); its preview and its executor then take
@@ -74,6 +74,8 @@ class Executor:
         # (copy, find_files) look at it between steps through check_cancel()
         self.cancel = threading.Event()
         self.pins: dict[str, Any] = {}   # what the last preview of an action showed (PINS)
+        # a long tool's progress line (install_update), shown by the console while it runs
+        self.progress: str | None = None
         self._ready: tuple[str, Prepared] | None = None   # what check() prepared, for its question
 
     def check_cancel(self) -> None:

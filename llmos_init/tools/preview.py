@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import devices, files, processes, safety, system
+from . import devices, files, processes, safety, system, update
 from .registry import PlanError
 from .result import ToolError
 from .safety import SafetyError
 from .text import printable
 
-_MODULES = (files, processes, devices, system)
+_MODULES = (files, processes, devices, system, update)
 PREVIEWS = {name: fn for m in _MODULES for name, fn in m.PREVIEWS.items()}
 # tools whose confirmation depends on the state (undo: on what it would revert)
 ASKS = {name: fn for m in _MODULES for name, fn in getattr(m, "ASKS", {}).items()}

@@ -30,6 +30,10 @@ class Tool:
     example: str = ""
     undoable: bool = False
     asks: bool = False     # asks for a yes although not destructive (reaches outside /data)
+    # whether the planner's model may name it; False: only a sentence template plans it
+    # (install_update: a request naming the bundle; the model's prompt and its trained
+    # vocabulary stay what they were)
+    by_model: bool = True
 
     @property
     def confirms(self) -> bool:
@@ -45,8 +49,8 @@ class Tool:
         return tuple(a.name for a in self.args)
 
 
-def _t(name, args, destructive, summary, example="", undoable=False, asks=False) -> Tool:
-    return Tool(name, tuple(args), destructive, summary, example, undoable, asks)
+def _t(name, args, destructive, summary, example="", undoable=False, asks=False, by_model=True) -> Tool:
+    return Tool(name, tuple(args), destructive, summary, example, undoable, asks, by_model)
 
 
 P = lambda n="path", req=True: Arg(n, "path", req)  # noqa: E731
@@ -92,6 +96,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     _t("kernel_log", [], False, "recent kernel messages", "show the boot messages"),
     _t("reboot", [], True, "orderly reboot", "reboot"),
     _t("poweroff", [], True, "orderly power-off", "power off"),
+    _t("install_update", [P()], True,
+       "install a signed update bundle into the other root slot and restart into it once",
+       "install the update /data/llmos-1.2.bundle", by_model=False),
     _t("answer", [Arg("text", "text", False)], False, "reply in words, no system action", "hello"),
     _t("clarify", [Arg("question", "text", False)], False, "ask for what is missing", "delete it"),
     _t("undo", [], False, "revert the last remove, move, write_file or append_file", "undo"),

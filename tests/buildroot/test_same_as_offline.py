@@ -236,14 +236,23 @@ def test_model_is_the_pinned_wheel():
 
 # ---- partitions, data file system, kernel command line -------------------------
 
-def offline_drives() -> list[str]:
-    """Image files of the offline QEMU drives, in order (vda, vdb, vdc)."""
+def offline_drives(boot: str = "direct") -> list[str]:
+    """Image files of the offline QEMU drives, in order (vda, vdb, vdc), when run-qemu.sh
+    boots `boot`: "direct" (QEMU's -kernel, one root disk: the layout the Buildroot tree
+    makes) or "uboot" (system.img with the two root slots, then the same model and data
+    disks; its fourth disk, the kernel arguments, is a file descriptor, not an image)."""
     text = (Path(image.__file__).with_name("templates") / "run-qemu.sh").read_text()
     # a drive may name a variable whose default is a file next to the script
     defaults = dict(re.findall(r'(\w+)="\$\{\w+:-\$here/([^}]+)\}"', text))
-    files = re.findall(r'-drive file="([^"]+)"', text)
-    return [defaults[f[1:]] if f.startswith("$") and f[1:] in defaults else f.removeprefix("$here/")
-            for f in files]
+
+    def files(block: str) -> list[str]:
+        return [defaults[f[1:]] if f.startswith("$") and f[1:] in defaults else f.removeprefix("$here/")
+                for f in re.findall(r'-drive file="([^"]+)"', block)]
+    # disks=(shared) ... uboot: disks=(system "${disks[@]}" ...) ... else: disks=(root "${disks[@]}")
+    shared, uboot, direct = re.findall(r'disks=\((.*?)\)\n', text, re.S)
+    block = {"uboot": uboot, "direct": direct}[boot]
+    head, _, tail = block.partition('"${disks[@]}"')
+    return files(head) + files(shared) + files(tail)
 
 
 def offline_append(t) -> list[str]:
@@ -254,6 +263,8 @@ def offline_append(t) -> list[str]:
 
 def test_offline_drives():
     assert offline_drives() == ["rootfs.squashfs", "model.squashfs", "data.ext4"]
+    # the A/B system disk takes the root's place; model and data stay where they were
+    assert offline_drives("uboot") == ["system.img", "model.squashfs", "data.ext4"]
 
 
 def test_data_image_is_the_offline_one():

@@ -20,7 +20,7 @@ def test_default_threads(monkeypatch):
 def test_prefix_styles_name_every_tool():
     for style in ("names", "summaries", "full"):
         text = runtime.prefix_text(style)
-        assert all(f"- {t}" in text for t in TOOLS) and text.endswith("\nRequest:")
+        assert all((f"- {t}" in text) == TOOLS[t].by_model for t in TOOLS) and text.endswith("\nRequest:")
     with pytest.raises(ValueError):
         runtime.prefix_text("nonsense")
 

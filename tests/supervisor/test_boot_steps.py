@@ -69,7 +69,7 @@ def test_steps_are_timed_logged_and_recorded(tmp_path):
     assert names == ["mount /proc", "mount /sys", "mount /dev", "mount /dev/pts",
                      "mount /dev/shm", "mount /run", "mount /tmp", "console", "process name",
                      "ctrl-alt-del off", "kernel command line", "mount /model", "mount /data",
-                     "hostname", "log directory", "services.toml", "watchdog",
+                     "hostname", "log directory", "boot slot", "services.toml", "watchdog",
                      # after the console has started (Boot.run_late)
                      "loopback", "kernel log"]
     by = {s.name: s for s in boot.steps}
@@ -78,6 +78,7 @@ def test_steps_are_timed_logged_and_recorded(tmp_path):
     assert by["mount /data"].status == "ok" and by["mount /model"].status == "ok"
     assert by["kernel log"].status == "skipped"          # no /dev/kmsg in the scratch root
     assert by["watchdog"].status == "skipped"
+    assert by["boot slot"].status == "skipped"            # no llmos.slot= (not from A/B slots)
     assert not [s for s in boot.steps if s.status == "error"]
     # one console line per step, in the documented format
     step_lines = [m.groups() for m in map(LINE.match, console.splitlines()) if m]

@@ -1,0 +1,115 @@
+"""install_update: a signed update bundle into the other root slot, then one try of it.
+
+prepare (before the question): the system runs from A/B slots, the bundle is a bundle,
+its manifest is signed by the image's key and made for this target, its files fit the
+slot; the preview shows version, target and size. run (after the `y`): every file's size
+and SHA-256 read through and checked (nothing written before), then written into the
+inactive slot with progress, read back, the boot state set to try it once
+(llmos_init/update/install.py), and the machine restarted. The new system commits itself
+once healthy (llmos_init/update/commit.py); otherwise the boot loader brings the old back.
+"""
+from __future__ import annotations
+
+import os
+
+from ..update import bootstate
+from ..update.bundle import BundleError, load_public_key, open_bundle, read_release, verify
+from ..update.install import InstallError, check_fits, install
+from ..update.slots import from_cmdline, read_cmdline
+from .result import Cancelled, Result, ToolError
+from .safety import not_on_host
+from .text import human_size, printable
+
+
+class _Plan:
+    def __init__(self, bundle, layout, shown: str, running: str):
+        self.bundle, self.layout, self.shown, self.running = bundle, layout, shown, running
+
+
+def _refused(why: str) -> ToolError:
+    return ToolError(f"update refused: {why}; nothing was written")
+
+
+def prepare_install_update(ex, a, paths) -> _Plan:
+    not_on_host(ex.ctx, "install_update")
+    p = paths["path"]
+    if not os.path.isfile(p.real):
+        raise ToolError(f"{p.shown} is not a file")
+    layout = from_cmdline(read_cmdline(os.path.join(ex.ctx.procfs, "cmdline")))
+    if layout is None:
+        raise ToolError("this system was not started from A/B root slots (no llmos.slot= and "
+                        "llmos.bootstate= on the kernel command line): it cannot update in place")
+    release = read_release()
+    try:
+        bundle = open_bundle(p.real, release.get("target", "?"), load_public_key())
+        check_fits(bundle, layout, bootstate.other(layout.booted), os.path.join(ex.ctx.sysfs, "class", "block"))
+        state = bootstate.read(layout.state)
+    except BundleError as e:
+        raise _refused(str(e)) from None
+    except OSError as e:
+        raise _refused(ex.os_error(e)) from None
+    if bootstate.committed(state) != layout.booted:
+        raise ToolError(f"slot {layout.booted} is being tried and not committed yet: wait until it "
+                        "commits itself (or restart) before installing another update")
+    running = state.get(f"version_{layout.booted}") or release.get("version", "?")
+    return _Plan(bundle, layout, p.shown, running)
+
+
+def preview_install_update(ex, a, plan: _Plan) -> str:
+    b = plan.bundle
+    files = ", ".join(f"{printable(e['part'])} {human_size(e['bytes'])}" for e, _ in b.files)
+    new = bootstate.other(plan.layout.booted)
+    return (f"install update {printable(b.version)} for {printable(b.target)} from {plan.shown} "
+            f"({human_size(b.payload_bytes)}: {files}; signature valid) into slot {new}, "
+            f"replacing what slot {new} holds; now running {printable(plan.running)} in slot "
+            f"{plan.layout.booted}. Then restart into it once: it is kept only if it comes up "
+            f"healthy, else the next boot is {printable(plan.running)} again")
+
+
+def install_update(ex, a, plan: _Plan) -> Result:
+    b = plan.bundle
+    shown = [-1]
+
+    def progress(stage, done, total):
+        ex.check_cancel()
+        pct = done * 100 // max(total, 1)
+        if pct // 5 != shown[0]:
+            shown[0] = pct // 5
+            what = {"verify": "checking the bundle", "write": f"writing slot {new}",
+                    "check": f"reading slot {new} back"}[stage]
+            ex.progress = f"install_update: {what} {pct}% ({human_size(done)} of {human_size(total)})"
+
+    new = bootstate.other(plan.layout.booted)
+    verified = [0]
+
+    def verify_tick(n):
+        verified[0] += n
+        progress("verify", verified[0], b.payload_bytes)
+
+    try:
+        verify(b, progress=verify_tick)
+        shown[0] = -1
+        slot = install(b, plan.layout, progress=progress)
+    except Cancelled:
+        return Result(False, f"update cancelled (Ctrl-C); slot {plan.layout.booted} stays the one that boots")
+    except BundleError as e:
+        return Result(False, f"update refused: {e}; nothing was written")
+    except InstallError as e:
+        return Result(False, f"update not installed: {e}; slot {plan.layout.booted} stays the one that boots")
+    except OSError as e:
+        return Result(False, f"update not installed: {ex.os_error(e)}; slot {plan.layout.booted} "
+                             "stays the one that boots")
+    finally:
+        ex.progress = None
+    os.sync()
+    # the console shows this, then asks PID 1 for the reboot (data["then"]): a reboot
+    # requested from here would stop the console before it printed a word of it
+    return Result(True, f"installed {printable(b.version)} into slot {slot} ({human_size(b.payload_bytes)}, "
+                        f"signature and SHA-256 checked, written and read back); restarting into it "
+                        f"once: it commits itself when healthy, else slot {plan.layout.booted} "
+                        f"({printable(plan.running)}) comes back", data={"then": "reboot", "slot": slot})
+
+
+PREPARES = {"install_update": prepare_install_update}
+PREVIEWS = {"install_update": preview_install_update}
+EXECUTORS = {"install_update": install_update}
