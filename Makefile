@@ -85,6 +85,8 @@ $(VENV_STAMP): ci/requirements.txt mkimage/pins.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r ci/requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check "$$($(PY) -m mkimage wheel --target $(HOST_TARGET))"
+	# the same version built with other flags (pins.toml) is another wheel: pip would keep the old
+	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$$($(PY) -m mkimage wheel --target $(HOST_TARGET))"
 	rm -f $(VENV)/.llmos-* && touch $@
 
 eval: deps
