@@ -549,7 +549,9 @@ class Planner:
         if rt is not None and getattr(rt, "adapter", None):
             # the adapter's translation of this request was not usable (translation.py)
             why = getattr(self.last_translation, "why", "")
-            return [clarify("I'm not sure what you mean" + (f" ({why})" if why else "") +
+            # the reason is the model's reading set aside, said as such ("n" was once
+            # answered "(a change of directory to where it already is)", which read as ours)
+            return [clarify("I'm not sure what you mean" + (f" (I set aside my model's reading: {why})" if why else "") +
                             ". Try a command like 'ls /data', 'show notes.txt', or 'help'.")]
         if rt is None:
             if self._status == "loading":
