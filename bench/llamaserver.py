@@ -79,7 +79,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Running:
+def status_kib(pid: int, field: str) -> int:
+    """A KiB figure of /proc/PID/status (VmRSS, VmHWM), 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class _Logged:
+    """A host process started with its output in `log_path`, ready when `ready()` says so;
+    a context manager that stops it (each kind has its own stop)."""
+
+    def _start(self, what: str, log_path: Path, ready, ready_timeout: float) -> None:
+        self.log_path = Path(log_path)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_timeout
+        while not ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{what} did not start: {self.text()[-2000:]}")
+            time.sleep(0.2)
+
+    def text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Running(_Logged):
     """llama-server on 127.0.0.1:`port` serving the image's model with its adapter (what
     `make serve` runs), its log in `log_path`; started at once, ready when this returns.
     For the QEMU tests and the benchmarks; a context manager that stops it."""
@@ -90,22 +129,9 @@ class Running:
         exe = build()[SERVER]                        # cached after the first build
         self.model = image_model()
         self.port, self.threads = port, threads
-        self.log_path = Path(log_path)
-        self.log = open(self.log_path, "w")
         self.command = server_command(exe, self.model, "127.0.0.1", port, threads,
                                       find_adapter(str(self.model)), ctx=ctx)
-        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + ready_timeout
-        while "listening on" not in self.text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"llama-server did not start: {self.text()[-2000:]}")
-            time.sleep(0.2)
-
-    def text(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
+        self._start("llama-server", log_path, lambda: "listening on" in self.text(), ready_timeout)
 
     def tasks(self) -> int:
         """Completions it has served (one "processing task" line each)."""
@@ -117,14 +143,8 @@ class Running:
             self.proc.wait(30)
         self.log.close()
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class RpcWorker:
+class RpcWorker(_Logged):
     """rpc-server on 127.0.0.1:`port` (what `make rpc-worker` runs), its log in `log_path`
     (line-buffered through stdbuf: it prints with printf); ready when this returns. For
     the QEMU tests and the benchmarks; a context manager that stops it."""
@@ -133,18 +153,10 @@ class RpcWorker:
         import shutil
         exe = build()[RPC]
         self.port = port
-        self.log_path = Path(log_path)
-        self.log = open(self.log_path, "w")
         self.command = rpc_worker_command(exe, "127.0.0.1", port, threads)
         if shutil.which("stdbuf"):
             self.command = ["stdbuf", "-oL", "-eL"] + self.command
-        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + ready_timeout
-        while not self._listening():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"rpc-server did not start: {self.text()[-2000:]}")
-            time.sleep(0.2)
+        self._start("rpc-server", log_path, self._listening, ready_timeout)
 
     def _listening(self) -> bool:
         try:
@@ -153,26 +165,17 @@ class RpcWorker:
         except OSError:
             return False
 
-    def text(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
     def clients(self) -> int:
         """Client connections it has accepted (one "Accepted client connection" each)."""
         return self.text().count("Accepted client connection")
 
     def rss_kib(self) -> int:
         """Its resident memory: it holds the layers a client loaded onto it."""
-        pid = self.proc.pid
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
+        return status_kib(self.proc.pid, "VmRSS")
+
+    def peak_kib(self) -> int:
+        """Its peak resident memory (VmHWM): the layers and the KV cache it held."""
+        return status_kib(self.proc.pid, "VmHWM")
 
     def cpu_s(self) -> float:
         """CPU seconds it has used (user + system): it computes what its client's graphs ask."""
@@ -189,12 +192,6 @@ class RpcWorker:
             self.proc.wait(30)
         if not self.log.closed:
             self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

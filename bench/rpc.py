@@ -33,7 +33,7 @@ def measure(image_dir: Path, work: Path, n_prompt: int, n_gen: int, reps: int, t
                                  *w.command[w.command.index("-H"):]]
         raw = gi.run_ours(image_dir, work / "rpc", n_prompt, n_gen, reps, threads, mem=mem,
                           timeout=timeout, append_more=f"llmos.rpc=10.0.2.2:{port}")
-        res["worker"] = {"rss_kib_before": rss0, "rss_kib_peak": _peak_kib(w.proc.pid),
+        res["worker"] = {"rss_kib_before": rss0, "rss_kib_peak": w.peak_kib(),
                          "cpu_s": w.cpu_s() - cpu0, "clients": w.clients()}
     if not raw.get("rpc_workers"):
         raise RuntimeError(f"the guest did not use the worker: {raw.get('rpc_skipped')}")
@@ -45,15 +45,3 @@ def measure(image_dir: Path, work: Path, n_prompt: int, n_gen: int, reps: int, t
     res["compare"] = {"pp_rpc_over_local": rp / lp if lp else None,
                       "tg_rpc_over_local": rt / lt if lt else None}
     return res
-
-
-def _peak_kib(pid: int) -> int:
-    """VmHWM: the worker's peak resident memory (the layers and the KV cache it held)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0

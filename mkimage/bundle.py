@@ -11,7 +11,6 @@ The signing key: mkimage/keys.py (outside the repository, made on first use).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -22,23 +21,16 @@ from pathlib import Path
 
 from llmos_init.update.bundle import FORMAT, MANIFEST, SIGNATURE
 
+from .cache import file_digest
 from .keys import signing_key
 
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest_for(target: str, version: str, files: list[tuple[str, str, Path]]) -> dict:
     """files: (part, name in the bundle, file)."""
     return {"format": FORMAT, "version": version, "target": target,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "files": [{"name": name, "part": part, "bytes": p.stat().st_size, "sha256": _digest(p)}
+            "files": [{"name": name, "part": part, "bytes": p.stat().st_size, "sha256": file_digest(p)}
                       for part, name, p in files]}
 
 

@@ -36,7 +36,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 
-from . import canonical
+from . import canonical, settings
 
 SETTING_FILE = "/data/etc/llm"
 CMDLINE_KEY = "llmos.llm"
@@ -65,24 +65,7 @@ def parse_url(value: str) -> tuple[str, int, str]:
 
 def setting(cmdline: str = "/proc/cmdline", data_file: str = SETTING_FILE) -> str | None:
     """The configured server URL, or None: /data/etc/llm first, then llmos.llm=."""
-    try:
-        with open(data_file, encoding="utf-8", errors="replace") as f:
-            first = f.read(512).strip().splitlines()
-        if first:
-            v = first[0].strip()
-            return None if v.lower() in ("off", "none", "") else v
-    except OSError:
-        pass
-    try:
-        with open(cmdline, encoding="utf-8", errors="replace") as f:
-            words = f.read(4096).split()
-    except OSError:
-        return None
-    for w in words:
-        key, _, value = w.partition("=")
-        if key == CMDLINE_KEY and value:
-            return value
-    return None
+    return settings.read(CMDLINE_KEY, data_file, cmdline)
 
 
 class Remote:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import socket
 import struct
 
+from . import settings
+
 SETTING_FILE = "/data/etc/rpc"
 CMDLINE_KEY = "llmos.rpc"
 PROBE_TIMEOUT_S = 3.0
@@ -55,24 +57,8 @@ class RpcError(Exception):
 def setting(cmdline: str = "/proc/cmdline", data_file: str = SETTING_FILE) -> str | None:
     """The configured workers (`HOST:PORT[,HOST:PORT]`), or None: /data/etc/rpc first,
     then llmos.rpc=."""
-    try:
-        with open(data_file, encoding="utf-8", errors="replace") as f:
-            first = f.read(512).strip().splitlines()
-        if first:
-            v = first[0].strip()
-            return None if v.lower() in ("off", "none", "") else v
-    except OSError:
-        pass
-    try:
-        with open(cmdline, encoding="utf-8", errors="replace") as f:
-            words = f.read(4096).split()
-    except OSError:
-        return None
-    for w in words:
-        key, _, value = w.partition("=")
-        if key == CMDLINE_KEY and value:
-            return None if value.lower() in ("off", "none") else value
-    return None
+    value = settings.read(CMDLINE_KEY, data_file, cmdline)
+    return None if value is not None and value.lower() in ("off", "none") else value
 
 
 def parse(value: str) -> list[tuple[str, int]]:
