@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/eval/arbitration.py [--model GGUF] [--json rows.json]
 
-For each dev case (tests/eval/{cases,heldout_dev,heldout_test,heldout}.jsonl and the
-adversarial set) the planner plans twice in the arbitrated order: with margin +inf (the
+For each dev case (tests/eval/{cases,heldout_dev,heldout_test,heldout}.jsonl, the outside
+dev set tests/eval/outside/dev_{en,zh}.jsonl and the adversarial set) the planner plans twice in the arbitrated order: with margin +inf (the
 rules' reading whenever they have one the model can score) and -inf (the model's own). It
 keeps the two log-probabilities and whether each plan is right, then prints, for a range of
 margins, accuracy and the count of unsafe or wrong-target plans per set. Takes about 10
@@ -25,6 +25,7 @@ sys.path.insert(0, ROOT)
 from llmos_init.planner.planner import Planner  # noqa: E402
 
 DEV_SETS = ("cases", "heldout_dev", "heldout_test", "heldout")
+OUTSIDE = {f"outside_{lang}": os.path.join(HERE, "outside", f"dev_{lang}.jsonl") for lang in ("en", "zh")}
 MARGINS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
 BONUSES = (0.0, 0.25, 0.5, 1.0)
 
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     p.english_first, p.arbitrate = False, True
     sets = {n: S.load_cases(os.path.join(HERE, f"{n}.jsonl")) for n in DEV_SETS}
+    sets.update({n: S.load_cases(path) for n, path in OUTSIDE.items()})
     for lang in A.LANGS:
         sets[f"adversarial_{lang}"] = A.load_set(A.set_path(lang))
     rows = []

@@ -336,9 +336,12 @@ def value_text(shape: str, vals: dict) -> str:
     return str(vals["v"])
 
 
-def build(phrases: list[dict]) -> dict[str, list[dict]]:
+def build(phrases: list[dict], rules: list[tuple] | None = None, seed: int = SEED,
+          tag: str = "manpage") -> dict[str, list[dict]]:
+    """The cases of `rules` (default RULES) over `phrases`; tests/eval/outside/build.py uses
+    the same mechanics with its own table and phrases."""
     index = {(p["lang"], p["command"], p["key"]): p for p in phrases}
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     out: dict[str, list[dict]] = {"en": [], "zh": []}
     seen_requests: set[tuple[str, str]] = set()
     used_phrases: set[tuple[str, str, str]] = set()   # (lang, tool, normalised phrase)
@@ -347,12 +350,12 @@ def build(phrases: list[dict]) -> dict[str, list[dict]]:
         if (lang, request) in seen_requests:
             return
         seen_requests.add((lang, request))
-        out[lang].append({"request": request, "cwd": cwd, "expect": expect, "tag": "manpage",
+        out[lang].append({"request": request, "cwd": cwd, "expect": expect, "tag": tag,
                           "source": {"command": p["command"], "page": p["page"], "section": p["section"],
                                      "key": p["key"], "text": p["text"], "package": p["package"],
                                      "version": p["version"], "phrase": text, "form": form}})
 
-    for lang, command, key, tool, shape, opt in RULES:
+    for lang, command, key, tool, shape, opt in (RULES if rules is None else rules):
         p = index.get((lang, command, key))
         if p is None:
             raise SystemExit(f"phrase not found: {lang} {command} {key!r}")
@@ -403,19 +406,13 @@ def build(phrases: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--phrases", default=os.path.join(HERE, "phrases.jsonl"))
-    ap.add_argument("--out-dir", default=HERE)
-    args = ap.parse_args(argv)
-    with open(args.phrases, encoding="utf-8") as f:
-        phrases = [json.loads(line) for line in f if line.strip()]
+def write_sets(sets: dict[str, list[dict]], out_dir: str, prefix: str) -> None:
+    """Validate every case and write <prefix>_<lang>.jsonl, printing counts and sha256."""
     from llmos_init.tools.registry import validate_plan
-    sets = build(phrases)
     for lang, cases in sets.items():
         for c in cases:
             validate_plan(c["expect"])
-        path = os.path.join(args.out_dir, f"heldout_{lang}.jsonl")
+        path = os.path.join(out_dir, f"{prefix}_{lang}.jsonl")
         with open(path, "w", encoding="utf-8") as f:
             for c in cases:
                 f.write(json.dumps(c, ensure_ascii=False) + "\n")
@@ -426,6 +423,16 @@ def main(argv: list[str] | None = None) -> int:
             per_tool[c["expect"][0]["tool"]] = per_tool.get(c["expect"][0]["tool"], 0) + 1
         print(f"{path}: {len(cases)} cases, sha256 {digest}")
         print("  " + ", ".join(f"{t} {n}" for t, n in sorted(per_tool.items())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--phrases", default=os.path.join(HERE, "phrases.jsonl"))
+    ap.add_argument("--out-dir", default=HERE)
+    args = ap.parse_args(argv)
+    with open(args.phrases, encoding="utf-8") as f:
+        phrases = [json.loads(line) for line in f if line.strip()]
+    write_sets(build(phrases), args.out_dir, "heldout")
     return 0
 
 
