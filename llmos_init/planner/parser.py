@@ -83,6 +83,11 @@ SIGNAL_WORDS = {"pause": "STOP", "suspend": "STOP", "freeze": "STOP", "resume": 
                 "hang up": "HUP", "force": "KILL", "forcefully": "KILL", "hard": "KILL"}
 
 
+# The words for a directory, plurals included ("create directories photos" is a make_dir,
+# never an empty file called photos)
+DIR_NOUN = r"(?:folders?|director(?:y|ies)|dirs?|dossiers?|verzeichniss?e?|ordner)"
+
+
 def _has(low: str, pattern: str) -> bool:
     return re.search(pattern, low) is not None
 
@@ -482,7 +487,7 @@ def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None
 def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None:
     cwd = ctx.cwd
     if _has(low, r"^(create|make|new|write|overwrite|erstelle|cr[ée]e)\b.*\b(file|datei|fichier)\b|^(create|overwrite|write)\b") and \
-            not _has(low, r"\b(folder|directory|dir|dossier|verzeichnis|ordner)\b"):
+            not _has(low, r"\b%s\b" % DIR_NOUN):
         text = _text_arg(seg, ents)
         cand = [p for p in ents.paths if text is None or p not in text]
         m = re.search(r"\b(?:file|datei|fichier)\s+(?:named\s+|called\s+)?([\w./+-]+)", seg, re.I)
@@ -630,7 +635,8 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         return [act("get_time")]
 
     # -- hostname
-    m = re.search(r"\b(?:hostname|host name)\s+(?:to|as|=)?\s*([\w.-]+)\s*$", seg, re.I) or \
+    # ("hostname" as a word, not inside a path: "rename /etc/hostname notes.bak" is a move)
+    m = re.search(r"(?<![\w/.~-])(?:hostname|host name)\s+(?:to|as|=)?\s*([\w.-]+)\s*$", seg, re.I) or \
         re.search(r"\b(?:call|name|rename)\s+(?:this|the)\s+(?:machine|computer|host|box|system|device|pi)\s+(?:to\s+|as\s+)?([\w.-]+)\s*$", seg, re.I)
     if m and m.group(1).lower() not in ("to", "is", "the"):
         return [act("set_hostname", name=m.group(1))]
@@ -737,9 +743,9 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         return written
 
     # -- directories
-    if _has(low, r"\b(make|create|new|add|crée|cree|erstelle|need)\b.*\b(folder|directory|dir|dossier|ordner|verzeichnis)\b") or _has(low, r"^(mkdir|new dir)\b"):
+    if _has(low, r"\b(make|create|new|add|crée|cree|erstelle|need)\b.*\b%s\b" % DIR_NOUN) or _has(low, r"^(mkdir|new dir)\b"):
         ps = _paths(ents, low, ctx)
-        m = re.search(r"\b(?:folder|directory|dir|dossier|ordner|verzeichnis)\s+(?:named\s+|called\s+)?(?!for\b|named\b|called\b|in\b|at\b)([\w.+-][\w./+-]*)", seg, re.I)
+        m = re.search(r"\b%s\s+(?:named\s+|called\s+)?" % DIR_NOUN + r"(?!for\b|named\b|called\b|in\b|at\b)([\w.+-][\w./+-]*)", seg, re.I)
         inside = re.search(r"\b(?:in|inside|under|within)\s+(\S+)\s*$", seg, re.I)
         name = None
         if ps:

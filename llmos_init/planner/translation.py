@@ -122,7 +122,7 @@ def _sentence_word(value: str, request: str) -> bool:
                                              request.casefold())
 
 
-def implausible(action: dict, request: str) -> str | None:
+def implausible(action: dict, request: str, cwd: str = "/") -> str | None:
     """Why `action` cannot be what `request` asks for, whatever its arguments."""
     tool, args = action.get("tool"), action.get("args") or {}
     if not asks_for_change(tool, request):
@@ -137,7 +137,62 @@ def implausible(action: dict, request: str) -> str | None:
         return f"{args.get('interface')!r} is not a network interface"
     if tool in ("move", "copy") and args.get("src") == args.get("dst"):
         return f"{tool} of {args.get('src')} onto itself"
+    if tool in ("move", "copy") and _reversed(str(args.get("src")), str(args.get("dst")), request, cwd):
+        return f"{tool} {args.get('src')} -> {args.get('dst')} reverses the order the request gives them"
     return None
+
+
+# Words that say which of two names is the destination; without one, two names written
+# side by side are source then destination, as cp and mv take them ("Copy one or more
+# files a.txt backup/a.txt", "复制文件 a.txt b.txt").
+_DIRECTION = re.compile(r"\b(?:to|into|onto|as|from|over|under|inside|in)\b|到|至|为|成|从|进|入|给", re.I)
+
+
+def _reversed(src: str, dst: str, request: str, cwd: str) -> bool:
+    """The request writes both names, destination first, and no word says which is which."""
+    from .grounding import resolve
+    if _DIRECTION.search(request):
+        return False
+    words = [_CJK_EDGE.sub("", w) for w in _WORD_BREAK.split(request)]
+    at = []
+    for value in (src, dst):
+        spots = [i for i, w in enumerate(words) if w and resolve(w, cwd) == value]
+        if len(spots) != 1:
+            return False        # not written as one word, or twice: the order says nothing
+        at.append(spots[0])
+    return at[1] < at[0]
+
+
+# Where one written word of a request ends: white space, quotes, brackets and the
+# punctuation of either language (a colon too: "Delete the given files: ~/a.txt").
+_WORD_BREAK = re.compile(r"[\s\"'“”‘’「」()（）\[\]<>,，;；:：、。!?！？]+")
+_CJK_EDGE = re.compile(r"^[\u3400-\u9fff]+|[\u3400-\u9fff]+$")
+
+
+def _written_paths(request: str) -> list[str]:
+    """The words of `request` written with a directory ("/tmp/copy.txt", "~/music",
+    "docs/a.txt"), Chinese around them dropped ("把/tmp/a.txt删掉")."""
+    words = (_CJK_EDGE.sub("", w).rstrip(".") for w in _WORD_BREAK.split(request))
+    return [w for w in words if "/" in w.strip("/") or w.startswith(("/", "~/"))]
+
+
+def relocated(path: str, request: str, cwd: str, known: set[str]) -> bool:
+    """`path`'s name is written in the request only with a directory, and `path` is not
+    that place: "cp config.v2.yaml tmp/copy.txt" for "... /tmp/copy.txt" would write
+    /data/tmp/copy.txt, "find /music" for "~/music" searches another directory. A span of
+    the request copies a whole word, not its tail."""
+    from .grounding import resolve
+    if path in known:
+        return False
+    base = os.path.basename(path.rstrip("/")).casefold()
+    if not base:
+        return False
+    same = [w for w in _written_paths(request) if os.path.basename(w.rstrip("/")).casefold() == base]
+    if not same or any(resolve(w, cwd) == path for w in same):
+        return False
+    # the name written alone as well ("copy a.txt to /tmp/a.txt"): that one may be meant
+    bare = rf"(?<![\w./~-]){re.escape(base)}(?![\w/]|\.[a-z0-9])"
+    return re.search(bare, request.casefold()) is None
 
 
 def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool = False) -> bool:
@@ -148,7 +203,7 @@ def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool
     if not named and (path == ctx.cwd or path in ("/", os.path.dirname(ctx.cwd.rstrip("/")) or "/")):
         return True
     base = os.path.basename(path.rstrip("/"))
-    return bool(base) and _grounded(base, request, known)
+    return bool(base) and _grounded(base, request, known) and not relocated(path, request, ctx.cwd, known)
 
 
 def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
@@ -211,7 +266,7 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
             why = ungrounded(a, request, here)
             if why:
                 return Translation(None, answer, f"{why} is not in the request")
-            why = implausible(a, request)
+            why = implausible(a, request, here.cwd)
             if why:
                 return Translation(None, answer, why)
             if a["tool"] == "change_dir" and a["args"].get("path") == cwd and not _names_here(request):

@@ -124,3 +124,20 @@ def test_moving_a_file_from_a_directory_moves_the_file_not_the_directory(planner
     plan = planner.plan(request_, "/data")
     assert len(plan) == 1 and plan[0]["tool"] in ("move", "copy"), plan
     assert plan[0]["args"]["src"] == src, plan
+
+
+@pytest.mark.parametrize("request_,path", [
+    ("Create directories old.d", "/data/old.d"),
+    ("create the folders a", "/data/a"),
+    ("please create directories called build", "/data/build"),
+])
+def test_a_directory_word_in_the_plural_is_still_a_directory(planner, request_, path):
+    """Not an empty file (write_file with no text) at the name."""
+    assert planner.plan(request_, "/data") == [{"tool": "make_dir", "args": {"path": path}}]
+
+
+def test_hostname_inside_a_path_is_not_the_hostname(planner):
+    got = planner.plan("Rename a file or directory /etc/hostname notes.bak", "/data")
+    assert all(a["tool"] != "set_hostname" for a in got)
+    assert planner.plan("set the hostname to kiosk", "/data") == [
+        {"tool": "set_hostname", "args": {"name": "kiosk"}}]

@@ -398,3 +398,40 @@ def test_a_model_cd_to_where_it_already_is_is_no_reading_of_going_somewhere():
     p, rt = planner_with({"stay in the current directory": "cd ."})
     assert p.plan("stay in the current directory", D) == [{"tool": "change_dir", "args": {"path": D}}]
     assert p.last_source == "model"
+
+
+@pytest.mark.parametrize("answer,req", [
+    # the tail of a word written with its directory is another place
+    ("cp config.v2.yaml tmp/copy.txt", "Copy one or more files config.v2.yaml /tmp/copy.txt"),
+    ("mv logs/app.log tmp/copy.txt", "重命名文件 /data/logs/app.log /tmp/copy.txt"),
+    ("ls /music", "Iterate over the files in this directory: ~/music"),
+    ("rm a.txt", "把/tmp/a.txt删掉"),
+])
+def test_a_name_moved_out_of_the_directory_the_request_writes_is_no_plan(answer, req):
+    assert plan_of(answer, req) is None
+
+
+def test_a_name_written_with_and_without_a_directory_may_be_either():
+    assert plan_of("cp a.txt /tmp/a.txt", "copy a.txt to /tmp/a.txt") == [
+        {"tool": "copy", "args": {"src": "/data/a.txt", "dst": "/tmp/a.txt"}}]
+    assert plan_of("rm /data/todo.md", "删除文件：~/todo.md") == [
+        {"tool": "remove", "args": {"path": "/data/todo.md"}}]
+    assert plan_of("rm a.txt", "把/tmp/a.txt删掉", cwd="/tmp") == [
+        {"tool": "remove", "args": {"path": "/tmp/a.txt"}}]
+
+
+@pytest.mark.parametrize("answer,req", [
+    ("cp backup/report.pdf report.pdf", "Copy one or more files report.pdf backup/report.pdf"),
+    ("mv notes.bak notes.txt", "Move one or more files: notes.txt notes.bak"),
+    ("cp b.txt a.txt", "把 a.txt 复制一份 b.txt"),
+])
+def test_two_names_side_by_side_are_source_then_destination(answer, req):
+    assert plan_of(answer, req) is None
+    src, dst = answer.split()[1:]
+    assert plan_of(f"{answer.split()[0]} {dst} {src}", req) is not None
+
+
+def test_a_direction_word_lets_the_destination_come_first():
+    assert plan_of("mv a.txt docs", "into docs, move a.txt") == [
+        {"tool": "move", "args": {"src": "/data/a.txt", "dst": "/data/docs"}}]
+    assert plan_of("cp a.txt b.txt", "把 b.txt 从 a.txt 复制过来") is not None
