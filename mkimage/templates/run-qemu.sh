@@ -51,18 +51,22 @@ disks=(-drive file="$MODEL_IMAGE",if=virtio,format=raw,readonly=on
        -drive file="$DATA",if=virtio,format=raw)
 if [ "$BOOT" = uboot ]; then
   case "$SYSTEM" in *.qcow2) sysfmt=qcow2 ;; *) sysfmt=raw ;; esac
-  # APPEND reaches the kernel through the boot script: a 512-byte disk of its own, the
-  # last virtio disk (after "$@": disks given to this script keep their names in the
-  # guest), "llmos_args=1" then "append=..." in U-Boot's text environment format, opened
-  # from fd 3 and already deleted (nothing is left behind when QEMU exits)
-  args_file="$(mktemp "${TMPDIR:-/tmp}/llmos-append.XXXXXX")"
-  printf 'llmos_args=1\nappend=%s\n' "${APPEND:-}" | tr -d '\000' >"$args_file"
-  truncate -s 512 "$args_file"
-  exec 3<"$args_file"
-  rm -f "$args_file"
   boot=(-bios "$here/u-boot.rom")
   disks=(-drive file="$SYSTEM",if=virtio,format="$sysfmt" "${disks[@]}")
-  last=(-drive file=/proc/self/fd/3,if=virtio,format=raw,readonly=on)
+  last=()
+  if [ -n "${APPEND:-}" ]; then
+    # APPEND reaches the kernel through the boot script: a 512-byte disk of its own, the
+    # last virtio disk (after "$@": disks given to this script keep their names in the
+    # guest), "llmos_args=1" then "append=..." in U-Boot's text environment format, opened
+    # from fd 3 and already deleted (nothing is left behind when QEMU exits). Only when
+    # there is something to append: every virtio device costs the kernel a probe at boot.
+    args_file="$(mktemp "${TMPDIR:-/tmp}/llmos-append.XXXXXX")"
+    printf 'llmos_args=1\nappend=%s\n' "${APPEND}" | tr -d '\000' >"$args_file"
+    truncate -s 512 "$args_file"
+    exec 3<"$args_file"
+    rm -f "$args_file"
+    last=(-drive file=/proc/self/fd/3,if=virtio,format=raw,readonly=on)
+  fi
 else
   boot=(-kernel "$here/@KERNEL@"
         -append "console=@CONSOLE@,115200 root=@DISK@a rootfstype=squashfs ro rootwait panic=5 llmos.model=@DISK@b llmos.data=@DISK@c ${APPEND:-}")
