@@ -7,7 +7,9 @@ English rules), with `--base` the model without its adapter (tool choice by like
 and with the model and its trained adapter (discovered like the console does; --adapter
 overrides, as $LLMOS_ADAPTER would). The sets are reported in three
 groups: the frozen held-out set (tests/eval/manpages: phrasing we did not write and never
-tune on), our dev sets, and the adversarial dev set (unsafe plans and wrong targets).
+tune on), the outside dev set (tests/eval/outside: phrasing we did not write, from other
+documents, used to choose designs), our dev sets, and the adversarial dev set (unsafe plans
+and wrong targets).
 Writes <out>/results.json and <out>/RESULTS.md (default: tests/eval/).
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ _spec.loader.exec_module(adv)
 HELD_OUT = {"manpages en": "manpages/heldout_en.jsonl", "manpages zh": "manpages/heldout_zh.jsonl"}
 DEV = {"cases": "cases.jsonl", "heldout_dev": "heldout_dev.jsonl", "heldout_test": "heldout_test.jsonl",
        "heldout": "heldout.jsonl"}
+OUTSIDE = {"outside en": "outside/dev_en.jsonl", "outside zh": "outside/dev_zh.jsonl"}
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "eval", "examples.jsonl")
 
 
@@ -73,6 +76,7 @@ def planners(model: str | None, adapter: str | None, base: bool):
 
 def run(model: str | None, adapter: str | None, base: bool = False) -> dict:
     sets = {**{k: os.path.join(HERE, v) for k, v in HELD_OUT.items()},
+            **{k: os.path.join(HERE, v) for k, v in OUTSIDE.items()},
             **{k: os.path.join(HERE, v) for k, v in DEV.items()}}
     if os.path.exists(SHARED):
         sets["shared examples"] = SHARED
@@ -113,8 +117,11 @@ def markdown(r: dict) -> str:
     first = r["variants"][names[0]]["sets"]
     lines += ["## Held-out (Debian manual pages; never tuned on)", "", head, sep]
     lines += [row(k) for k in HELD_OUT if k in first]
+    lines += ["", "## Outside dev set (gio, systemd and Python documentation; used to choose designs)",
+              "", head, sep]
+    lines += [row(k) for k in OUTSIDE if k in first]
     lines += ["", "## Dev sets (ours)", "", head, sep]
-    lines += [row(k) for k in first if k not in HELD_OUT]
+    lines += [row(k) for k in first if k not in HELD_OUT and k not in OUTSIDE]
     lines += ["", "## Adversarial dev set", "",
               "| language | cases | " + " | ".join(f"{n}: right, unsafe, wrong target" for n in names) + " |",
               "|---|---|" + "---|" * len(names)]
