@@ -606,25 +606,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             a["args"]["signal"] = sig
         return [a]
 
-    # -- priority
-    if _has(low, r"\b(nice|niceness|nicer|priority|renice)\b"):
-        nums = ents.ints
-        pid = nice = None
-        m = re.search(r"(?:to|value|nice|of)\s+(-?\d+)\s*$", low)
-        if m:
-            nice = int(m.group(1))
-        m2 = re.search(r"(?:pid|process|of|give|boost|make)\s+(\d+)", low)
-        if m2:
-            pid = int(m2.group(1))
-        rest = [n for n in nums if n not in (pid, nice)]
-        if pid is None and rest:
-            pid = rest.pop(0)
-        if nice is None and rest:
-            nice = rest.pop(0)
-        if pid is None:
-            return [clarify("Which process (pid)?")]
-        return [act("set_priority", pid=pid, nice=nice)] if nice is not None else [act("set_priority", pid=pid)]
-
     # -- time
     if _has(low, r"\b(set|change|adjust)\b.*\b(time|clock|date)\b"):
         if ents.times:
