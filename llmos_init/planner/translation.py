@@ -35,16 +35,32 @@ VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "
          "kill", "pkill", "renice", "lsblk", "ip link", "mount", "ifup", "ifdown", "hostname")
 
 
-def grammar() -> str:
-    """GBNF for an answer: NO_COMMAND, or 1-4 lines each starting with a known command."""
+def grammar(lines: int = 4) -> str:
+    """GBNF for an answer: NO_COMMAND, or 1 to `lines` lines each starting with a known command."""
     verbs = " | ".join(f'"{v}"' for v in sorted(VERBS, key=len, reverse=True))
+    more = f' ("\\n" line){{0,{lines - 1}}}' if lines > 1 else ""
     return "\n".join([
-        f'root ::= "{NO_COMMAND}" | line ("\\n" line){{0,3}}',
+        f'root ::= "{NO_COMMAND}" | line{more}',
         'line ::= (verb | prog) rest',
         f'verb ::= {verbs}',
         'prog ::= ("./" | "/") [^ \\n]+',
         'rest ::= ( " " [^\\n]* )?',
     ]) + "\n"
+
+
+# What makes a request more than one step: a conjunction or a list mark, in either language.
+_STEP_MARK = re.compile(r"\b(?:and|then|also|after|afterwards|before|plus|next|finally|too)\b"
+                        r"|[,;，；、&|]|然后|并且|并|再|和|与|及|接着|之后|以后|同时|顺便|另外|还", re.I)
+_NAME_LIKE = re.compile(r"[^\s\"'“”‘’「」()（）,，;；:：、。!?！？]*[./][^\s\"'“”‘’「」()（）,，;；:：、。!?！？]*")
+
+
+def max_lines(request: str) -> int:
+    """How many commands an answer to `request` may have: one for a request of one clause
+    naming at most one thing ("Iterate over the files in this directory: old.d" answered
+    "ls\nfind ..." added a step nobody asked for), up to four otherwise."""
+    if _STEP_MARK.search(request) or len(_NAME_LIKE.findall(request)) >= 2:
+        return 4
+    return 1
 
 
 @dataclass
@@ -281,5 +297,5 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
 
 def translate(rt, request: str, ctx: Context) -> Translation:
     """Ask the adapter for canonical commands and read them back."""
-    answer = rt.translate(request, ctx.cwd, grammar_text=grammar())
+    answer = rt.translate(request, ctx.cwd, grammar_text=grammar(max_lines(request)))
     return read_answer(answer, request, ctx)

@@ -435,3 +435,20 @@ def test_a_direction_word_lets_the_destination_come_first():
     assert plan_of("mv a.txt docs", "into docs, move a.txt") == [
         {"tool": "move", "args": {"src": "/data/a.txt", "dst": "/data/docs"}}]
     assert plan_of("cp a.txt b.txt", "把 b.txt 从 a.txt 复制过来") is not None
+
+
+@pytest.mark.parametrize("req,lines", [
+    ("Iterate over the files in this directory: old.d", 1),   # one clause, one name
+    ("make a folder x", 1),
+    ("delete a.txt and b.txt", 4),
+    ("rm a.txt b.txt", 4),                                    # two names: one command each
+    ("把 a.txt 删掉，然后重启", 4),
+    ("cd docs; ls", 4),
+])
+def test_a_request_of_one_clause_is_answered_with_one_command(req, lines):
+    from llmos_init.planner.translation import max_lines
+    import llama_cpp
+    assert max_lines(req) == lines
+    g = grammar(max_lines(req))
+    assert llama_cpp.LlamaGrammar.from_string(g, verbose=False)
+    assert ('("\\n" line)' in g) == (lines > 1)
