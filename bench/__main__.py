@@ -141,7 +141,11 @@ class Bench:
         if not script.exists():
             raise RuntimeError(f"no image in {self.image_dir}: run `make image`")
         base_script = baseline.run_dir(self.image_dir, self.work / "baseline-run")
-        runs_l, runs_b = [], []
+        # with a boot loader in the image, the baseline boots through it too; the same
+        # baseline booted with -kernel is measured beside it (the comparison before it)
+        direct_script = baseline.run_dir(self.image_dir, self.work / "baseline-direct-run", firmware=False) \
+            if (self.work / "baseline-run" / "system.img").exists() else None
+        runs_l, runs_b, runs_d = [], [], []
         rss: dict = {}
         guest_lat = {"deterministic": [], "model": []}
         guest_failed: list[str] = []
@@ -156,6 +160,16 @@ class Bench:
                 g.close()
             runs_b.append(r)
             log(f"baseline boot {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s {r.error or ''}")
+            if direct_script is not None:
+                g = boot.new_guest(self.work / f"baseline-direct{i}", direct_script, ns.mem,
+                                   prompt=baseline.PROMPT_RE)
+                try:
+                    r = g.boot_to_prompt(120)
+                finally:
+                    g.close()
+                runs_d.append(r)
+                log(f"baseline boot with -kernel {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s "
+                    f"{r.error or ''}")
 
             g = boot.new_guest(self.work / f"llmos{i}", script, ns.mem)
             ready = i < ns.ready_boots
@@ -206,8 +220,14 @@ class Bench:
                                     "ready_timeouts": sum(r.model_ready is None for r in waited),
                                     "ready_timeout_s": ns.ready_timeout,
                                     "ratio": boot.compare(bl, bb),
+                                    "baseline_firmware": direct_script is not None,
                                     "runs": {"llmos": [r.to_dict() for r in runs_l],
                                              "baseline": [r.to_dict() for r in runs_b]}}
+            if runs_d:
+                bd = boot.summarize(runs_d)
+                self.results["boot"]["baseline_direct"] = bd
+                self.results["boot"]["ratio_direct"] = boot.compare(bl, bd)
+                self.results["boot"]["runs"]["baseline_direct"] = [r.to_dict() for r in runs_d]
         if "latency" in ns.only:
             self.results.setdefault("latency", {})["guest"] = {
                 k: summary(v) for k, v in guest_lat.items()}

@@ -109,16 +109,43 @@ def _assemble(arch: str, flavour: str, init: str, files: dict[str, Path],
 
 
 def run_dir(image_dir: Path, dest: Path, arch: str = "x86_64", kernel: str = "bzImage",
-            root: Path | None = None) -> Path:
+            root: Path | None = None, firmware: bool = True) -> Path:
     """A directory QEMU can boot with the image's own run-qemu.sh: the image's kernel and
-    model disk (linked), the baseline root (or `root`); returns the run-qemu.sh there."""
+    model disk (linked), the baseline root (or `root`); returns the run-qemu.sh there.
+
+    firmware: where the image boots through its boot loader (U-Boot and system.img, the
+    A/B slots), the baseline does too, from a system disk of its own with the same
+    kernel and the baseline root in slot A: the same machine, only the root differs.
+    False boots the baseline with QEMU's -kernel (the comparison before the A/B slots)."""
     dest.mkdir(parents=True, exist_ok=True)
+    root = root or rootfs(arch)
     for name, src in ((kernel, image_dir / kernel), ("model.squashfs", image_dir / "model.squashfs"),
-                      ("rootfs.squashfs", root or rootfs(arch))):
-        link = dest / name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(os.path.realpath(src))
+                      ("rootfs.squashfs", root)):
+        _link(dest / name, src)
+    for name in ("u-boot.rom", "u-boot.bin", "system.img"):
+        if (dest / name).is_symlink() or (dest / name).exists():
+            (dest / name).unlink()
+    rom = next((image_dir / n for n in ("u-boot.rom", "u-boot.bin") if (image_dir / n).exists()), None)
+    if firmware and rom is not None and (image_dir / "system.img").exists():
+        from mkimage import sysdisk, targets
+        _link(dest / rom.name, rom)
+        sysdisk.build(targets.get(_target_of(image_dir)), image_dir / kernel, root,
+                      dest / "system.img", "baseline")
     script = dest / "run-qemu.sh"
     shutil.copy2(image_dir / "run-qemu.sh", script)
     return script
+
+
+def _link(link: Path, src: Path) -> None:
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(os.path.realpath(src))
+
+
+def _target_of(image_dir: Path) -> str:
+    """The target an image directory was built for (images/<target>/manifest.json)."""
+    import json
+    try:
+        return json.loads((image_dir / "manifest.json").read_text())["target"]
+    except (OSError, KeyError, ValueError):
+        return image_dir.name

@@ -85,10 +85,27 @@ def boot_section(b: dict) -> str:
         base = "no model" if "model_ready" in key else fmt_seconds(_get(b, "baseline", key, "median"))
         rows.append([label, llmos, base,
                      fmt_ratio(_get(b, "ratio", key))])
+    same = ("kernel, boot loader (U-Boot, the system disk's slot A) and QEMU command line"
+            if b.get("baseline_firmware") else "kernel and QEMU command line")
     head = (f"## Boot (QEMU TCG, -m {b.get('mem_mb', '?')}; medians of {n_l} llmos and {n_b} "
             f"baseline boots, model ready: {n_r} boot(s))\n\n"
-            "Baseline: the same kernel and QEMU command line, root = static BusyBox shell as init.\n\n")
-    return head + table(["phase", "llmos", "BusyBox baseline", "llmos / baseline"], rows)
+            f"Baseline: the same {same}, root = static BusyBox shell as init.\n\n")
+    text = head + table(["phase", "llmos", "BusyBox baseline", "llmos / baseline"], rows)
+    if b.get("baseline_direct"):
+        text += ("\n\nThe same baseline booted with QEMU's -kernel (no boot loader): QEMU start → "
+                 f"prompt {fmt_seconds(_get(b, 'baseline_direct', 'to_prompt', 'median'))}, llmos / it "
+                 f"{fmt_ratio(_get(b, 'ratio_direct', 'to_prompt'))}; kernel start → prompt "
+                 f"{fmt_ratio(_ratio_of(b, 'baseline_direct'))} (llmos / it).")
+    return text
+
+
+def _ratio_of(b: dict, base: str) -> float | None:
+    """llmos / `base` of kernel start → prompt (the boot loader left out of both)."""
+    def k2p(who):
+        total, q2k = _get(b, who, "to_prompt", "median"), _get(b, who, "qemu_to_kernel", "median")
+        return None if total is None or q2k is None else total - q2k
+    a, c = k2p("llmos"), k2p(base)
+    return a / c if a and c else None
 
 
 def inference_section(inf: dict) -> str:
