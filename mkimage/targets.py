@@ -45,7 +45,7 @@ TARGETS = {t.name: t for t in [
            ("common.config", "x86_64-qemu.config"), "", "ttyS0", "/dev/vd", boot="uboot"),
     # One arm64 kernel for QEMU virt and the Pi 4: both fragments, built once.
     Target("aarch64-virt", "aarch64", "arm64", "arm64", "Image", ARM64_FRAGMENTS,
-           "aarch64-linux-gnu-", "ttyAMA0", "/dev/vd"),
+           "aarch64-linux-gnu-", "ttyAMA0", "/dev/vd", boot="uboot"),
     # Pi 4 / Pi 400: console on the GPIO header's mini-UART (serial1 in the mainline
     # device tree -> ttyS1); the SD card is the only MMC block device -> mmcblk0.
     Target("rpi4", "aarch64", "arm64", "arm64", "Image", ARM64_FRAGMENTS,
