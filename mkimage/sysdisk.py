@@ -69,9 +69,10 @@ def _write_at(f, lba: int, limit: int, src: Path) -> None:
 
 def build(target, kernel: Path, rootfs: Path, dest: Path, version: str) -> Path:
     """Write dest (atomically): the partition table, boot.scr, state slot=a, slot A."""
+    scheme = slots.SCHEMES["uboot"]
     if shared()["system_disk"]["state_bytes"] != bootstate.STATE_BYTES or \
-            partition_number("bootstate") != slots.STATE_PART or \
-            any(partition_number(f"{what}_{slot}") != n for (slot, what), n in slots.PARTS.items()):
+            partition_number("bootstate") != scheme.state or \
+            any(partition_number(f"{what}_{slot}") != n for (slot, what), n in scheme.parts.items()):
         raise SystemExit("mkimage: shared.toml [system_disk] and llmos_init/update/slots.py disagree")
     parts = layout()
     tmp = dest.with_name(dest.name + ".tmp")
