@@ -573,7 +573,7 @@ class Boot:
             # the Pi: a reboot while an installed slot waits for its try is "0 tryboot"
             attached.add("tryboot")
             from .update import tryboot
-            sup.platform.reboot_argument = lambda layout=self.slots: tryboot.reboot_argument(layout)
+            sup.platform.reboot_argument = lambda layout=self.slots: tryboot.start_try(layout)
         if self.update_trying and "update" not in attached:
             attached.add("update")
             from .update.commit import CHECK_S, Committer

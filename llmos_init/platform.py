@@ -14,7 +14,8 @@ class Pid1Platform:
     "noexec", "rdonly")."""
 
     # () -> str | None: the argument a reboot hands the boot firmware (RESTART2), asked
-    # at the moment of the reboot; set by boot when the firmware takes one (the Pi's tryboot)
+    # at the moment of the reboot; set by boot when the firmware takes one (the Pi's
+    # tryboot: update/tryboot.start_try)
     reboot_argument = None
 
     # -- boot steps

@@ -361,8 +361,9 @@ def build(target: Target, model_path: str | None = None, out: str | None = None)
     t0 = time.monotonic()
     _check_scheme()
     base = targets.get(target.base)
-    if (base.arch, base.kernel_image, base.fragments) != (target.arch, target.kernel_image, target.fragments):
-        raise SystemExit(f"mkimage: {target.name} must share {base.name}'s kernel (arch, image, fragments)")
+    if (base.arch, base.kernel_image, base.fragments, base.kernel_patches) != \
+            (target.arch, target.kernel_image, target.fragments, target.kernel_patches):
+        raise SystemExit(f"mkimage: {target.name} must share {base.name}'s kernel (arch, image, fragments, patches)")
     for tool in ("mkfs.vfat", "mcopy", "sfdisk"):
         if not shutil.which(tool):
             raise SystemExit(f"mkimage: {tool} missing: run `make deps TARGET={target.name}`")

@@ -8,14 +8,15 @@ A reset, a power cut or the watchdog clear the flag: the next boot is the commit
 The boot state (bootstate.py, a raw partition of the card) records the rest, with the
 same keys as under U-Boot:
 
-  install (install.py)   try=<other> tries=1: the reboot that follows asks for tryboot
-                         (reboot_argument), whenever it comes
-  at_boot, booted = try, not committed    the try runs: tries=0 (a later reboot, unless
+  install (install.py)   try=<other> tries=1: the reboot that follows asks for tryboot,
+                         whenever it comes (start_try: tries=0 first, so that a try
+                         that dies before PID 1, a kernel panic, still counts as had)
+  at_boot, booted = try, not committed    the try runs (a later reboot, unless
                          committed first, is a normal one and goes back)
   at_boot, booted = committed, try=X, tries=0    X had its boot and did not commit:
                          rolled_back=X (commit.py reports it)
-  at_boot, booted = committed, try=X, tries=1    the try has not run yet (powered off
-                         before the restart): it stays asked for
+  at_boot, booted = committed, try=X, tries=1    the try has not been asked for yet
+                         (powered off before the restart): it stays waiting
   commit                 autoboot.txt first (the firmware's truth), then slot=<this>;
                          a cut between the two is finished at the next boot
 Standard library only.
@@ -63,11 +64,14 @@ def at_boot(layout: Layout, state: dict[str, str]) -> bool:
     return state != before
 
 
-def reboot_argument(layout: Layout) -> str | None:
-    """What reboot(2) is to be given: "0 tryboot" while an installed slot waits for its
-    try, else None (a normal restart)."""
+def start_try(layout: Layout) -> str | None:
+    """At a reboot: what reboot(2) is to be given. "0 tryboot" while an installed slot
+    waits for its try, its one try marked as used first (tries=0); else None (a normal
+    restart)."""
     state = bootstate.read(layout.state)
     if state.get("try") == bootstate.other(layout.booted) and state.get("tries") == "1":
+        state["tries"] = "0"
+        bootstate.write(layout.state, state)
         return REBOOT_ARGUMENT
     return None
 

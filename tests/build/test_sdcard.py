@@ -310,7 +310,7 @@ def test_an_rpi4_bundle_installs_into_slot_b_of_the_card_and_commits_by_tryboot(
     verify(bundle)
     install.check_fits(bundle, lay, "b", str(sysfs))
     assert install.install(bundle, lay) == "b"
-    assert tryboot.reboot_argument(lay) == "0 tryboot"
+    assert tryboot.start_try(lay) == "0 tryboot"          # the reboot that follows
     boot_b = d / "3"
     assert fat_read(boot_b, "cmdline_b.txt").decode().split() == manifest["cmdlines"]["b"].split()
     assert fat_read(boot_b, "Image") == (base / RPI4.kernel_image).read_bytes()
@@ -323,7 +323,7 @@ def test_an_rpi4_bundle_installs_into_slot_b_of_the_card_and_commits_by_tryboot(
     tried = slots.from_cmdline(dict(x.split("=", 1) for x in manifest["cmdlines"]["b"].split()
                                     if x.startswith("llmos."))).with_prefix(f"{d}/")
     line, trying = commit.at_boot(tried, str(root))
-    assert trying and tryboot.reboot_argument(tried) is None
+    assert trying and tryboot.start_try(tried) is None
     t = [0.0]
     c = commit.Committer(tried, watchdog_ok=lambda: True, console_pid=lambda: 9, reboot=lambda: None,
                          log=lambda m: None, clock=lambda: t[0], root=str(root))

@@ -81,15 +81,26 @@ def card(tmp_path, state: dict[str, str], booted: str, committed_part: int = 2):
     return slots.Layout(str(d), f"{d}/", booted, "tryboot", "rpi4"), str(tmp_path / "root")
 
 
-def test_the_try_boot_counts_itself_down_and_asks_for_no_second_try(tmp_path):
+def test_the_reboot_after_an_install_is_the_one_try(tmp_path):
     lay, root = card(tmp_path, {"slot": "a", "try": "b", "tries": "1", "version_b": "1.2"}, "a")
-    assert tryboot.reboot_argument(lay) == "0 tryboot"          # installed: the next reboot tries
+    assert tryboot.start_try(lay) == "0 tryboot"                # installed: the next reboot tries
+    assert bootstate.read(lay.state)["tries"] == "0"            # ... and that was its one try
+    assert tryboot.start_try(lay) is None
     lay_b = lay.with_prefix(lay.prefix)
     lay_b.booted = "b"                                          # the firmware booted partition 3
     line, trying = commit.at_boot(lay_b, root)
     assert trying and "trying it" in line
     assert bootstate.read(lay.state)["tries"] == "0"
-    assert tryboot.reboot_argument(lay_b) is None               # a reboot now goes back
+    assert tryboot.start_try(lay_b) is None                     # a reboot now goes back
+
+
+def test_a_try_that_died_before_pid1_is_reported_as_rolled_back(tmp_path):
+    # the try's kernel panicked (panic=5: a reset without the tryboot flag): slot A again
+    lay, root = card(tmp_path, {"slot": "a", "try": "b", "tries": "1", "version_b": "1.2"}, "a")
+    assert tryboot.start_try(lay) == "0 tryboot"
+    line, trying = commit.at_boot(lay, root)
+    assert not trying and "rolled back from slot b" in line
+    assert "try" not in bootstate.read(lay.state)
 
 
 def test_a_try_that_did_not_commit_is_reported_as_rolled_back(tmp_path):
@@ -109,7 +120,7 @@ def test_a_try_that_never_started_stays_asked_for(tmp_path):
     line, trying = commit.at_boot(lay, root)
     assert not trying and "tried at the next restart" in line
     assert bootstate.read(lay.state)["try"] == "b"
-    assert tryboot.reboot_argument(lay) == "0 tryboot"
+    assert tryboot.start_try(lay) == "0 tryboot"
 
 
 def test_a_healthy_try_commits_autoboot_txt_then_the_state(tmp_path):
@@ -124,7 +135,7 @@ def test_a_healthy_try_commits_autoboot_txt_then_the_state(tmp_path):
     assert c.check()
     assert autoboot.read(lay.config) == (3, 2)                  # the firmware now boots b
     assert bootstate.read(lay.state) == {"slot": "b", "version_b": "1.2"}
-    assert tryboot.reboot_argument(lay) is None
+    assert tryboot.start_try(lay) is None
 
 
 def test_a_cut_between_autoboot_txt_and_the_state_is_finished_at_the_next_boot(tmp_path):
