@@ -47,6 +47,8 @@ def test_kernel_fragments_are_the_offline_builds(name):
     assert paths == [p.resolve() for p in t.fragment_paths]     # same files, same order
     for p in paths:
         assert p.is_file()
+    patches = br.external_paths(conf(name).get("BR2_LINUX_KERNEL_PATCH", ""))
+    assert patches == [p.resolve() for p in t.kernel_patch_paths]   # the same kernel patches
 
 
 @pytest.mark.parametrize("name", sorted(DEFCONFIG_TARGET))
