@@ -24,8 +24,9 @@
 #   make rpc-worker     llama.cpp's rpc-server from the same build, a worker of its RPC backend
 #                       on 127.0.0.1:50052 (PORT=, BIND=): a guest booted with
 #                       APPEND="llmos.rpc=10.0.2.2:50052" loads its model's layers onto it
-#   make update VERSION=1.2   images/$(TARGET)/llmos-1.2.bundle: kernel + root (saying
-#                       VERSION) + manifest, signed with the update key (made on first use
+#   make update VERSION=1.2   images/$(TARGET)/llmos-1.2.bundle: kernel (TARGET=rpi4: a slot's
+#                       FAT boot partition) + root (saying VERSION) + manifest, signed with
+#                       the update key (made on first use
 #                       outside the repo: ~/.config/llmos/update-key; LLMOS_UPDATE_KEY=);
 #                       "install the update /data/llmos-1.2.bundle" on the console installs it
 #   make rpi4           images/rpi4/sdcard.img for the Raspberry Pi 4 (builds aarch64-virt)

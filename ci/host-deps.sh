@@ -37,6 +37,9 @@ esac
 need[mtools]=/usr/bin/mcopy
 need[dosfstools]=/sbin/mkfs.vfat
 need[fdisk]=/sbin/sfdisk
+# genimage: the Buildroot tree's image tool; tests/buildroot runs it on the Pi card's
+# config to check it makes the offline card's partition table
+need[genimage]=/usr/bin/genimage
 
 missing=()
 for pkg in "${!need[@]}"; do

@@ -524,7 +524,7 @@ class Boot:
         if layout is None:
             raise StepSkipped("not booted from A/B slots")
         if self.root != "/":
-            layout = slots.Layout(layout.disk, self.path(layout.prefix), layout.booted)
+            layout = layout.with_prefix(self.path(layout.prefix))
         self.slots = layout
         line, self.update_trying = commit.at_boot(layout, self.root)
         return line
@@ -569,6 +569,11 @@ class Boot:
             attached.add("watchdog")
             interval = self.config.watchdog_interval_s if self.config else 5.0
             sup.call_every(interval, self.watchdog.keepalive, "watchdog keepalive")
+        if self.slots is not None and self.slots.config is not None and "tryboot" not in attached:
+            # the Pi: a reboot while an installed slot waits for its try is "0 tryboot"
+            attached.add("tryboot")
+            from .update import tryboot
+            sup.platform.reboot_argument = lambda layout=self.slots: tryboot.start_try(layout)
         if self.update_trying and "update" not in attached:
             attached.add("update")
             from .update.commit import CHECK_S, Committer

@@ -13,6 +13,11 @@ class Pid1Platform:
     """The real actions of PID 1. Mount flags are given by name: ("nosuid", "nodev",
     "noexec", "rdonly")."""
 
+    # () -> str | None: the argument a reboot hands the boot firmware (RESTART2), asked
+    # at the moment of the reboot; set by boot when the firmware takes one (the Pi's
+    # tryboot: update/tryboot.start_try)
+    reboot_argument = None
+
     # -- boot steps
 
     def mount(self, source: str, target: str, fstype: str, flags: tuple[str, ...] = (),
@@ -63,4 +68,13 @@ class Pid1Platform:
 
     def power(self, action: str) -> None:
         from .sys import power
+        argument = None
+        if action == "reboot" and self.reboot_argument is not None:
+            try:
+                argument = self.reboot_argument()
+            except Exception:      # unreadable boot state: a plain restart is the safe one
+                argument = None
+        if argument:       # the boot firmware's, e.g. the Pi's "0 tryboot" (update/tryboot.py)
+            power.restart_with(argument)
+            return
         {"reboot": power.restart, "poweroff": power.poweroff, "halt": power.halt}[action]()

@@ -4,7 +4,9 @@
 
 builds the target's kernel and a root image whose /etc/llmos/release says VERSION (the
 offline build, from the cache), and writes images/<target>/llmos-<VERSION>.bundle: the
-manifest (version, target, sizes, sha256), its ed25519 signature, the kernel, the root.
+manifest (version, target, sizes, sha256), its ed25519 signature, the kernel (for
+--target rpi4: a slot's FAT boot partition with the firmware, device trees, kernel and
+config.txt), the root.
 
 The signing key: mkimage/keys.py (outside the repository, made on first use).
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 import tarfile
 import time
@@ -69,20 +70,34 @@ def write_bundle(out: Path, manifest: dict, files: list[tuple[str, Path]], key=N
 
 def make(target_name: str, version: str, out: Path | None = None,
          kernel: Path | None = None, rootfs: Path | None = None, key=None) -> Path:
+    """A target's bundle: what one of its slots is made of (llmos_init/update/slots.py):
+    kernel + root for U-Boot's system disk; for a board's card (rpi4) the slot's FAT boot
+    partition (mkimage/sdcard.py, the same for either slot) + root, both its base target's."""
+    import tempfile
+
     from . import targets
     t = targets.get(target_name)
-    if t.boot != "uboot":
-        raise SystemExit(f"mkimage: {t.name} has no A/B slots yet (only x86_64: see README)")
+    built = targets.get(t.base) if t.base else t
+    if built.boot != "uboot":
+        raise SystemExit(f"mkimage: {t.name} has no A/B slots")
     if kernel is None or rootfs is None:
         from . import image, wheel
         from . import kernel as kbuild
-        kernel = kernel or kbuild.build(t) / t.kernel_image
-        rootfs = rootfs or image.build_rootfs(t, wheel.build(t.arch), version=version)
+        kernel = kernel or kbuild.build(built) / built.kernel_image
+        rootfs = rootfs or image.build_rootfs(built, wheel.build(built.arch), version=version)
     out = out or targets.REPO / "images" / t.name / f"llmos-{version}.bundle"
     out.parent.mkdir(parents=True, exist_ok=True)
-    files = [("kernel", t.kernel_image, kernel), ("root", "rootfs.squashfs", rootfs)]
-    m = manifest_for(t.name, version, files)
-    return write_bundle(out, m, [(name, p) for _, name, p in files], key)
+    with tempfile.TemporaryDirectory(dir=out.parent) as d:
+        if t.base:
+            from . import kernel as kbuild
+            from . import sdcard
+            boot = sdcard.slot_boot_image(t, kernel, kbuild.build(built), sdcard.firmware_dir(),
+                                          Path(d) / "boot.vfat", file_digest(rootfs)[:8])
+            files = [("boot", "boot.vfat", boot), ("root", "rootfs.squashfs", rootfs)]
+        else:
+            files = [("kernel", t.kernel_image, kernel), ("root", "rootfs.squashfs", rootfs)]
+        m = manifest_for(t.name, version, files)
+        return write_bundle(out, m, [(name, p) for _, name, p in files], key)
 
 
 def main(argv: list[str] | None = None) -> int:

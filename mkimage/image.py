@@ -8,11 +8,11 @@
                     without rebuilding the root
   data.ext4         the writable data partition; created only when missing, never
                     overwritten (it holds the user's files)
-  system.img        (targets booted by U-Boot: x86_64) the system disk: boot.scr, the
+  system.img        (targets booted by U-Boot: x86_64, aarch64-virt) the system disk: boot.scr, the
                     boot state and two slots of kernel + root, slot A this build's
                     (sysdisk.py); rewritten when the kernel, root or boot script change,
                     which also forgets an update installed in it
-  u-boot.rom        (the same targets) QEMU's -bios (uboot.py)
+  u-boot.rom        (the same targets) QEMU's -bios, the architecture's U-Boot (uboot.py)
   run-qemu.sh       the QEMU command line
   manifest.json     sizes, versions, cache keys
 """
@@ -179,7 +179,7 @@ def build(target: Target, model_path: str | None = None, out: str | None = None,
         make_data_image(dest / "data.ext4")
     system = None
     if target.boot == "uboot":
-        uboot.rom(dest / "u-boot.rom")
+        uboot.rom(dest / "u-boot.rom", target.arch)
         # what slot A holds: the kernel and root cache entries and the boot script
         system = {"kernel": kdir.name, "rootfs": root_img.parent.name, "version": version,
                   "script": uboot.boot_script_text(sysdisk.script_values(target)),

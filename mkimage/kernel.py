@@ -81,15 +81,35 @@ def _run_with_progress(cmd: list[str], log_path: Path, what: str, every: float =
         return p.wait()
 
 
+def patched_tree(src: Path, patches: list[Path]) -> Path:
+    """A copy of the source tree with `patches` applied (cached): hard links to the
+    shared tree, which GNU patch replaces by new files where it changes one, so the
+    shared tree and other targets' builds stay as they are."""
+    k = cache.key(src.name, patches)
+    out = cache.entry("kernel-src-patched", k)
+    if not cache.is_done(out):
+        with cache.building("kernel-src-patched", k) as tmp:
+            subprocess.run(["cp", "-al", str(src), str(tmp / src.name)], check=True)
+            for p in patches:
+                cache.log(f"kernel source: applying {p.name}")
+                subprocess.run(["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch",
+                                "-d", str(tmp / src.name), "-i", str(p)], check=True,
+                               stdout=subprocess.DEVNULL)
+    return out / src.name
+
+
 def build(target: Target) -> Path:
     """Return the directory holding the kernel image (and .config, build.log)."""
     deb = debian.download([SOURCE_PKG], "all")[SOURCE_PKG]
+    patches = target.kernel_patch_paths
     k = cache.key(deb.name, target.fragment_paths, target.kernel_arch,
-                  target.kernel_image, target.cross_compile, RECIPE)
+                  target.kernel_image, target.cross_compile, RECIPE, *([patches] if patches else []))
     out = cache.entry("kernel", f"{target.name}-{k}")
     if cache.is_done(out):
         return out
     src = source_tree(deb)
+    if patches:
+        src = patched_tree(src, patches)
     with cache.building("kernel", f"{target.name}-{k}") as tmp:
         obj = tmp / "obj"
         obj.mkdir()

@@ -1,4 +1,4 @@
-"""system.img: the x86_64 QEMU image's system disk, two root slots and U-Boot's files.
+"""system.img: the QEMU images' system disk (x86_64, aarch64-virt), two root slots and U-Boot's files.
 
 GPT, partitions in shared.toml [system_disk] order (1 boot, 2 bootstate, 3 kernel_a,
 4 root_a, 5 kernel_b, 6 root_b). A new disk has the build's kernel and root in slot A,
@@ -47,7 +47,7 @@ def partition_number(name: str) -> int:
 def script_values(target) -> dict[str, str]:
     d = shared()["system_disk"]
     disk = target.disk_prefix
-    return {"STATE_PART": str(partition_number("bootstate")), "STATE_ADDR": "0x06000000",
+    return {**uboot.firmware(target.arch).script, "STATE_PART": str(partition_number("bootstate")),
             "STATE_BYTES": hex(d["state_bytes"]), "STATE_BLOCKS": hex(d["state_bytes"] // SECTOR),
             "KERNEL_A": str(partition_number("kernel_a")), "ROOT_A": str(partition_number("root_a")),
             "KERNEL_B": str(partition_number("kernel_b")), "ROOT_B": str(partition_number("root_b")),
@@ -69,9 +69,10 @@ def _write_at(f, lba: int, limit: int, src: Path) -> None:
 
 def build(target, kernel: Path, rootfs: Path, dest: Path, version: str) -> Path:
     """Write dest (atomically): the partition table, boot.scr, state slot=a, slot A."""
+    scheme = slots.SCHEMES["uboot"]
     if shared()["system_disk"]["state_bytes"] != bootstate.STATE_BYTES or \
-            partition_number("bootstate") != slots.STATE_PART or \
-            any(partition_number(f"{what}_{slot}") != n for (slot, what), n in slots.PARTS.items()):
+            partition_number("bootstate") != scheme.state or \
+            any(partition_number(f"{what}_{slot}") != n for (slot, what), n in scheme.parts.items()):
         raise SystemExit("mkimage: shared.toml [system_disk] and llmos_init/update/slots.py disagree")
     parts = layout()
     tmp = dest.with_name(dest.name + ".tmp")
@@ -86,7 +87,7 @@ def build(target, kernel: Path, rootfs: Path, dest: Path, version: str) -> Path:
     with tempfile.TemporaryDirectory() as d:
         bootdir = Path(d) / "boot"
         bootdir.mkdir()
-        uboot.boot_script(script_values(target), bootdir / "boot.scr")
+        uboot.boot_script(script_values(target), bootdir / "boot.scr", target.arch)
         bootfs = Path(d) / "boot.ext2"
         with open(bootfs, "wb") as b:
             b.truncate(by_name["boot"][1] * SECTOR)

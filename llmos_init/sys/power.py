@@ -7,10 +7,10 @@ not sync for us, so those helpers call sync() first unless told not to.
 
 from __future__ import annotations
 
-from ._ffi import check, lib
+from ._ffi import Sym, check, lib
 
 __all__ = [
-    "reboot", "restart", "halt", "poweroff", "set_ctrl_alt_del",
+    "reboot", "restart", "restart_with", "halt", "poweroff", "set_ctrl_alt_del",
     "RB_AUTOBOOT", "RB_HALT_SYSTEM", "RB_POWER_OFF", "RB_ENABLE_CAD", "RB_DISABLE_CAD",
     "RB_SW_SUSPEND", "RB_KEXEC", "COMMANDS",
 ]
@@ -72,6 +72,16 @@ def restart(*, sync: bool = True) -> None:
     """Restart the machine now (RB_AUTOBOOT)."""
     _sync_first(sync)
     reboot(RB_AUTOBOOT)
+
+
+def restart_with(argument: str, *, sync: bool = True) -> None:
+    """Restart the machine now, handing the boot firmware `argument`
+    (LINUX_REBOOT_CMD_RESTART2): on the Raspberry Pi, "0 tryboot" boots the
+    other slot once (llmos_init/update/tryboot.py)."""
+    if not isinstance(argument, str) or not argument or "\0" in argument:
+        raise ValueError(f"bad reboot argument {argument!r}")
+    _sync_first(sync)
+    check(lib.llmos_reboot_restart2(argument.encode()), "reboot", Sym("LINUX_REBOOT_CMD_RESTART2"), argument)
 
 
 def halt(*, sync: bool = True) -> None:

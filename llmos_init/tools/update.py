@@ -40,8 +40,10 @@ def prepare_install_update(ex, a, paths) -> _Plan:
         raise ToolError("this system was not started from A/B root slots (no llmos.slot= and "
                         "llmos.bootstate= on the kernel command line): it cannot update in place")
     release = read_release()
+    # a board's own name where its root is another target's (the Pi card: llmos.target=)
+    target = layout.target or release.get("target", "?")
     try:
-        bundle = open_bundle(p.real, release.get("target", "?"), load_public_key())
+        bundle = open_bundle(p.real, target, load_public_key(), layout.scheme.what)
         check_fits(bundle, layout, bootstate.other(layout.booted), os.path.join(ex.ctx.sysfs, "class", "block"))
         state = bootstate.read(layout.state)
     except BundleError as e:

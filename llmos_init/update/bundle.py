@@ -1,9 +1,12 @@
 """The update bundle: one uncompressed tar (ustar) file, its members in this order:
 
   manifest.json     {"format": 1, "version", "target", "created",
-                     "files": [{"name", "part": "kernel"|"root", "bytes", "sha256"}, ...]}
+                     "files": [{"name", "part", "bytes", "sha256"}, ...]}
+                    part: what of the slot the file is written into, one file each
+                    (slots.py: "kernel" and "root" under U-Boot, "boot" and "root" on
+                    the Pi, whose slot starts with a FAT boot partition)
   manifest.sig      the ed25519 signature (64 bytes) of manifest.json's exact bytes
-  <each file>       in the manifest's order (bzImage, rootfs.squashfs)
+  <each file>       in the manifest's order (bzImage or Image / boot.vfat, rootfs.squashfs)
 
 The signature covers the manifest and the manifest the files' sizes and SHA-256, so a
 verified manifest vouches for every byte. open_bundle() checks the signature (PyNaCl:
@@ -22,7 +25,7 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "/etc/llmos/update.pub"      # 32 raw bytes, hex-encoded (64 characters)
 RELEASE = "/etc/llmos/release"           # version=..., target=... (mkimage/image.py)
-PARTS = ("kernel", "root")
+PARTS = ("kernel", "root")               # a slot under U-Boot (slots.SCHEMES)
 MANIFEST_MAX = 64 * 1024
 CHUNK = 1 << 20
 
@@ -84,7 +87,7 @@ def check_signature(public_key: bytes, message: bytes, signature: bytes) -> None
                           "(not signed, signed by another key, or altered)") from None
 
 
-def _check_manifest(m: object, target: str) -> dict:
+def _check_manifest(m: object, target: str, parts: tuple[str, ...]) -> dict:
     if not isinstance(m, dict) or m.get("format") != FORMAT:
         raise BundleError(f"unknown bundle format {m.get('format') if isinstance(m, dict) else m!r}")
     if m.get("target") != target:
@@ -92,8 +95,9 @@ def _check_manifest(m: object, target: str) -> dict:
     if not isinstance(m.get("version"), str) or not m["version"]:
         raise BundleError("the manifest has no version")
     files = m.get("files")
-    if not isinstance(files, list) or sorted(e.get("part") for e in files if isinstance(e, dict)) != sorted(PARTS):
-        raise BundleError("the manifest must list one kernel and one root file")
+    if not isinstance(files, list) or len(files) != len(parts) or \
+            sorted(e.get("part") for e in files if isinstance(e, dict)) != sorted(parts):
+        raise BundleError(f"the manifest must list one file for each of {', '.join(sorted(parts))}")
     for e in files:
         if not (isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("bytes"), int) and e["bytes"] > 0
                 and isinstance(e.get("sha256"), str) and len(e["sha256"]) == 64):
@@ -101,8 +105,9 @@ def _check_manifest(m: object, target: str) -> dict:
     return m
 
 
-def open_bundle(path: str, target: str, public_key: bytes) -> Bundle:
-    """Read the manifest and its signature; refuse what is not signed for this target."""
+def open_bundle(path: str, target: str, public_key: bytes, parts: tuple[str, ...] = PARTS) -> Bundle:
+    """Read the manifest and its signature; refuse what is not signed for this target or
+    does not hold one file for each of `parts` (what this system's slot is made of)."""
     import json     # not at import: the console imports the tools before its prompt
     import tarfile
     try:
@@ -116,7 +121,7 @@ def open_bundle(path: str, target: str, public_key: bytes) -> Bundle:
             sig = tar.extractfile(members[1]).read()
             check_signature(public_key, raw, sig)
             try:
-                manifest = _check_manifest(json.loads(raw), target)
+                manifest = _check_manifest(json.loads(raw), target, parts)
             except ValueError as e:
                 if isinstance(e, BundleError):
                     raise

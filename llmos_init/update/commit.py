@@ -1,16 +1,18 @@
 """PID 1's side of an update: commit a tried slot once the system is healthy, report a
 rollback.
 
-At boot (Boot's "boot slot" step) PID 1 reads the boot state:
+At boot (Boot's "boot slot" step) PID 1 reads the boot state (on the Pi, first brought
+up to date with what the firmware did: tryboot.at_boot):
   - rolled_back=X: the boot script gave up on slot X (it never committed itself); the
     note goes to the console (NOTE_FILE, shown before its next prompt) and to
     /data/log/update.log, and rolled_back is cleared;
   - try=<the slot running>: this boot is the try. The Committer then checks every
     CHECK_S: healthy = PID 1's loop runs (it runs the check), the watchdog is open and
     petted, and the console service has run HEALTHY_S under one pid. Then slot=<this>
-    and try/tries cleared: committed. Not healthy within DEADLINE_S: PID 1 reboots and
-    the boot script, its tries used up, boots the old slot (a hang: the watchdog resets
-    the machine; a kernel panic: panic=5 does).
+    and try/tries cleared (on the Pi, autoboot.txt first): committed. Not healthy within
+    DEADLINE_S: PID 1 reboots and the boot script, its tries used up, boots the old slot
+    (on the Pi: a normal reboot, without the tryboot flag, is the old slot); a hang: the
+    watchdog resets the machine; a kernel panic: panic=5 does.
 Standard library only; nothing here may raise into PID 1 (the caller guards it).
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 import time
 
 from ..paths import LOG_DIR, UPDATE_NOTE
-from . import bootstate
+from . import bootstate, tryboot
 from .slots import Layout
 
 NOTE_FILE = UPDATE_NOTE
@@ -45,6 +47,8 @@ def at_boot(layout: Layout, root: str = "/") -> tuple[str, bool]:
     """Read the boot state; report and clear a rollback. Returns (a line for the boot
     step, whether this boot is a try waiting to be committed)."""
     state = bootstate.read(layout.state)
+    if layout.config is not None and tryboot.at_boot(layout, state):
+        bootstate.write(layout.state, state)
     slot = bootstate.committed(state)
     version = state.get(f"version_{layout.booted}", "?")
     failed = state.get("rolled_back")
@@ -59,6 +63,10 @@ def at_boot(layout: Layout, root: str = "/") -> tuple[str, bool]:
         return f"{what}: trying it; it commits itself once healthy", True
     if failed:
         return f"{what}: rolled back from slot {failed}", False
+    waiting = state.get("try")
+    if waiting and waiting != layout.booted:
+        return (f"{what}, committed; slot {waiting} ({state.get(f'version_{waiting}', '?')}) "
+                "is installed and is tried at the next restart"), False
     return f"{what}, committed" if slot == layout.booted else f"{what}; committed is {slot}", False
 
 
@@ -96,6 +104,8 @@ class Committer:
             if state.get("try") != self.layout.booted:
                 self.done = True
                 return True
+            if self.layout.config is not None:
+                tryboot.commit(self.layout)       # the firmware's choice first
             state["slot"] = self.layout.booted
             state.pop("try", None)
             state.pop("tries", None)

@@ -5,7 +5,9 @@
 #
 # The boot state is a U-Boot text environment ("key=value" lines, then a NUL) in the raw
 # partition @STATE_PART@ of the system disk, written by this script and by llmos
-# (llmos_init/update/bootstate.py):
+# (llmos_init/update/bootstate.py). One template for x86_64 and arm64: @LOAD_ADDR@ and
+# @BOOT_KERNEL@ (zboot / booti) are mkimage/uboot.py's FIRMWARE values.
+#
 #   slot=a|b        the committed slot
 #   try=a|b         a slot installed but not yet committed, to be booted `tries` more times
 #   tries=N         boots left for `try` (3, 2, 1; 0: it had its chance)
@@ -47,8 +49,8 @@ virtio dev 0
 echo llmos: booting slot ${boot_slot}
 part start virtio 0 ${kpart} kstart
 part size virtio 0 ${kpart} ksize
-virtio read ${loadaddr} ${kstart} ${ksize}
+virtio read @LOAD_ADDR@ ${kstart} ${ksize}
 setenv bootargs "@BOOTARGS@ root=@DISK@a${rpart} llmos.slot=${boot_slot} llmos.bootstate=@DISK@a@STATE_PART@ ${append}"
-zboot ${loadaddr}
+@BOOT_KERNEL@
 echo llmos: slot ${boot_slot} did not start: reset (the boot counter brings the other slot back)
 reset

@@ -67,3 +67,32 @@ def test_key_hashes_files_inside_lists(tmp_path):
     assert k1 != k2
     a.write_text("CONFIG_A=n\n")
     assert cache.key([a, b], {"x": a}) != k2
+
+
+def test_a_patched_tree_leaves_the_shared_tree_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOS_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "linux-source-6.1"
+    (src / "drivers").mkdir(parents=True)
+    (src / "drivers/a.c").write_text("int a;\n")
+    (src / "drivers/b.c").write_text("int b;\n")
+    patch = tmp_path / "a.patch"
+    patch.write_text("--- a/drivers/a.c\n+++ b/drivers/a.c\n@@ -1 +1,2 @@\n int a;\n+int tryboot;\n")
+    out = kernel.patched_tree(src, [patch])
+    assert out.name == src.name and out != src
+    assert (out / "drivers/a.c").read_text() == "int a;\nint tryboot;\n"
+    assert (src / "drivers/a.c").read_text() == "int a;\n"           # the shared tree as it was
+    assert (out / "drivers/b.c").stat().st_ino == (src / "drivers/b.c").stat().st_ino   # linked
+    assert kernel.patched_tree(src, [patch]) == out                  # cached
+
+
+def test_the_arm64_kernel_carries_the_tryboot_patch_and_x86_none():
+    """The Pi's `reboot "0 tryboot"` needs it (mainline 6.1 sets no tryboot flag); it
+    applies to the Debian source the build uses when that is in the cache."""
+    for name in ("aarch64-virt", "rpi4"):
+        t = targets.get(name)
+        assert [p.name for p in t.kernel_patch_paths] == ["rpi-firmware-tryboot.patch"]
+        assert all(p.is_file() for p in t.kernel_patch_paths)
+    assert targets.get("x86_64").kernel_patches == ()
+    text = targets.get("rpi4").kernel_patch_paths[0].read_text()
+    assert "RPI_FIRMWARE_SET_REBOOT_FLAGS 0x00038064" in text and 'strstr(data, " tryboot")' in text
+    assert "register_reboot_notifier" in text

@@ -180,3 +180,34 @@ def test_verification_catches_corrupted_read_back(tmp_path, image, monkeypatch):
     monkeypatch.setattr(flash.os, "read", flaky_read)
     with pytest.raises(OSError, match="verification FAILED"):
         flash.write_and_verify(image, str(target), block=False, progress=lambda m: None)
+
+
+def test_make_flash_writes_the_two_slot_card(tmp_path):
+    """The built card (images/rpi4/sdcard.img) through flash.flash onto a card-sized fake
+    disk: the card then has the two-slot table and autoboot.txt the firmware reads."""
+    import json
+    import subprocess
+
+    from llmos_init.update import autoboot
+    from mkimage import sdcard
+    card = flash.DEFAULT_IMAGE
+    if not card.exists():
+        if os.environ.get("LLMOS_TARGET") == "rpi4":
+            pytest.fail("images/rpi4/sdcard.img not built: run `make rpi4`")
+        pytest.skip("images/rpi4/sdcard.img not built (make rpi4)")
+    sys_root, proc = fake_disk(tmp_path, sectors=2 * card.stat().st_size // 512, partitions=9)
+    dev = tmp_path / "dev" / "sdz"
+    dev.parent.mkdir()
+    dev.write_bytes(b"old card")
+    flash.flash(str(dev), card, sys_root=sys_root, proc_root=proc, ask=lambda p: "sdz",
+                require_block_device=False)
+    t = json.loads(subprocess.run(["sfdisk", "-J", str(dev)], capture_output=True, text=True,
+                                  check=True).stdout)["partitiontable"]
+    manifest = json.loads((card.parent / "manifest.json").read_text())
+    assert [(p["start"], p["size"], p["type"]) for p in t["partitions"]] == \
+        [(p["start"], p["sectors"], p["type_id"]) for p in manifest["partitions"]]
+    p1 = tmp_path / "p1"
+    with open(dev, "rb") as f:
+        f.seek(manifest["partitions"][0]["start"] * 512)
+        p1.write_bytes(f.read(sdcard.card()["autoboot_mb"] << 20))
+    assert autoboot.read(str(p1)) == (2, 3)

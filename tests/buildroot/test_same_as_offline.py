@@ -4,8 +4,10 @@ script (buildroot/support/offline.py reads mkimage/shared.toml and pins.toml, th
 data files both builds read, for the Buildroot side)."""
 from __future__ import annotations
 
+import json
+import os
 import re
-import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +47,8 @@ def test_kernel_fragments_are_the_offline_builds(name):
     assert paths == [p.resolve() for p in t.fragment_paths]     # same files, same order
     for p in paths:
         assert p.is_file()
+    patches = br.external_paths(conf(name).get("BR2_LINUX_KERNEL_PATCH", ""))
+    assert patches == [p.resolve() for p in t.kernel_patch_paths]   # the same kernel patches
 
 
 @pytest.mark.parametrize("name", sorted(DEFCONFIG_TARGET))
@@ -255,12 +259,6 @@ def offline_drives(boot: str = "direct") -> list[str]:
     return files(head) + files(shared) + files(tail)
 
 
-def offline_append(t) -> list[str]:
-    text = (Path(image.__file__).with_name("templates") / "run-qemu.sh").read_text()
-    append = re.search(r'-append "([^"]+)"', text).group(1)
-    return [w for w in append.split() if not w.startswith("${APPEND")]
-
-
 def test_offline_drives():
     assert offline_drives() == ["rootfs.squashfs", "model.squashfs", "data.ext4"]
     # the A/B system disk takes the root's place; model and data stay where they were
@@ -280,62 +278,176 @@ def test_data_image_is_the_offline_one():
     assert img.options["mountpoint"] == "/data"
 
 
-def card_numbers() -> dict[str, int]:
-    """Partition number of each role on the offline SD card."""
+# ---- the Pi card and the QEMU system disk: the offline build's two-slot layouts ----
+
+def _blob(path: Path, size: int, seed: int) -> Path:
+    path.write_bytes(bytes((i * 7 + seed) % 251 + 1 for i in range(251)) * (size // 251) + b"x" * (size % 251))
+    return path
+
+
+@pytest.fixture
+def pi_binaries(tmp_path):
+    """A Buildroot BINARIES_DIR for the Pi defconfig, with small stand-ins of its files."""
+    from mkimage.image import make_data_image
+    t = targets.TARGETS["rpi4"]
+    d = tmp_path / "images"
+    (d / "rpi-firmware").mkdir(parents=True)
+    for i, f in enumerate(("rpi-firmware/start4.elf", "rpi-firmware/fixup4.dat", t.kernel_image,
+                           *(Path(x).name for x in t.dtbs))):
+        _blob(d / f, 100_000 + i, i)
+    _blob(d / "rootfs.squashfs", 5 << 20, 7)
+    _blob(d / "model.squashfs", 9 << 20, 8)
+    make_data_image(d / "data.ext4", 16)
+    return d
+
+
+def _offline(*args) -> str:
+    r = subprocess.run([sys.executable, str(br.EXTERNAL / "support/offline.py"), *args],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_pi_card_genimage_config_is_the_offline_cards_layout(pi_binaries):
+    """offline.py sdcard writes llmos's card files and genimage's config: the partitions of
+    mkimage/sdcard.py's layout, with its offsets, sizes, types and images."""
     from mkimage import sdcard
-    return {role: number for role, number, _type in sdcard.PHYSICAL_ORDER}
-
-
-def offline_card_images() -> list[str]:
-    """Image files of the offline card's partitions p2, p3, p4, by partition number."""
-    drive = dict(zip(("root", "model", "data"), offline_drives()))  # QEMU vda, vdb, vdc
-    numbers = card_numbers()
-    return [drive[role] for role in sorted(drive, key=numbers.__getitem__)]
-
-
-def test_pi_sdcard_partitions_are_the_offline_images():
-    cfg = br.parse_genimage((br.EXTERNAL / "board/raspberrypi4-64/genimage.cfg").read_text())
+    t = targets.TARGETS["rpi4"]
+    cfg_path = Path(_offline("sdcard", str(pi_binaries)))
+    assert cfg_path == pi_binaries / "genimage-sdcard.cfg"
+    own = pi_binaries / "llmos-card"
+    texts = sdcard.card_texts(t, offline.version())
+    assert sorted(p.name for p in own.iterdir()) == sorted(texts)
+    for name, data in texts.items():
+        assert (own / name).read_bytes() == (data if isinstance(data, bytes) else data.encode()), name
+    cfg = br.parse_genimage(cfg_path.read_text())
     card = cfg.child("image", "sdcard.img")
+    hd = card.child("hdimage")
+    assert hd.options["partition-table-type"] == "mbr"
+    assert hd.options["extended-partition"] == str(sdcard.number("extended"))
     parts = [c for c in card.children if c.kind == "partition"]
-    assert parts[0].options["image"] == "boot.vfat" and parts[0].options["partition-type"] == "0xC"
-    # genimage numbers partitions in the order they are listed: p2, p3, p4 must hold what
-    # the offline card (mkimage/sdcard.py) numbers p2, p3, p4
-    assert [p.options["image"] for p in parts[1:]] == offline_card_images()
+    offline_parts = sdcard.layout({"autoboot": own / "autoboot.txt", "boot": own / "config.txt",
+                                   "bootstate": own / "bootstate", "root": pi_binaries / "rootfs.squashfs",
+                                   "model": pi_binaries / "model.squashfs", "data": pi_binaries / "data.ext4"})
+    want = [p for p in offline_parts if p.role != "extended"]
+    assert [p.name for p in parts] == [p.role for p in want]
+    for g, p in zip(parts, want):
+        assert int(g.options["offset"]) == p.offset and int(g.options["size"]) == p.size, p.role
+        assert int(g.options["partition-type"], 16) == int(p.type_id, 16), p.role
+    images = {g.name: g.options.get("image") for g in parts}
+    assert images == {"autoboot": "autoboot.vfat", "boot_a": "boot.vfat", "boot_b": None,
+                      "bootstate": "llmos-card/bootstate", "root_a": "rootfs.squashfs", "root_b": None,
+                      "model": "model.squashfs", "data": "data.ext4"}
+    boot = cfg.child("image", "boot.vfat")
+    files = boot.child("vfat").options["files"]
+    for f in (*sdcard.BUILDROOT_FIRMWARE, t.kernel_image, *(Path(x).name for x in t.dtbs),
+              "llmos-card/config.txt", "llmos-card/cmdline_a.txt", "llmos-card/cmdline_b.txt"):
+        assert f in files
+    assert br.genimage_size_bytes(boot.options["size"]) == sdcard.card()["boot_mb"] << 20
+    ab = cfg.child("image", "autoboot.vfat")
+    assert ab.child("vfat").options["files"] == ["llmos-card/autoboot.txt"]
+    assert "-F 16" in ab.child("vfat").options["extraargs"]
 
 
-def test_pi_boot_partition():
+@pytest.mark.skipif(not shutil.which("genimage"), reason="genimage not installed (apt-get install genimage)")
+def test_pi_card_made_by_genimage_has_the_offline_cards_table_and_files(pi_binaries, tmp_path):
+    """genimage (Buildroot's image tool, the Debian package) run on that config makes the
+    card the offline build makes: the same partition table, as sfdisk reads it, and
+    autoboot.txt, config.txt and the command lines where the firmware reads them."""
+    from mkimage import sdcard
+    cfg = _offline("sdcard", str(pi_binaries))
+    root = tmp_path / "root"
+    root.mkdir()
+    r = subprocess.run(["genimage", "--rootpath", str(root), "--tmppath", str(tmp_path / "gtmp"),
+                        "--inputpath", str(pi_binaries), "--outputpath", str(pi_binaries), "--config", cfg],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    own = pi_binaries / "llmos-card"
+    offline_card = tmp_path / "offline.img"
+    sdcard.write_card(offline_card, sdcard.layout({
+        "autoboot": own / "autoboot.txt", "boot": own / "config.txt", "bootstate": own / "bootstate",
+        "root": pi_binaries / "rootfs.squashfs", "model": pi_binaries / "model.squashfs",
+        "data": pi_binaries / "data.ext4"}), "00000000")
+
+    def table(img):
+        t = json.loads(subprocess.run(["sfdisk", "-J", str(img)], capture_output=True, text=True,
+                                      check=True).stdout)["partitiontable"]
+        return [(p["node"].removeprefix(str(img)), p["start"], p["size"], p["type"]) for p in t["partitions"]]
+    card = pi_binaries / "sdcard.img"
+    assert table(card) == table(offline_card)
+    assert [p[0] for p in table(card)] == [str(n) for n in range(1, 10)]
+    starts = {p[0]: p[1] * 512 for p in table(card)}
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+
+    def mtype(part: str, name: str) -> str:
+        return subprocess.run(["mtype", "-i", f"{card}@@{starts[part]}", f"::{name}"], env=env,
+                              capture_output=True, text=True, check=True).stdout
+    assert mtype("1", "autoboot.txt") == sdcard.autoboot_txt()
+    for name, text in sdcard.slot_texts(targets.TARGETS["rpi4"]).items():
+        assert mtype("2", name) == text
+    with open(card, "rb") as f:
+        f.seek(starts["5"])
+        assert f.read(4096) == (own / "bootstate").read_bytes()
+        f.seek(starts["6"])
+        assert f.read(5 << 20) == (pi_binaries / "rootfs.squashfs").read_bytes()
+
+
+def test_pi_defconfig_leaves_the_boot_files_to_the_offline_card():
     c = conf("llmos_raspberrypi4_64_defconfig")
     t = targets.TARGETS["rpi4"]
-    cfg = br.parse_genimage((br.EXTERNAL / "board/raspberrypi4-64/genimage.cfg").read_text())
-    files = cfg.child("image", "boot.vfat").child("vfat").options["files"]
     dts = c["BR2_LINUX_KERNEL_INTREE_DTS_NAME"].split()
     assert [d + ".dtb" for d in dts] == list(t.dtbs)              # the offline card's DTBs
-    for dtb in t.dtbs:
-        assert Path(dtb).name in files
-    config_txt = dict(l.split("=", 1) for l in
-                      (br.EXTERNAL / "board/raspberrypi4-64/config.txt").read_text().splitlines()
-                      if l and not l.startswith("#"))
-    assert config_txt["kernel"] == t.kernel_image and config_txt["kernel"] in files
-    assert config_txt["arm_64bit"] == "1"
-    for f in ("rpi-firmware/config.txt", "rpi-firmware/cmdline.txt",
-              f"rpi-firmware/{config_txt['start_file']}", f"rpi-firmware/{config_txt['fixup_file']}"):
-        assert f in files
-    assert br.external_paths(c["BR2_PACKAGE_RPI_FIRMWARE_CONFIG_FILE"]) == [
-        br.EXTERNAL / "board/raspberrypi4-64/config.txt"]
-    assert br.external_paths(c["BR2_PACKAGE_RPI_FIRMWARE_CMDLINE_FILE"]) == [
-        br.EXTERNAL / "board/raspberrypi4-64/cmdline.txt"]
+    assert c["BR2_PACKAGE_RPI_FIRMWARE_VARIANT_PI4"] == "y"
+    # config.txt and the command lines are mkimage/sdcard.py's, not the firmware package's
+    assert c["BR2_PACKAGE_RPI_FIRMWARE_CONFIG_FILE"] == "" and c["BR2_PACKAGE_RPI_FIRMWARE_CMDLINE_FILE"] == ""
+    assert c["BR2_PACKAGE_HOST_GENIMAGE"] == "y" and c["BR2_PACKAGE_HOST_DOSFSTOOLS"] == "y"
+    script = (br.EXTERNAL / "board/raspberrypi4-64/post-image.sh").read_text()
+    assert 'cfg="$("${LLMOS_OFFLINE[@]}" sdcard "${BINARIES_DIR}")"\nrun_genimage "${cfg}"' in script
+    assert not (br.EXTERNAL / "board/raspberrypi4-64/genimage.cfg").exists()   # no second copy
 
 
-def test_pi_cmdline_is_the_offline_one_with_the_cards_partitions():
-    """The QEMU command line, with the card's partition of each role for vda, vdb, vdc."""
-    t = targets.TARGETS["rpi4"]
-    lines = (br.EXTERNAL / "board/raspberrypi4-64/cmdline.txt").read_text().splitlines()
-    assert len(lines) == 1                      # the firmware reads one line
-    numbers = card_numbers()
-    want = []
-    for w in offline_append(t):
-        w = w.replace("@CONSOLE@", t.console)
-        for letter, role in zip("abc", ("root", "model", "data")):  # QEMU's vda, vdb, vdc
-            w = w.replace(f"@DISK@{letter}", f"{t.disk_prefix}{numbers[role]}")
-        want.append(w)
-    assert shlex.split(lines[0]) == want
+def test_qemu_post_image_makes_the_offline_system_disk():
+    script = (br.EXTERNAL / "board/qemu/post-image.sh").read_text()
+    assert '"${LLMOS_OFFLINE[@]}" system-disk "${target}" "${BINARIES_DIR}"\n' \
+           '"${LLMOS_OFFLINE[@]}" start-qemu' in script
+    for name in ("llmos_qemu_x86_64_defconfig", "llmos_qemu_aarch64_virt_defconfig"):
+        assert targets.TARGETS[DEFCONFIG_TARGET[name]].boot == "uboot"
+        assert conf(name)["BR2_PACKAGE_HOST_E2FSPROGS"] == "y"     # mke2fs for the boot partition
+
+
+def _uboot_debs_cached() -> bool:
+    from mkimage import cache
+    d = cache.cache_root() / "uboot"
+    return d.is_dir() and any(p.name.startswith("u-boot-qemu_") for p in d.iterdir()) \
+        and any(p.name.startswith("u-boot-tools_") for p in d.iterdir())
+
+
+@pytest.mark.skipif(not _uboot_debs_cached(), reason="Debian's u-boot-qemu/u-boot-tools not in the cache "
+                    "(make image downloads them)")
+@pytest.mark.parametrize("name", ["x86_64", "aarch64-virt"])
+def test_offline_system_disk_is_sysdisks_layout_with_buildroots_kernel_and_root(name, tmp_path):
+    from llmos_init.update import bootstate
+    from mkimage import sysdisk, uboot
+    t = targets.TARGETS[name]
+    d = tmp_path / "images"
+    d.mkdir()
+    kernel = _blob(d / t.kernel_image, 3 << 20, 1)
+    root = _blob(d / "rootfs.squashfs", 7 << 20, 2)
+    _offline("system-disk", name, str(d))
+    disk = d / "system.img"
+    tab = json.loads(subprocess.run(["sfdisk", "-J", str(disk)], capture_output=True, text=True,
+                                    check=True).stdout)["partitiontable"]
+    assert tab["label"] == "gpt"
+    assert [(p["name"], p["start"], p["size"]) for p in tab["partitions"]] == sysdisk.layout()
+    at = {n: s * 512 for n, s, _ in sysdisk.layout()}
+    with open(disk, "rb") as f:
+        f.seek(at["kernel_a"])
+        assert f.read(kernel.stat().st_size) == kernel.read_bytes()
+        f.seek(at["root_a"])
+        assert f.read(root.stat().st_size) == root.read_bytes()
+        f.seek(at["bootstate"])
+        assert bootstate.parse(f.read(4096)) == {"slot": "a", "version_a": offline.version()}
+        f.seek(at["kernel_b"])
+        assert f.read(1 << 20) == bytes(1 << 20)
+    assert (d / "u-boot.rom").read_bytes() == uboot.rom(tmp_path / "offline.rom", t.arch).read_bytes()
+    assert len(rom_text := (d / "u-boot.rom").read_bytes()) > 100_000 and b"bootdelay=0\0" in rom_text

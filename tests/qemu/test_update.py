@@ -6,6 +6,11 @@ PID 1's commit, on each guest's own qcow2 overlay of system.img.
   rolled back by the boot counter, the console says so, /data is intact;
 - corrupt, unsigned, wrong-target and truncated bundles are refused, nothing written;
 - QEMU killed in the middle of the write: the old slot boots, nothing was tried.
+
+The image of LLMOS_TARGET: x86_64 in `make test`; the aarch64 one (U-Boot's qemu_arm64
+build, booti) by hand, outside CI's time budget:
+    make image TARGET=aarch64-virt
+    LLMOS_TARGET=aarch64-virt .venv/bin/python -m pytest tests/qemu/test_update.py
 """
 from __future__ import annotations
 
@@ -20,12 +25,15 @@ from nacl.signing import SigningKey
 
 from llmos_init.update import bootstate
 from mkimage import bundle as mkbundle
-from mkimage import sysdisk
+from mkimage import sysdisk, targets
 from mkimage.image import make_data_image
-from qemu_harness import PROMPT, image_dir, scaled
+from qemu_harness import PROMPT, TARGET, image_dir, scaled
 
 BUNDLE = "/data/llmos-9.9.bundle"
 VERSION = "9.9-test"
+KERNEL = targets.get(TARGET).kernel_image
+# a target whose bundles this system must refuse (another architecture's U-Boot target)
+OTHER_TARGET = next(t.name for t in targets.TARGETS.values() if t.boot == "uboot" and t.name != TARGET)
 
 
 def _need_slots():
@@ -38,8 +46,8 @@ def bundles(tmp_path_factory):
     """name -> bundle file. good: this build's kernel and a root saying VERSION."""
     _need_slots()
     d = tmp_path_factory.mktemp("bundles")
-    kernel = image_dir() / "bzImage"
-    good = mkbundle.make("x86_64", VERSION, out=d / "good.bundle", kernel=kernel)
+    kernel = image_dir() / KERNEL
+    good = mkbundle.make(TARGET, VERSION, out=d / "good.bundle", kernel=kernel)
     # a root without an init: the kernel panics ("No working init found"), panic=5 resets
     noinit = d / "noinit"
     (noinit / "sbin").mkdir(parents=True)
@@ -47,13 +55,13 @@ def bundles(tmp_path_factory):
     bad_root = d / "noinit.squashfs"
     subprocess.run(["mksquashfs", str(noinit), str(bad_root), "-quiet", "-noappend", "-all-root"],
                    check=True)
-    files = [("kernel", "bzImage", kernel), ("root", "rootfs.squashfs", bad_root)]
+    files = [("kernel", KERNEL, kernel), ("root", "rootfs.squashfs", bad_root)]
     out = {"good": good}
-    out["noinit"] = mkbundle.write_bundle(d / "noinit.bundle", mkbundle.manifest_for("x86_64", "9.9-noinit", files),
+    out["noinit"] = mkbundle.write_bundle(d / "noinit.bundle", mkbundle.manifest_for(TARGET, "9.9-noinit", files),
                                           [(n, p) for _, n, p in files])
-    out["unsigned"] = mkbundle.write_bundle(d / "unsigned.bundle", mkbundle.manifest_for("x86_64", "9.9", files),
+    out["unsigned"] = mkbundle.write_bundle(d / "unsigned.bundle", mkbundle.manifest_for(TARGET, "9.9", files),
                                             [(n, p) for _, n, p in files], key=SigningKey.generate())
-    out["target"] = mkbundle.write_bundle(d / "target.bundle", mkbundle.manifest_for("aarch64-virt", "9.9", files),
+    out["target"] = mkbundle.write_bundle(d / "target.bundle", mkbundle.manifest_for(OTHER_TARGET, "9.9", files),
                                           [(n, p) for _, n, p in files])
     corrupt = d / "corrupt.bundle"           # one byte of the root changed: only its hash tells
     corrupt.write_bytes(out["noinit"].read_bytes())
@@ -114,7 +122,7 @@ def install(g, path=BUNDLE, timeout=600) -> str:
 def install_and_restart(g, version, path=BUNDLE) -> None:
     """Confirm, wait for the install to finish: the machine restarts (no prompt first)."""
     g.proc.send(f"install the update {path}\r")
-    g.expect(rf"install update {re.escape(version)} for x86_64 .* into slot b", 120)
+    g.expect(rf"install update {re.escape(version)} for {TARGET} .* into slot b", 120)
     g.expect(r"\[y/N\]", 30)
     g.proc.send("y\r")
     g.expect(rf"installed {re.escape(version)} into slot b", 900)
@@ -176,7 +184,7 @@ def test_bad_bundles_are_refused_and_nothing_is_written(guest_factory, tmp_path,
         if n == "unsigned":
             assert "signature" in out
         if n == "target":
-            assert "aarch64-virt" in out
+            assert OTHER_TARGET in out
         if n == "corrupt":
             assert "SHA-256" in out
     assert "llmos: booting slot b" not in g.log_text()

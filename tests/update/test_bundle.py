@@ -157,13 +157,31 @@ def test_boot_state_is_u_boots_text_environment():
 
 
 def test_the_guest_and_the_image_agree_on_partitions():
-    assert sysdisk.partition_number("bootstate") == slots.STATE_PART
-    for (slot, what), n in slots.PARTS.items():
+    scheme = slots.SCHEMES["uboot"]
+    assert sysdisk.partition_number("bootstate") == scheme.state
+    for (slot, what), n in scheme.parts.items():
         assert sysdisk.partition_number(f"{what}_{slot}") == n
     lay = slots.from_cmdline({"llmos.slot": "a", "llmos.bootstate": "/dev/vda2"})
     assert (lay.state, lay.part("b", "root"), lay.part("b", "kernel")) == ("/dev/vda2", "/dev/vda6", "/dev/vda5")
+    assert lay.config is None and lay.scheme.what == ("kernel", "root") and lay.target == ""
     assert slots.from_cmdline({"llmos.slot": "a"}) is None
     assert slots.from_cmdline({"llmos.slot": "c", "llmos.bootstate": "/dev/vda2"}) is None
+    assert slots.from_cmdline({"llmos.slot": "a", "llmos.bootstate": "/dev/vda2", "llmos.slots": "x"}) is None
+    # the Pi card's command line (mkimage/sdcard.py writes it)
+    pi = slots.from_cmdline({"llmos.slot": "b", "llmos.bootstate": "/dev/mmcblk0p5",
+                             "llmos.slots": "tryboot", "llmos.target": "rpi4"})
+    assert (pi.disk, pi.state, pi.config, pi.target) == ("/dev/mmcblk0", "/dev/mmcblk0p5", "/dev/mmcblk0p1", "rpi4")
+    assert (pi.part("a", "boot"), pi.part("b", "root")) == ("/dev/mmcblk0p2", "/dev/mmcblk0p7")
+    assert pi.scheme.what == ("boot", "root")
+    # the uboot scheme's state number does not name the Pi's state partition
+    assert slots.from_cmdline({"llmos.slot": "a", "llmos.bootstate": "/dev/mmcblk0p5"}) is None
+
+
+def test_a_bundle_must_hold_what_this_systems_slot_is_made_of(tmp_path, key, payload):
+    p = make(tmp_path, key, payload)                 # kernel + root
+    with pytest.raises(BundleError, match="one file for each of boot, root"):
+        open_bundle(str(p), "x86_64", pub(key), ("boot", "root"))
+    assert open_bundle(str(p), "x86_64", pub(key), ("kernel", "root")).payload_bytes > 0
 
 
 def _layout(tmp_path, booted="a"):
