@@ -425,15 +425,21 @@ def write_sets(sets: dict[str, list[dict]], out_dir: str, prefix: str) -> None:
         print("  " + ", ".join(f"{t} {n}" for t, n in sorted(per_tool.items())))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--phrases", default=os.path.join(HERE, "phrases.jsonl"))
-    ap.add_argument("--out-dir", default=HERE)
+def cli(argv: list[str] | None, description: str, here: str, prefix: str, **build_args) -> int:
+    """A builder's command line: --phrases (default <here>/phrases.jsonl) and --out-dir
+    (default <here>), then build(phrases, **build_args) written as <prefix>_<lang>.jsonl."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--phrases", default=os.path.join(here, "phrases.jsonl"))
+    ap.add_argument("--out-dir", default=here)
     args = ap.parse_args(argv)
     with open(args.phrases, encoding="utf-8") as f:
         phrases = [json.loads(line) for line in f if line.strip()]
-    write_sets(build(phrases), args.out_dir, "heldout")
+    write_sets(build(phrases, **build_args), args.out_dir, prefix)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(argv, __doc__.splitlines()[0], HERE, "heldout")
 
 
 if __name__ == "__main__":

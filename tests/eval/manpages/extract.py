@@ -446,6 +446,13 @@ def deb_version(deb: str) -> str:
                           text=True).stdout.strip()
 
 
+def write_phrases(path: str, rows: list[dict]) -> None:
+    """One phrase per line, as JSON (UTF-8, not escaped)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--debs", help="directory holding the .deb files (default: apt-get download into a scratch dir)")
@@ -478,9 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             for p in phrases_of(lang, command, f"{page}.{sec}", src):
                 p["package"], p["version"] = pkg, versions[pkg]
                 rows.append(p)
-    with open(args.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_phrases(args.out, rows)
     print(f"{args.out}: {len(rows)} phrases from {len(PAGES)} pages")
     return 0
 

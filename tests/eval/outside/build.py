@@ -12,8 +12,6 @@ order, corpus forms). The frozen man-page set stays the measurement.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 
@@ -22,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.eval.manpages.build import build, write_sets  # noqa: E402
+from tests.eval.manpages.build import build, cli  # noqa: E402
 
 SEED = 20261201
 
@@ -112,14 +110,7 @@ RULES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--phrases", default=os.path.join(HERE, "phrases.jsonl"))
-    ap.add_argument("--out-dir", default=HERE)
-    args = ap.parse_args(argv)
-    with open(args.phrases, encoding="utf-8") as f:
-        phrases = [json.loads(line) for line in f if line.strip()]
-    write_sets(build(phrases, RULES, SEED, tag="outside"), args.out_dir, "dev")
-    return 0
+    return cli(argv, __doc__.splitlines()[0], HERE, "dev", rules=RULES, seed=SEED, tag="outside")
 
 
 if __name__ == "__main__":

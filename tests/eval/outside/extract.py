@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import gettext
 import importlib
-import json
 import os
 import platform
 import re
@@ -37,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.eval.manpages.extract import deb_version, find_deb  # noqa: E402
+from tests.eval.manpages.extract import deb_version, find_deb, write_phrases  # noqa: E402
 
 # package -> the version the committed phrases came from
 PACKAGES = {"libglib2.0-data": "2.74.6-2+deb12u9", "systemd": "252.39-1~deb12u2"}
@@ -127,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(["dpkg-deb", "-x", debs[pkg], root], check=True)
             rows += catalogue_phrases(command, pkg, version, os.path.join(root, rel))
     rows += python_phrases()
-    with open(args.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_phrases(args.out, rows)
     print(f"{args.out}: {len(rows)} phrases")
     return 0
 
