@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from .canonical import NO_COMMAND
+from .grounding import resolve
 from .guard import asks_for_change
 from .parser import Context, parse_shell
 from .templates import PATH_ARGS, ZH_INSIDE
@@ -166,10 +167,9 @@ _DIRECTION = re.compile(r"\b(?:to|into|onto|as|from|over|under|inside|in)\b|到|
 
 def _reversed(src: str, dst: str, request: str, cwd: str) -> bool:
     """The request writes both names, destination first, and no word says which is which."""
-    from .grounding import resolve
     if _DIRECTION.search(request):
         return False
-    words = [_CJK_EDGE.sub("", w) for w in _WORD_BREAK.split(request)]
+    words = _words(request)
     at = []
     for value in (src, dst):
         spots = [i for i, w in enumerate(words) if w and resolve(w, cwd) == value]
@@ -185,10 +185,15 @@ _WORD_BREAK = re.compile(r"[\s\"'“”‘’「」()（）\[\]<>,，;；:：、
 _CJK_EDGE = re.compile(r"^[\u3400-\u9fff]+|[\u3400-\u9fff]+$")
 
 
+def _words(request: str) -> list[str]:
+    """The written words of `request`, Chinese around a Latin word dropped ("把/tmp/a.txt删掉")."""
+    return [_CJK_EDGE.sub("", w) for w in _WORD_BREAK.split(request)]
+
+
 def _written_paths(request: str) -> list[str]:
     """The words of `request` written with a directory ("/tmp/copy.txt", "~/music",
-    "docs/a.txt"), Chinese around them dropped ("把/tmp/a.txt删掉")."""
-    words = (_CJK_EDGE.sub("", w).rstrip(".") for w in _WORD_BREAK.split(request))
+    "docs/a.txt")."""
+    words = (w.rstrip(".") for w in _words(request))
     return [w for w in words if "/" in w.strip("/") or w.startswith(("/", "~/"))]
 
 
@@ -197,7 +202,6 @@ def relocated(path: str, request: str, cwd: str, known: set[str]) -> bool:
     that place: "cp config.v2.yaml tmp/copy.txt" for "... /tmp/copy.txt" would write
     /data/tmp/copy.txt, "find /music" for "~/music" searches another directory. A span of
     the request copies a whole word, not its tail."""
-    from .grounding import resolve
     if path in known:
         return False
     base = os.path.basename(path.rstrip("/")).casefold()
