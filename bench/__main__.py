@@ -151,25 +151,13 @@ class Bench:
         guest_failed: list[str] = []
         guest_note = None
         for i in range(ns.boots):
-            g = boot.new_guest(self.work / f"baseline{i}", base_script, ns.mem, prompt=baseline.PROMPT_RE)
-            try:
-                r = g.boot_to_prompt(120)
-                if r.ok and not boot.check_baseline_shell(g):
-                    r.ok, r.error = False, "the BusyBox shell did not answer"
-            finally:
-                g.close()
-            runs_b.append(r)
-            log(f"baseline boot {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s {r.error or ''}")
-            if direct_script is not None:
-                g = boot.new_guest(self.work / f"baseline-direct{i}", direct_script, ns.mem,
-                                   prompt=baseline.PROMPT_RE)
-                try:
-                    r = g.boot_to_prompt(120)
-                finally:
-                    g.close()
-                runs_d.append(r)
-                log(f"baseline boot with -kernel {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s "
-                    f"{r.error or ''}")
+            for label, name, base, runs in (("baseline boot", "baseline", base_script, runs_b),
+                                            ("baseline boot with -kernel", "baseline-direct", direct_script, runs_d)):
+                if base is None:
+                    continue
+                r = boot.boot_baseline(self.work / f"{name}{i}", base, ns.mem, baseline.PROMPT_RE)
+                runs.append(r)
+                log(f"{label} {i + 1}/{ns.boots}: prompt {r.prompt and round(r.prompt, 2)} s {r.error or ''}")
 
             g = boot.new_guest(self.work / f"llmos{i}", script, ns.mem)
             ready = i < ns.ready_boots

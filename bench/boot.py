@@ -48,6 +48,18 @@ def check_baseline_shell(guest: BenchGuest) -> bool:
         return False
 
 
+def boot_baseline(workdir: Path, script: Path, mem_mb: int, prompt: re.Pattern) -> BootResult:
+    """One boot of a BusyBox baseline to its prompt, its shell checked to answer."""
+    guest = new_guest(workdir, script, mem_mb, prompt=prompt)
+    try:
+        res = guest.boot_to_prompt(120)
+        if res.ok and not check_baseline_shell(guest):
+            res.ok, res.error = False, "the BusyBox shell did not answer"
+    finally:
+        guest.close()
+    return res
+
+
 def phases(res: BootResult) -> dict[str, float | None]:
     """Durations of the boot's phases (seconds) from one run's milestones."""
     m = res.marks
