@@ -25,6 +25,8 @@ _PATH_TOKEN = re.compile(
     re.X,
 )
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+# a URL (only install_update takes one): never a path, nor a name inside it
+URL = re.compile(r"(?<![\w.+-])[a-z][a-z0-9+.-]*://[^\s'\"]+", re.I)
 _INT = re.compile(r"(?<![\w.\-/])(-?\d+)(?![\w.:/-])")
 _INTERFACE = re.compile(r"\b(?:eth\d+|wlan\d+|en[ops]\d\w*|wl[op]\d\w*|usb\d+|br\d+|wg\d+|can\d+)\b")
 _DEVICE = re.compile(r"(?<![\w/])/dev/[\w./-]+")
@@ -74,6 +76,7 @@ class Entities:
     signals: list[str] = field(default_factory=list)
     globs: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)       # "the X folder", "file named X"
+    urls: list[str] = field(default_factory=list)
 
 
 def extract(text: str) -> Entities:
@@ -81,6 +84,8 @@ def extract(text: str) -> Entities:
     for m in _QUOTED.finditer(text):
         e.quoted.append(m.group(1) if m.group(1) is not None else m.group(2))
     unquoted = _QUOTED.sub(" ", text)
+    e.urls = [u.rstrip(".,;:!?") for u in URL.findall(unquoted)]
+    unquoted = URL.sub(" ", unquoted)
     e.devices = _DEVICE.findall(unquoted)
     for m in _TIME.finditer(text):
         e.times.append(m.group(1) + (" " + m.group(2) if m.group(2) else ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..tools.registry import DESTRUCTIVE, TOOLS
+from .grounding import URL
 
 # Per destructive tool: the words that ask for its effect (any language the parser knows).
 EXPLICIT_VERBS: dict[str, str] = {
@@ -158,8 +159,15 @@ def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = F
     out: list[dict] = []
     for text, actions in steps:
         command = text[:-len(data)].rstrip() if data and text.endswith(data) else text
+        urls = URL.findall(command)
         for a in actions:
             tool = a["tool"]
+            made_of = _path_from_url(a, urls)
+            if made_of:      # "delete the file http://host/x.txt" is no /host/x.txt
+                out.append({"tool": "clarify", "args": {"question": (
+                    f"Nothing changed: {made_of} is a URL, not a path; the console fetches from a "
+                    "URL only to install an update (install the update http://...)")}})
+                continue
             if tool in STATE_CHANGING:
                 why = why_all or tool_veto(tool, a.get("args", {}), command)
                 if why:
@@ -175,6 +183,21 @@ def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = F
                 continue
             out.append(a)
     return _one_power_action(out)
+
+
+def _path_from_url(action: dict, urls: list[str]) -> str | None:
+    """The URL of the step a path argument of this action was cut from, or None."""
+    if not urls:
+        return None
+    tool = TOOLS.get(action.get("tool"))
+    for arg in tool.args if tool else ():
+        v = action.get("args", {}).get(arg.name)
+        if arg.type == "path" and isinstance(v, str):
+            for u in urls:
+                rest = u.split("://", 1)[1].rstrip("/.,;:!?")
+                if rest and rest in v:
+                    return u.rstrip(".,;:!?")
+    return None
 
 
 def _one_power_action(plan: list[dict]) -> list[dict]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..tools.registry import SIGNALS, TOOLS
 from . import grounding as g
 from . import text as T
-from .grounding import Entities, extract, resolve
+from .grounding import URL, Entities, extract, resolve
 from .text import KNOWN_WORDS as _KNOWN
 
 
@@ -198,6 +198,8 @@ def parse_shell(seg: str, ctx: Context) -> list[dict] | None:
     flags, args = _flags_and_args(rest)
     if any(a.lower() in _REFERENT_WORDS for a in args):
         return None  # "kill it", "unmount it": a reference, the English rules resolve it
+    if cmd != "echo" and any(URL.fullmatch(a) for a in args):
+        return None  # "rm http://host/x": a URL is no path (only install_update fetches one)
     cwd = ctx.cwd
     R = lambda p: resolve(p, cwd)  # noqa: E731
 

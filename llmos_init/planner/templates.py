@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from ..tools.registry import SIGNALS, TOOLS
-from .grounding import resolve
+from .grounding import URL, resolve
 from .parser import _looks_like_file
 
 SENTENCES = Path(__file__).with_name("sentences")
@@ -132,8 +132,8 @@ def _path(value: str, lang: str, ctx) -> str | None:
             return None
         return ctx.last_path()
     got = _name(v, lang)
-    if got is None:
-        return None
+    if got is None or URL.fullmatch(got[0]):
+        return None      # "http://host/x.bundle" is a URL, never /data/http:/host/x.bundle
     name, _ = got
     if name.startswith("~"):
         from ..tools.context import expand_home
@@ -166,6 +166,9 @@ def _arg(tool: str, name: str, raw, lang: str, ctx):
     if name == "pattern":
         got = _name(value, lang)
         return got[0] if got and "/" not in got[0] else None
+    if name == "url":
+        got = _name(value, lang)
+        return got[0] if got and URL.fullmatch(got[0]) else None
     if name == "time":
         v = value.strip()
         return v if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2}(?::\d{2})?)?", v) else None

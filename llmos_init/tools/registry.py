@@ -17,7 +17,7 @@ DEVICE_KINDS = ("block", "network", "serial", "all")
 @dataclass(frozen=True)
 class Arg:
     name: str
-    type: str  # "path" | "string" | "text" | "int" | "signal" | "kind" | "list" | "pid_or_name" | "time"
+    type: str  # "path" | "string" | "text" | "int" | "signal" | "kind" | "list" | "pid_or_name" | "time" | "url"
     required: bool = True
 
 
@@ -96,9 +96,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     _t("kernel_log", [], False, "recent kernel messages", "show the boot messages"),
     _t("reboot", [], True, "orderly reboot", "reboot"),
     _t("poweroff", [], True, "orderly power-off", "power off"),
-    _t("install_update", [P()], True,
-       "install a signed update bundle into the other root slot and restart into it once",
-       "install the update /data/llmos-1.2.bundle", by_model=False),
+    _t("install_update", [P(req=False), Arg("url", "url", False)], True,
+       "install a signed update bundle (a file, or an http:// URL) into the other root slot and "
+       "restart into it once", "install the update /data/llmos-1.2.bundle", by_model=False),
     _t("answer", [Arg("text", "text", False)], False, "reply in words, no system action", "hello"),
     _t("clarify", [Arg("question", "text", False)], False, "ask for what is missing", "delete it"),
     _t("undo", [], False, "revert the last remove, move, write_file or append_file", "undo"),
@@ -129,8 +129,12 @@ def validate_action(action: Any) -> dict:
     missing = [a for a in tool.required if a not in args]
     if tool.name == "kill_process" and "pid" not in args and "name" not in args:
         missing.append("pid or name")
+    if tool.name == "install_update" and not args.keys() & {"path", "url"}:
+        missing.append("path or url")
     if missing:
         raise PlanError(f"{tool.name}: missing argument(s) {missing}")
+    if tool.name == "install_update" and len(args.keys() & {"path", "url"}) == 2:
+        raise PlanError("install_update: a path or a url, not both")
     return {"tool": tool.name, "args": dict(args)}
 
 

@@ -166,7 +166,7 @@ def grounding_reason(action: dict, request: str, history: tuple[str, ...] = ()) 
     args = action.get("args", {})
     for a in tool.args:
         v = args.get(a.name)
-        if v is None or a.type not in ("path", "pid_or_name", "string") or a.name == "signal":
+        if v is None or a.type not in ("path", "pid_or_name", "string", "url") or a.name == "signal":
             continue
         v = str(v)
         last = os.path.basename(v.rstrip("/")) or v

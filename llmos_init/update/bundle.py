@@ -38,11 +38,12 @@ class Bundle:
     """A bundle whose manifest is signed by the trusted key and made for this target.
     files: [(manifest entry, offset of its data in the bundle file)]."""
 
-    def __init__(self, path: str, manifest: dict, files: list[tuple[dict, int]], size: int):
+    def __init__(self, path: str, manifest: dict, files: list[tuple[dict, int]], size: int, digest: str = ""):
         self.path = path
         self.manifest = manifest
         self.files = files
         self.size = size
+        self.digest = digest     # SHA-256 of the manifest's exact bytes: what the question showed
 
     @property
     def version(self) -> str:
@@ -105,11 +106,23 @@ def _check_manifest(m: object, target: str, parts: tuple[str, ...]) -> dict:
     return m
 
 
+def check_head(raw: bytes, sig: bytes, target: str, public_key: bytes, parts: tuple[str, ...] = PARTS) -> dict:
+    """The manifest of a bundle's first two members (its bytes, their signature), once the
+    signature is the trusted key's and the manifest is one for this target and slot."""
+    import json
+    check_signature(public_key, raw, sig)
+    try:
+        return _check_manifest(json.loads(raw), target, parts)
+    except ValueError as e:
+        if isinstance(e, BundleError):
+            raise
+        raise BundleError(f"unreadable manifest: {e}") from None
+
+
 def open_bundle(path: str, target: str, public_key: bytes, parts: tuple[str, ...] = PARTS) -> Bundle:
     """Read the manifest and its signature; refuse what is not signed for this target or
     does not hold one file for each of `parts` (what this system's slot is made of)."""
-    import json     # not at import: the console imports the tools before its prompt
-    import tarfile
+    import tarfile  # not at import: the console imports the tools before its prompt
     try:
         with tarfile.open(path, "r:") as tar:
             members = tar.getmembers()    # every header: a truncated file fails here
@@ -119,13 +132,7 @@ def open_bundle(path: str, target: str, public_key: bytes, parts: tuple[str, ...
                 raise BundleError("bad manifest or signature size")
             raw = tar.extractfile(members[0]).read()
             sig = tar.extractfile(members[1]).read()
-            check_signature(public_key, raw, sig)
-            try:
-                manifest = _check_manifest(json.loads(raw), target, parts)
-            except ValueError as e:
-                if isinstance(e, BundleError):
-                    raise
-                raise BundleError(f"unreadable manifest: {e}") from None
+            manifest = check_head(raw, sig, target, public_key, parts)
             rest = members[2:]
             names = [e["name"] for e in manifest["files"]]
             if [m.name for m in rest] != names or not all(m.isfile() for m in rest):
@@ -143,7 +150,7 @@ def open_bundle(path: str, target: str, public_key: bytes, parts: tuple[str, ...
     for entry, offset in files:
         if offset + entry["bytes"] > size:
             raise BundleError(f"{entry['name']}: truncated ({size} bytes in the file)")
-    return Bundle(path, manifest, files, size)
+    return Bundle(path, manifest, files, size, hashlib.sha256(raw).hexdigest())
 
 
 def read_file(bundle: Bundle, entry: dict, offset: int, sink=None, progress=None):

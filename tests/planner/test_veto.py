@@ -130,3 +130,24 @@ def test_things_that_are_not_programs(planner, request_):
 
 def test_a_program_called_a_process_is_one(planner):
     assert changes(planner.plan("kill the nginx process", "/data")) == ["kill_process"]
+
+
+@pytest.mark.parametrize("request_", [
+    "delete the file http://10.0.2.2/x.txt",         # a URL is never a path (grounding.URL)
+    "rm http://10.0.2.2/x.txt",
+    "copy http://h/a.txt to b.txt",
+    "move notes.txt to http://h/x/",
+    "show http://10.0.2.2/x.txt",
+    "删除 http://10.0.2.2/x.txt",
+])
+def test_a_url_is_not_read_as_a_path(planner, request_):
+    plan = planner.plan(request_, "/data")
+    paths = [v for a in plan for k, v in a["args"].items() if k in ("path", "src", "dst")]
+    assert not paths, plan
+    assert not changes(plan), plan
+
+
+def test_an_update_from_a_url_is_planned_with_the_url(planner):
+    url = "http://10.0.2.2:8000/llmos-1.2.bundle"
+    for request_ in (f"install the update {url}", f"从 {url} 安装更新"):
+        assert planner.plan(request_, "/data") == [{"tool": "install_update", "args": {"url": url}}]

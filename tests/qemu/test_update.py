@@ -6,6 +6,8 @@ PID 1's commit, on each guest's own qcow2 overlay of system.img.
   rolled back by the boot counter, the console says so, /data is intact;
 - corrupt, unsigned, wrong-target and truncated bundles are refused, nothing written;
 - QEMU killed in the middle of the write: the old slot boots, nothing was tried.
+The bundle comes from a file in /data, or from an http:// URL served on the host's loopback
+(10.0.2.2 in QEMU's user network): the rollback and one of the refusals are downloaded.
 
 The image of LLMOS_TARGET: x86_64 in `make test`; the aarch64 one (U-Boot's qemu_arm64
 build, booti) by hand, outside CI's time budget:
@@ -14,10 +16,13 @@ build, booti) by hand, outside CI's time budget:
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
 import tarfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -77,6 +82,28 @@ def bundles(tmp_path_factory):
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     out["truncated"] = truncated
     return out
+
+
+@pytest.fixture(scope="module")
+def web(bundles):
+    """The bundles' directory over http on the host's loopback: the guest's URL prefix."""
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    directory = os.path.dirname(bundles["good"])
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://10.0.2.2:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def network_up(g) -> None:
+    """Until the network service has its DHCP lease (it starts after the prompt)."""
+    for _ in range(20):
+        if "10.0.2.15/24" in g.ask("list network devices", timeout=scaled(120)):
+            return
+    raise AssertionError("the guest's network never came up:\n" + g.log_tail())
 
 
 def data_with(tmp_path, files: dict[str, Path], name="data.ext4") -> Path:
@@ -151,18 +178,21 @@ def test_a_good_update_is_tried_and_committed(guest_factory, tmp_path, bundles):
     assert g2.poweroff() == 0
 
 
-def test_an_update_that_never_gets_healthy_rolls_back_and_keeps_data(guest_factory, tmp_path, bundles):
-    data = data_with(tmp_path, {"llmos-9.9.bundle": bundles["noinit"]})
+def test_an_update_that_never_gets_healthy_rolls_back_and_keeps_data(guest_factory, tmp_path, bundles, web):
+    data = data_with(tmp_path, {})
     g = guest_factory(data)
     g.boot()
     g.ask("create /data/keep.txt with the text survives a failed update", confirm="y")
-    install_and_restart(g, "9.9-noinit")
+    network_up(g)
+    install_and_restart(g, "9.9-noinit", path=f"{web}/noinit.bundle")     # downloaded
+    assert "downloading" in g.log_text()                 # the download's progress line
     g.expect(r"llmos: booting slot b", 300)
     g.expect(r"Kernel panic", 300)                       # its PID 1 never starts
     g.expect(r"slot b did not commit itself: back to slot a", 300)
     g.expect(r"did not come up healthy; rolled back", 300)
     g.expect(PROMPT, 300)
     assert "survives a failed update" in g.ask("show /data/keep.txt")
+    assert ".download-" not in g.ask("list /data/updates")     # the download was removed
     out = g.ask("cat /etc/llmos/release")
     assert "version=" in out and "9.9" not in out
     assert g.poweroff() == 0
@@ -172,7 +202,7 @@ def test_an_update_that_never_gets_healthy_rolls_back_and_keeps_data(guest_facto
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_bad_bundles_are_refused_and_nothing_is_written(guest_factory, tmp_path, bundles):
+def test_bad_bundles_are_refused_and_nothing_is_written(guest_factory, tmp_path, bundles, web):
     names = ("corrupt", "unsigned", "target", "truncated")
     data = data_with(tmp_path, {f"{n}.bundle": bundles[n] for n in names})
     g = guest_factory(data)
@@ -187,6 +217,15 @@ def test_bad_bundles_are_refused_and_nothing_is_written(guest_factory, tmp_path,
             assert OTHER_TARGET in out
         if n == "corrupt":
             assert "SHA-256" in out
+    # over http: the unsigned one from its head, the corrupt one after its download (removed)
+    network_up(g)
+    out = g.ask(f"install the update {web}/unsigned.bundle", timeout=scaled(120))
+    assert "refused" in out and "signature" in out and "[y/N]" not in out, out
+    out = install(g, f"{web}/corrupt.bundle")
+    assert "refused" in out and "SHA-256" in out and "nothing was written" in out, out
+    assert ".download-" not in g.ask("list /data/updates")
+    out = g.ask(f"install the update {web}/missing.bundle", timeout=scaled(120))
+    assert "404" in out and "refused" in out, out
     assert "llmos: booting slot b" not in g.log_text()
     assert g.poweroff() == 0
     assert state_of(g.system_disk()) == before
