@@ -62,10 +62,10 @@ def pure_wheels() -> list[Path]:
 def release_texts(target: Target, version: str | None = None) -> dict[str, str]:
     """/etc/llmos/release (the version and target updates check) and the public key of
     the update signing key (mkimage/bundle.py: made on first use, outside the repo)."""
-    from llmos_init.update.bundle import PUBLIC_KEY, RELEASE
+    from llmos_init.update.bundle import PUBLIC_KEY, RELEASE, release_text
 
     from . import keys
-    return {RELEASE: f"version={version or DEFAULT_VERSION}\ntarget={target.name}\n",
+    return {RELEASE: release_text(version or DEFAULT_VERSION, target.name),
             PUBLIC_KEY: keys.public_key_hex() + "\n"}
 
 

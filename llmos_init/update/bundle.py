@@ -58,6 +58,11 @@ class Bundle:
         return sum(e["bytes"] for e, _ in self.files)
 
 
+def release_text(version: str, target: str) -> str:
+    """What RELEASE holds (mkimage/image.py and Buildroot's offline.py write it)."""
+    return f"version={version}\ntarget={target}\n"
+
+
 def read_release(path: str = RELEASE) -> dict[str, str]:
     """This system's version and target, {} when the file is missing."""
     try:

@@ -75,6 +75,36 @@ def test_qemu_post_image_names_the_target(name):
 
 # ---- offline.py reads the offline build faithfully -----------------------------
 
+@pytest.mark.parametrize("name", sorted(targets.TARGETS))
+def test_release_files_are_the_offline_roots(name, tmp_path, monkeypatch):
+    """The Buildroot root gets the offline root's /etc/llmos/release and update.pub (a
+    board's card holds its base target's root), the key read from update-key.pub."""
+    from mkimage import keys
+    monkeypatch.setenv("LLMOS_UPDATE_KEY", str(tmp_path / "key" / "update-key"))
+    t = targets.TARGETS[name]
+    keys.signing_key()                          # made on first use, as `make image` does
+    monkeypatch.setattr(image, "DEFAULT_VERSION", offline.version())
+    want = image.release_texts(targets.TARGETS[t.base] if t.base else t)
+    offline.release_files(name, tmp_path / "root")
+    got = {"/" + str(f.relative_to(tmp_path / "root")): f.read_text()
+           for f in (tmp_path / "root").rglob("*") if f.is_file()}
+    assert got == want
+    assert keys.published_key_hex() == keys.public_key_hex()
+
+
+def test_release_files_need_the_key_made_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOS_UPDATE_KEY", str(tmp_path / "none" / "update-key"))
+    with pytest.raises(ValueError, match="make image"):
+        offline.release_files("x86_64", tmp_path / "root")
+    assert not (tmp_path / "root" / "etc" / "llmos" / "update.pub").exists()
+
+
+@pytest.mark.parametrize("name", ["board/qemu/post-image.sh", "board/raspberrypi4-64/post-image.sh"])
+def test_post_image_writes_the_release_files_before_the_root(name):
+    text = (br.EXTERNAL / name).read_text()
+    assert text.index("release-files") < text.index("remake_rootfs\n")
+
+
 @pytest.mark.parametrize("name", sorted(t.name for t in targets.TARGETS.values() if not t.base))
 def test_start_qemu_is_run_qemu(name, tmp_path):
     t = targets.TARGETS[name]

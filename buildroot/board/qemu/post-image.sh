@@ -18,6 +18,8 @@ export BINARIES_DIR
 for f in rootfs.squashfs model.squashfs; do
 	[ -e "${BINARIES_DIR}/${f}" ] || { echo "llmos: ${BINARIES_DIR}/${f} is missing" >&2; exit 1; }
 done
+# the release and the update key's public half, as the offline root has them
+"${LLMOS_OFFLINE[@]}" release-files "${target}" "${TARGET_DIR:?TARGET_DIR is not set (run from Buildroot)}"
 remake_rootfs
 make_data_image
 "${LLMOS_OFFLINE[@]}" system-disk "${target}" "${BINARIES_DIR}"

@@ -13,6 +13,8 @@ board_dir="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=SCRIPTDIR/../common/images.sh
 . "${board_dir}/../common/images.sh"
 
+# the release and the update key's public half, as the offline root has them
+"${LLMOS_OFFLINE[@]}" release-files rpi4 "${TARGET_DIR:?TARGET_DIR is not set (run from Buildroot)}"
 remake_rootfs
 make_data_image
 empty_root="$(mktemp -d)"
