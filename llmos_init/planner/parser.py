@@ -637,10 +637,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
                 return [clarify("Which file?")]
             return [act("file_info", path=p)]
 
-    # -- kernel log
-    if _has(low, r"\b(dmesg|kernel (log|messages?)|boot (log|messages?)|kernel say|from the kernel|during boot|at boot|kernel errors?)\b"):
-        return [act("kernel_log")]
-
     # -- mount / unmount
     if _has(low, r"(?<![\w/.-])(unmount|umount|eject|detach|release)(?![\w/.-])"):
         p = _one_path(ents, low, ctx, words_dir=False)

@@ -106,6 +106,8 @@ def _child(pkg_root: str, with_model: bool, which: list[list] | None, scratch: s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="one section, by the start of its name")
+    ap.add_argument("--show", action="store_true",
+                    help="also print each dev case the model gets wrong without the section")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--with-model", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--which", help=argparse.SUPPRESS)
@@ -150,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             d_bad = sum(int(model[k][2]) - int(base_model[k][2]) for k in map(tuple, changed))
             verdict = "can go" if d_right >= 0 and d_bad <= 0 and d_rules >= 0 else ""
             print(f"{name[:40]:40s} {len(changed):8d}  {d_rules:+12d}  {d_right:+8d}, {d_bad:+d}  {verdict}", flush=True)
+            if a.show:
+                sets = dev_sets()
+                for k in map(tuple, changed):
+                    if model[k][1] < base_model[k][1] or model[k][2] > base_model[k][2]:
+                        print(f"    {k[0]}: {sets[k[0]][k[1]]['request']!r}\n      with it: {base_model[k][0]}"
+                              f"\n      without: {model[k][0]}")
             shutil.rmtree(root)
     return 0
 

@@ -39,9 +39,9 @@ def _module(text: str):
 
 def test_a_section_switched_off_still_compiles_and_no_longer_answers():
     src = source()
-    name, first, end = next(s for s in RS.sections(src) if s[0] == "kernel log")
+    name, first, end = next(s for s in RS.sections(src) if s[0] == "disk space")
     on, off = _module(src), _module(RS.without(src, first, end))
-    request = "what did the kernel say during boot"
-    assert on.parse_english(request, on.Context(cwd="/data")) == [{"tool": "kernel_log", "args": {}}]
+    request = "is there enough room left on the drive"
+    assert on.parse_english(request, on.Context(cwd="/data")) == [{"tool": "disk_usage", "args": {}}]
     got = off.parse_english(request, off.Context(cwd="/data"))
-    assert not got or got[0]["tool"] != "kernel_log"
+    assert not got or got[0]["tool"] != "disk_usage"
