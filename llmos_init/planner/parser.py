@@ -658,25 +658,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             a["args"]["fstype"] = fst.group(1)
         return [a]
 
-    # -- devices
-    if _has(low, r"\b(devices?|hardware|disks|drives|hard drives?|storage devices?|block devices?|network (interfaces|cards|devices|adapters)|interfaces|nics?|ethernet ports|serial (ports|devices)|ttys?|usb devices)\b") \
-            and not _has(low, r"\b(space|free|full|usage|room|left)\b"):
-        if _has(low, r"\b(network|interfaces|nics?|ethernet|wifi|cards)\b"):
-            return [act("list_devices", kind="network")]
-        if _has(low, r"\b(serial|ttys?)\b"):
-            return [act("list_devices", kind="serial")]
-        if _has(low, r"\b(disks|drives|hard drives?|storage|block)\b"):
-            return [act("list_devices", kind="block")]
-        return [act("list_devices")]
-
-    # -- disk space
-    if _has(low, r"\b(disk|storage|space|drive|room|speicherplatz|espace)\b") and \
-            _has(low, r"\b(free|full|left|usage|used|space|room|running out|frei|libre|much|enough)\b"):
-        p = _one_path(ents, low, ctx, words_dir=False)
-        if p is None and _has(low, r"\bon /\s*$|\bspace on /\b"):
-            p = "/"
-        return [act("disk_usage", path=p)] if p else [act("disk_usage")]
-
     # -- system information (judged on the words, not on paths like /etc/hostname)
     low_words = " ".join(w for w in low.split() if "/" not in w)
     if _has(low_words, r"\b(uptime|up time|been up|been running|kernel( version)?|cpus?|cores|processors|load( average)?|memory|ram|system info|sysinfo|hostname|host name|machine called|this (computer|machine)|about this|os version)\b") \

@@ -324,7 +324,12 @@ def match(step: str, ctx) -> list[dict] | None:
         named = _SPACED_ZH_NAME.sub(_quote_name, text)
         if named != text:
             got = _best(_unspace(named), lang, ctx)
+    if got is None and lang == "zh" and "en" in languages() and _LATIN_WORD.search(text):
+        got = _best(text, "en", ctx)    # an English request naming a Chinese file ("show 日志.txt")
     return got
+
+
+_LATIN_WORD = re.compile(r"(?<![\w.])[A-Za-z]{2,}(?![\w.])")
 
 
 # A run of Chinese after a space, up to a space, punctuation or the end.

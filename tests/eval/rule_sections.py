@@ -155,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             if a.show:
                 sets = dev_sets()
                 for k in map(tuple, changed):
-                    if model[k][1] < base_model[k][1] or model[k][2] > base_model[k][2]:
-                        print(f"    {k[0]}: {sets[k[0]][k[1]]['request']!r}\n      with it: {base_model[k][0]}"
-                              f"\n      without: {model[k][0]}")
+                    for what, off, on in (("with the model", model, base_model), ("parser alone", rules, base_rules)):
+                        if off[k][1] < on[k][1] or off[k][2] > on[k][2]:
+                            print(f"    {k[0]} ({what}): {sets[k[0]][k[1]]['request']!r}\n      with it: {on[k][0]}"
+                                  f"\n      without: {off[k][0]}")
             shutil.rmtree(root)
     return 0
 

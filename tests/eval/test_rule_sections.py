@@ -39,9 +39,9 @@ def _module(text: str):
 
 def test_a_section_switched_off_still_compiles_and_no_longer_answers():
     src = source()
-    name, first, end = next(s for s in RS.sections(src) if s[0] == "disk space")
+    name, first, end = next(s for s in RS.sections(src) if s[0] == "hostname")
     on, off = _module(src), _module(RS.without(src, first, end))
-    request = "is there enough room left on the drive"
-    assert on.parse_english(request, on.Context(cwd="/data")) == [{"tool": "disk_usage", "args": {}}]
+    request = "set the hostname to kiosk"
+    assert on.parse_english(request, on.Context(cwd="/data")) == [{"tool": "set_hostname", "args": {"name": "kiosk"}}]
     got = off.parse_english(request, off.Context(cwd="/data"))
-    assert not got or got[0]["tool"] != "disk_usage"
+    assert not got or got[0]["tool"] != "set_hostname"
