@@ -608,15 +608,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             a["args"]["signal"] = sig
         return [a]
 
-    # -- time
-    if _has(low, r"\b(set|change|adjust)\b.*\b(time|clock|date)\b"):
-        if ents.times:
-            return [act("set_time", time=ents.times[0])]
-        return [clarify("What should I set the clock to (YYYY-MM-DD HH:MM)?")]
-    if _has(low, r"\b(time|date|day|clock|today|heure|uhrzeit|datum|hora)\b") and not ents.paths and \
-            not _has(low, r"\b(modified|changed|created|boot|up|uptime|long)\b"):
-        return [act("get_time")]
-
     # -- hostname
     # ("hostname" as a word, not inside a path: "rename /etc/hostname notes.bak" is a move)
     m = re.search(r"(?<![\w/.~-])(?:hostname|host name)\s+(?:to|as|=)?\s*([\w.-]+)\s*$", seg, re.I) or \

@@ -152,6 +152,8 @@ def _arg(tool: str, name: str, raw, lang: str, ctx):
     if name == "text":
         v, _ = _unquote(value) if value.strip()[:1] in {a for a, _ in QUOTES} else (value.strip(), False)
         return v
+    if spec is not None and spec.type == "text":    # clarify's question, a data block's fixed words
+        return value.strip() or None
     if name == "signal":
         v = value.strip().upper().removeprefix("SIG")
         return v if v in SIGNALS else None
