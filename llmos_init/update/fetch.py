@@ -12,8 +12,8 @@ and removes it.
 
 A hostile or broken server is a BundleError that says what happened: a status other than
 200 (redirects are not followed), a Content-Length over the bound, a body cut short or
-longer than the bound, no byte for TIMEOUT_S, a first member that is not a small
-manifest. Plain http:// only: the image carries no TLS certificates, and what vouches for a
+longer than the bound, no byte for TIMEOUT_S, a head that takes longer than HEAD_S to
+trickle in, a first member that is not a small manifest. Plain http:// only: the image carries no TLS certificates, and what vouches for a
 bundle is its signature, checked against the image's key whatever the transport.
 Standard library only (http.client, urllib.parse, tarfile's header parser) besides bundle.py.
 """
@@ -27,6 +27,7 @@ from .bundle import CHUNK, MANIFEST, MANIFEST_MAX, PARTS, SIGNATURE, Bundle, Bun
 DOWNLOADS = "/data/updates"
 PREFIX = ".download-"          # a download in progress (or cut by a power loss): removed next time
 TIMEOUT_S = 30.0               # the longest wait for a byte (connect, headers, body)
+HEAD_S = 60.0                  # the longest the question waits for the bundle's head
 BLOCK = 512
 RECORD = 20 * BLOCK            # tarfile pads the archive to this
 KEEP_FREE = 8 << 20            # what a download leaves free on /data (the logs, the audit log)
@@ -92,14 +93,19 @@ class _Get:
             self.length = None
 
     def read(self, n: int) -> bytes:
+        """What one read of the socket gives (at most n bytes): a server that drips its
+        bytes is seen after each, by a deadline or a Ctrl-C."""
         try:
-            return self.resp.read(n)
+            return self.resp.read1(n)
         except self._errors as e:
             raise BundleError(f"the download broke off: {_why(e, self.timeout)}") from None
 
-    def exactly(self, n: int, what: str) -> bytes:
+    def exactly(self, n: int, what: str, deadline: float) -> bytes:
+        import time
         out = b""
         while len(out) < n:
+            if time.monotonic() > deadline:
+                raise BundleError(f"the server took more than {HEAD_S:.0f} s for the bundle's head")
             got = self.read(n - len(out))
             if not got:
                 raise BundleError(f"the server's file ends inside {what}: not an llmos update bundle")
@@ -117,18 +123,18 @@ def _why(e: Exception, timeout: float) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
-def _member(get: _Get, name: str, most: int) -> bytes:
+def _member(get: _Get, name: str, most: int, deadline: float) -> bytes:
     """The next tar member's data, after its header says it is `name` of at most `most` bytes."""
     import tarfile
     try:
-        info = tarfile.TarInfo.frombuf(get.exactly(BLOCK, "a tar header"), "utf-8", "surrogateescape")
+        info = tarfile.TarInfo.frombuf(get.exactly(BLOCK, "a tar header", deadline), "utf-8", "surrogateescape")
     except tarfile.HeaderError:
         raise BundleError("not an llmos update bundle (no tar header first)") from None
     if info.name != name or not info.isfile():
         raise BundleError("not an llmos update bundle (no manifest first)")
     if info.size > most:
         raise BundleError("bad manifest or signature size")
-    return get.exactly(_padded(info.size), name)[: info.size]
+    return get.exactly(_padded(info.size), name, deadline)[: info.size]
 
 
 def head(url: str, target: str, public_key: bytes, parts: tuple[str, ...] = PARTS,
@@ -136,10 +142,12 @@ def head(url: str, target: str, public_key: bytes, parts: tuple[str, ...] = PART
     """The signed manifest at the start of the URL's bundle, checked for this target and
     slot; Bundle.path is the URL, Bundle.size the most the whole file may be."""
     import hashlib
+    import time
+    deadline = time.monotonic() + HEAD_S
     get = _Get(url, timeout)
     try:
-        raw = _member(get, MANIFEST, MANIFEST_MAX)
-        sig = _member(get, SIGNATURE, 64)
+        raw = _member(get, MANIFEST, MANIFEST_MAX, deadline)
+        sig = _member(get, SIGNATURE, 64, deadline)
     finally:
         get.close()
     if len(sig) != 64:

@@ -39,6 +39,7 @@ class Server:
 
     def __init__(self):
         self.routes: dict[str, tuple] = {}
+        self.drip: dict[str, float] = {}     # path -> seconds between its 256-byte pieces
         self.hits: list[str] = []
         server = self
 
@@ -53,6 +54,12 @@ class Server:
                         self.send_header(k, v)
                 self.end_headers()
                 try:
+                    if self.path in server.drip:
+                        for i in range(0, len(body), 256):
+                            self.wfile.write(body[i:i + 256])
+                            self.wfile.flush()
+                            time.sleep(server.drip[self.path])
+                        return
                     half = len(body) // 2 if pause else len(body)
                     self.wfile.write(body[:half])
                     self.wfile.flush()
@@ -239,3 +246,25 @@ def test_nobody_listening(key):
     s.close()
     with pytest.raises(BundleError, match="cannot fetch"):
         fetch.head(f"http://127.0.0.1:{port}/b", "x86_64", pub(key))
+
+
+def test_a_head_that_trickles_in_is_given_up(server, good, key, monkeypatch):
+    """A byte now and then, each within the read timeout: the head's own deadline ends it."""
+    monkeypatch.setattr(fetch, "HEAD_S", 1.0)
+    server.routes["/b"] = (200, {}, good, 0)
+    server.drip["/b"] = 0.2
+    t = time.monotonic()
+    with pytest.raises(BundleError, match="more than 1 s for the bundle's head"):
+        fetch.head(server.url("/b"), "x86_64", pub(key), timeout=5)
+    assert time.monotonic() - t < 3.0
+
+
+def test_a_dripping_download_still_reports_progress_in_pieces(server, good, key, tmp_path):
+    """Each read returns what arrived: the progress callback (the console's Ctrl-C check)
+    runs between pieces, not after a whole chunk."""
+    server.routes["/b"] = (200, {}, good[:4096], 0)
+    server.drip["/b"] = 0.01
+    seen = []
+    fetch.download(server.url("/b"), 20480, directory=str(tmp_path / "u"),
+                   progress=lambda done, total: seen.append(done))
+    assert len(seen) > 4 and seen[-1] == 4096
