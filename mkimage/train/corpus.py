@@ -367,6 +367,8 @@ def all_templates() -> tuple[Template, ...]:
     out = []
     for lang in templates.languages():
         for tool, intent in sorted(templates.intents(lang).intents.items()):
+            if tool in templates.TOOLS and not templates.TOOLS[tool].by_model:
+                continue     # install_update: planned by its templates only, never the model's
             for b, data in enumerate(intent.data):
                 fixed = {k: (v.value if hasattr(v, "value") else v) for k, v in (data.slots or {}).items()}
                 for s, sent in enumerate(data.sentences):
