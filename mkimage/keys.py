@@ -43,13 +43,13 @@ def public_key_hex(path: Path | None = None) -> str:
 def published_key_hex(path: Path | None = None) -> str:
     """The public key from update-key.pub, without PyNaCl (Buildroot's host python3):
     the key must exist already (the offline build or `make update` makes it)."""
+    from llmos_init.update.bundle import BundleError, load_public_key   # the image's own reader
     path = path or key_path()
     pub = path.with_name(path.name + ".pub")
+    if not pub.is_file():
+        raise ValueError(f"no update key at {pub}: run `make image` or `make update` once to "
+                         "make one, or set LLMOS_UPDATE_KEY")
     try:
-        text = pub.read_text().strip()
-    except OSError as e:
-        raise ValueError(f"no update key at {pub} ({e.strerror}): run `make image` or "
-                         "`make update` once to make one, or set LLMOS_UPDATE_KEY") from None
-    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text.lower()):
-        raise ValueError(f"{pub}: not an ed25519 public key in hex")
-    return text.lower()
+        return load_public_key(str(pub)).hex()
+    except BundleError as e:
+        raise ValueError(str(e)) from None

@@ -193,9 +193,9 @@ def download(url: str, most: int, directory: str = DOWNLOADS, progress=None,
             raise BundleError(f"the server's file is {get.length} bytes, more than the manifest's "
                               f"files can make ({most})")
         total = get.length or most
-        fd = os.open(os.path.join(directory, f"{PREFIX}{os.getpid()}.bundle"),
-                     os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        path = os.path.join(directory, f"{PREFIX}{os.getpid()}.bundle")
+        name = os.path.join(directory, f"{PREFIX}{os.getpid()}.bundle")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        path = name      # ours from here: removed on any failure
         done = 0
         with os.fdopen(fd, "wb") as f:
             while True:
