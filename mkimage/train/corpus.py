@@ -43,7 +43,7 @@ from llmos_init.planner import canonical, templates
 from llmos_init.planner.grounding import resolve
 from llmos_init.planner.parser import Context, parse_shell
 
-from . import docstyle
+from . import docstyle, source
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).with_name("data")
@@ -718,6 +718,7 @@ def write(out: Path = DATA, seed: int = SEED, n_train: int = 40000, n_val: int =
     for split in ("train", "val"):
         (out / f"{split}.jsonl").write_bytes(dumps(data[split]).encode())
     s = summary(data, seed)
+    s["source"] = source.describe(ROOT)   # git checkout <commit> && make corpus: these bytes
     for split in ("train", "val"):
         s["files"][split]["sha256"] = hashlib.sha256((out / f"{split}.jsonl").read_bytes()).hexdigest()
     (out / "summary.json").write_text(json.dumps(s, indent=1, ensure_ascii=False) + "\n")

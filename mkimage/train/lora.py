@@ -30,11 +30,21 @@ import tomllib
 from pathlib import Path
 
 from mkimage.cache import file_digest as sha256
+from mkimage.train import source
 
 HERE = Path(__file__).resolve().parent
 LOG_DIR = HERE / "log"
 LOG_COLUMNS = ["step", "epoch", "train_loss", "val_loss", "lr", "tokens_per_s",
                "answer_tokens_per_s", "wall_s"]
+
+
+def corpus_source(corpus: Path) -> dict | None:
+    """The commit `make corpus` generated the corpus at (summary.json beside it), so the run's
+    log says how to make its corpus again; None for a corpus from elsewhere."""
+    try:
+        return json.loads((Path(corpus).parent / "summary.json").read_text()).get("source")
+    except (OSError, ValueError):
+        return None
 
 
 def load_recipe(path: Path) -> dict:
@@ -221,7 +231,9 @@ def train(corpus: Path, val: Path, recipe_path: Path, run: str, resume: bool,
             "val_dropped_too_long": vdropped, "base_gguf": str(gguf),
             "base_gguf_sha256": hf.name.removeprefix("hf-"), "trainable_params": n_trainable,
             "torch": torch.__version__, "init_run": init,
-            "init_adapter_sha256": sha256(start) if init else None}
+            "init_adapter_sha256": sha256(start) if init else None,
+            "source": source.describe(HERE.parents[1]),
+            "corpus_source": corpus_source(corpus)}
     print(f"train: {len(train_data)} examples ({dropped} too long), val {len(val_data)}, "
           f"{n_trainable} trainable params, {t['steps']} steps of {t['batch']}", file=sys.stderr)
 
