@@ -75,7 +75,8 @@ DIRS = ["docs", "projects", "build", "src", "backup", "music", "photos", "logs",
         "photos/2024", "projects/llmos", "src/lib", "v2", "data2", "bin", "out", "assets",
         "Dokumente", "Musik", "projets", "fotos"]
 SPACED_DIRS = ["my docs", "old stuff", "new folder", "project files", "照片 2024"]
-CJK_DIRS = ["项目", "文档", "备份", "照片", "工作", "音乐", "下载"]       # only quoted
+CJK_DIRS = ["项目", "文档", "备份", "照片", "工作", "音乐", "下载"]       # quoted unless set off
+CJK_NAMES = ["相片", "资料", "旧文件", "课件", "视频", "截图", "日志", "草稿", "合同", "素材"]  # set off only
 ABS_FILES = ["/etc/hostname", "/etc/fstab", "/var/log/syslog", "/var/log/messages",
              "/tmp/out.log", "/tmp/x.txt", "/data/notes.txt", "/data/docs/report.pdf",
              "/etc/os-release", "/proc/cpuinfo", "/data/projects/main.py", "/opt/app/config.yaml"]
@@ -129,6 +130,7 @@ class State:
     tool: str
     kind: str = ""              # "file" / "dir" for show
     has_parent: bool = False    # make_dir "x in {parent}": the path slot is a name in it
+    set_off: bool = False       # the slot stands after a colon or a space and ends the clause
 
 
 def _quoted(st: State, value: str) -> str:
@@ -202,6 +204,11 @@ def gen_path(st: State, kind: str) -> tuple[str, str]:
     if r < 0.43:
         written, full = _rel(st, rng.choice(CJK_DIRS))
         return _quoted(st, written), full
+    if st.set_off and st.lang == "zh" and r < 0.63:
+        # a Chinese name set off by a space or a colon needs no quotes ("列出内容 相册"): the
+        # way Chinese documentation and users write one after a command phrase
+        written, full = _rel(st, rng.choice(CJK_DIRS + CJK_NAMES))
+        return written, full
     written, full = _rel(st, rng.choice(DIRS))
     return _surface(st, written), full
 
@@ -421,7 +428,7 @@ def render(pieces: list, st: State, args: dict, typos: bool) -> str | None:
     keyed by (slot, argument))."""
     st.has_parent = any(isinstance(p, tuple) and p[2] == "parent" for p in pieces)
     text = []
-    for p in pieces:
+    for i, p in enumerate(pieces):
         if isinstance(p, tuple):
             _, lst, slot = p
             if lst in ("signal", "filetype"):
@@ -431,6 +438,9 @@ def render(pieces: list, st: State, args: dict, typos: bool) -> str | None:
                 text.append(words)
                 args[(slot, slot)] = v.value_out
                 continue
+            before = "".join(x for x in pieces[:i] if isinstance(x, str))
+            st.set_off = (bool(re.search(r"[\s:：]$", before))
+                          and all(isinstance(x, str) and not x.strip() for x in pieces[i + 1:]))
             w, a = fill(st, slot)
             for k, v in a.items():
                 args[(slot, k)] = v
