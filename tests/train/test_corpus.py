@@ -126,3 +126,23 @@ def test_summary_counts(data):
     assert s["files"]["train"]["lines"] == N_TRAIN
     assert s["files"]["val"]["lines"] == N_VAL
     assert sum(s["files"]["train"]["by_lang"].values()) == N_TRAIN
+
+
+def _rendered(pieces: list, n: int = 400) -> list[str]:
+    import random
+    out = []
+    for i in range(n):
+        st = corpus.State(random.Random(i), "zh", "/data", "list_dir")
+        out.append(corpus.plain(corpus.render(pieces, st, {}, False)))
+    return out
+
+
+def test_a_chinese_name_is_bare_only_where_it_is_set_off():
+    bare = set(corpus.CJK_DIRS + corpus.CJK_NAMES)
+    set_off = _rendered(["列出位置中的内容 ", ("path", None, "path")])
+    after_colon = _rendered(["列出目录：", ("path", None, "path")])
+    inside = _rendered(["列出", ("path", None, "path"), "里的内容"])
+    for texts in (set_off, after_colon):
+        assert any(t.split(" ")[-1].split("：")[-1] in bare for t in texts)
+    # run into Chinese on both sides, a Chinese name is always quoted
+    assert not any(t.removeprefix("列出").removesuffix("里的内容").lstrip("./~") in bare for t in inside)
