@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         status = planner.load()
         print(f"model {planner.model_path}: {status} ({time.perf_counter() - t0:.1f} s)")
-    print(f"set {args.set}: {len(cases)} cases, planner status {planner.status}")
+    print(f"set {args.set}: {len(cases)} cases, planner status {planner.status}, adapter {planner.adapter_status}")
     s = evaluate(planner, cases)
     report(s, show_misses=not args.quiet)
     if args.json:
