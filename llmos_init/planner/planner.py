@@ -485,10 +485,10 @@ class Planner:
         import time
 
         from .remote import RemoteError
-        from .translation import grammar, max_lines, read_answer
+        from .translation import answer_grammar, read_answer
         t0 = time.monotonic()
         try:
-            answer = self._remote_at(url).translate(said, ctx.cwd, grammar(max_lines(said)))
+            answer = self._remote_at(url).translate(said, ctx.cwd, answer_grammar(said, ctx))
             tr = read_answer(answer, said, ctx)
             why = tr.why if tr.plan is None else None
             if _writes_other_text(tr.plan, data):

@@ -7,7 +7,7 @@ every request, so writing the file from the console takes effect at once.
 
 One request per plan: POST /completion with the exact prompt the local adapter was trained
 on (canonical.prompt; its turn markers follow the server's chat template, from GET /props
-once), translation.grammar(max_lines(request)) as its `grammar`, greedy, 64 tokens at most. The server
+once), translation.answer_grammar(request, ctx) as its `grammar`, greedy, 64 tokens at most. The server
 only writes text: its answer is read back and checked here exactly as the local model's
 is (translation.read_answer: every argument grounded in the request, the action plausible),
 then the planner's guard and the registry's validation, and the console still asks before

@@ -3,7 +3,10 @@ argument grounded in what the user said.
 
 The adapter (adapter.py) makes the model answer a request with canonical commands, one per
 line (canonical.py), or canonical.NO_COMMAND when no command fits. Decoding runs under
-GRAMMAR, so each line starts with a command the parser knows. Each line then goes to
+answer_grammar(request): each line starts with a command the parser knows, and its
+unquoted arguments are made of the request's own words, whole, joined into paths (the
+model cannot write a word's tail, "/ratch" for "scratch"; `unwritten` holds a server's
+answer, which may ignore the grammar, to the same language). Each line then goes to
 `parse_shell` (cwd following `cd`), never through the step splitter: a quoted text with
 ";" or "and" in it stays one argument.
 
@@ -20,8 +23,11 @@ and says so. What is left passes the guard and validation like every other plan.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .canonical import NO_COMMAND
@@ -29,6 +35,8 @@ from .grounding import resolve
 from .guard import asks_for_change
 from .parser import Context, parse_shell
 from .templates import PATH_ARGS, ZH_INSIDE
+from ..tools.context import DATA_DIR
+from ..tools.registry import SIGNALS
 
 # What a line may start with: the commands canonical.py writes (and an executable's path).
 VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "date", "dmesg",
@@ -36,17 +44,161 @@ VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "
          "kill", "pkill", "renice", "lsblk", "ip link", "mount", "ifup", "ifdown", "hostname")
 
 
-def grammar(lines: int = 4) -> str:
-    """GBNF for an answer: NO_COMMAND, or 1 to `lines` lines each starting with a known command."""
+# What an answer's arguments may be written with: the request's own words, whole (a
+# word's tail is no name: "帮我弄一个叫 scratch 的新文件夹" was once decoded "mkdir /ratch"),
+# joined into paths with the names of the current directory and of the conversation;
+# Chinese characters one by one (a Chinese name is part of a longer run: "把相册删掉");
+# anything in quotes (a text to write, a pattern: read_answer checks it is the request's);
+# and the flags the canonical forms use (canonical.py).
+_IN_WORD = frozenset("._-:~@%+=#&*^$")     # punctuation a file name or a flag is written with
+
+
+def _arg_break(c: str) -> bool:
+    """Whether `c` ends a word of the request: white space, "/", a Chinese character, or
+    punctuation of any script ("«todo.md»", "：notes.txt") other than _IN_WORD's."""
+    return c.isspace() or c == "/" or "\u3400" <= c <= "\u9fff" or c in "<>|`" or \
+        (unicodedata.category(c).startswith("P") and c not in _IN_WORD)
+
+
+def _pieces(source: str) -> list[str]:
+    return "".join(" " if _arg_break(c) else c for c in source).split()
+
+
+_FLAGS = ("-name", "-n", "-p", "-s", "-t", ">", ">>") + tuple(f"-{s}" for s in SIGNALS)
+_LEADS = ("/", "~/", "./", "../")
+# a 1 MB request is not planned (runtime.translate: longer than the model's context); its
+# grammar stays small
+_MAX_WORDS, _MAX_CHARS = 400, 4096
+
+
+def answer_words(request: str, cwd: str = "/", known: tuple[str, ...] = ()) -> list[str]:
+    """The words an answer's unquoted arguments are made of: those of `request` as written
+    (also without a sentence's closing "." or ":", and split at ":" and "=":
+    "file:notes.txt"), the names in `cwd` and in `known` (an earlier action's paths), and
+    the data directory's where the request writes "~" (the home: "~/music" is /data/music)."""
+    got: dict[str, None] = {}
+    home = (DATA_DIR,) if "~" in request else ()
+    for source in (request, cwd, *known, *home):
+        for w in _pieces(str(source)[:_MAX_CHARS]):
+            for b in dict.fromkeys((w, w.rstrip(".:"))):
+                # a number glued to a word is one as well ("pid9805", "调到-8"), as grounding reads it
+                for v in (b, *re.split(r"[:=]", b), *re.findall(r"-?\d+", b)):
+                    if v and v.isprintable():
+                        got.setdefault(v)
+    return list(got)[:_MAX_WORDS]
+
+
+def grammar(lines: int = 4, request: str | None = None, cwd: str = "/",
+            known: tuple[str, ...] = ()) -> str:
+    """GBNF for an answer: NO_COMMAND, or 1 to `lines` lines each starting with a known
+    command; given the request, every unquoted argument is made of its answer_words
+    (`unwritten` holds any answer to the same language)."""
     verbs = " | ".join(f'"{v}"' for v in sorted(VERBS, key=len, reverse=True))
     more = f' ("\\n" line){{0,{lines - 1}}}' if lines > 1 else ""
-    return "\n".join([
-        f'root ::= "{NO_COMMAND}" | line{more}',
-        'line ::= (verb | prog) rest',
-        f'verb ::= {verbs}',
-        'prog ::= ("./" | "/") [^ \\n]+',
-        'rest ::= ( " " [^\\n]* )?',
+    head = [f'root ::= "{NO_COMMAND}" | line{more}', 'line ::= (verb | prog) rest',
+            f'verb ::= {verbs}']
+    if request is None:
+        return "\n".join(head + ['prog ::= ("./" | "/") [^ \\n]+', 'rest ::= ( " " [^\\n]* )?']) + "\n"
+    lit = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
+    words = sorted(answer_words(request, cwd, known), key=len, reverse=True)
+    return "\n".join(head + [
+        'prog ::= ("./" | "/") path',
+        'rest ::= (" " arg)*',
+        'arg ::= flag | "-"? path | lead | quoted',
+        "flag ::= " + " | ".join(lit(f) for f in sorted(_FLAGS, key=len, reverse=True)),
+        "lead ::= " + " | ".join(lit(x) for x in _LEADS),
+        'path ::= lead? comp ("/" comp)* "/"?',
+        'comp ::= (word | [\\u3400-\\u9fff])+ | "." | ".." | "~"',
+        "word ::= " + (" | ".join(lit(w) for w in words) or '"."'),
+        # from a quote to a quote of the same kind: the echo form writes its text as it is
+        # ("echo 'print('hi')' > a.py": canonical.py), shlex.quote's '"'"' included
+        "quoted ::= \"'\" [^\\n]* \"'\" | \"\\\"\" [^\\n]* \"\\\"\"",
     ]) + "\n"
+
+
+def _spelled(comp: str, words: set[str], longest: int) -> bool:
+    """`comp` is a run of `words` and Chinese characters (a word-break search)."""
+    if comp in (".", "..", "~"):
+        return True
+    ok = [True] + [False] * len(comp)
+    for i in range(len(comp)):
+        if not ok[i]:
+            continue
+        if "\u3400" <= comp[i] <= "\u9fff":
+            ok[i + 1] = True
+        for j in range(i + 1, min(len(comp), i + longest) + 1):
+            if comp[i:j] in words:
+                ok[j] = True
+    return ok[-1]
+
+
+def _path_ok_written(arg: str, words: set[str], longest: int) -> bool:
+    for lead in sorted(_LEADS, key=len, reverse=True):
+        if arg.startswith(lead):
+            arg = arg[len(lead):]
+            break
+    if arg.endswith("/"):
+        arg = arg[:-1]
+    return bool(arg) and all(c and _spelled(c, words, longest) for c in arg.split("/"))
+
+
+def unwritten(answer: str, request: str, cwd: str = "/", known: tuple[str, ...] = (),
+              lines: int = 4) -> str | None:
+    """What of `answer` grammar(lines, request, cwd, known) does not admit, None when it
+    admits it all (a server may ignore the grammar it is sent: read_answer holds its
+    answer to the same language)."""
+    if answer == NO_COMMAND:
+        return None
+    got = answer.split("\n")
+    if len(got) > lines:
+        return f"an answer of {len(got)} commands"
+    words = set(answer_words(request, cwd, known))
+    longest = max(map(len, words), default=0)
+    verbs = sorted(VERBS, key=len, reverse=True)
+    for line in got:
+        verb = next((v for v in verbs if line == v or line.startswith(v + " ")), None)
+        if verb is None:     # a program: ./x or /bin/x, its path spelled like an argument
+            verb = line.split(" ", 1)[0]
+            if not (verb.startswith(("./", "/")) and _path_ok_written(verb, words, longest)):
+                return f"the command {verb!r}"
+        why = _args_unwritten(line[len(verb):], words, longest)
+        if why:
+            return why
+    return None
+
+
+def _args_unwritten(rest: str, words: set[str], longest: int) -> str | None:
+    """What of the arguments `rest` (" arg arg ...") the grammar does not admit. A quoted
+    argument may end at any quote of its kind that a space or the end follows: each
+    reading is tried (positions memoised, so a reply full of quotes stays cheap)."""
+    first: list[str] = []
+
+    def bare_ok(arg: str) -> bool:
+        if arg in _FLAGS or arg in _LEADS or _path_ok_written(arg, words, longest):
+            return True
+        return arg.startswith("-") and _path_ok_written(arg[1:], words, longest)
+
+    @functools.lru_cache(maxsize=None)
+    def ok(i: int) -> bool:
+        if i == len(rest):
+            return True
+        if rest[i] != " " or i + 1 == len(rest):
+            return False
+        j = i + 1
+        if rest[j] in "'\"":
+            ends = [k for k in range(j + 1, len(rest)) if rest[k] == rest[j]
+                    and (k + 1 == len(rest) or rest[k + 1] == " ")]
+            if any(ok(k + 1) for k in ends):
+                return True
+        end = rest.find(" ", j)
+        end = len(rest) if end < 0 else end
+        arg = rest[j:end]
+        if arg and bare_ok(arg):
+            return ok(end)
+        first.append(arg)
+        return False
+
+    return None if ok(0) else repr(first[0] if first else rest.strip())
 
 
 # What makes a request more than one step: a conjunction or a list mark, in either language.
@@ -268,6 +420,17 @@ def _names_here(request: str) -> bool:
     return _HERE.search(request) is not None
 
 
+def known_values(ctx: Context) -> tuple[str, ...]:
+    """The conversation's values an answer may name: the arguments of its earlier actions."""
+    return tuple(dict.fromkeys(str(v) for a in ctx.actions for v in (a.get("args") or {}).values()
+                               if isinstance(v, (str, int))))
+
+
+def answer_grammar(request: str, ctx: Context) -> str:
+    """The grammar the model (or a server) decodes its answer to `request` under."""
+    return grammar(max_lines(request), request, ctx.cwd, known_values(ctx))
+
+
 def read_answer(answer: str, request: str, ctx: Context) -> Translation:
     """The plan in the model's answer, or why there is none."""
     text = answer.strip()
@@ -296,10 +459,14 @@ def read_answer(answer: str, request: str, ctx: Context) -> Translation:
             if a["tool"] == "change_dir":
                 cwd = a["args"]["path"]
         plan.extend(acts)
+    # and what the grammar would not let the local model write (a server may ignore it)
+    why = unwritten(text, request, ctx.cwd, known_values(ctx), max_lines(request))
+    if why:
+        return Translation(None, answer, f"{why} is not written in the request")
     return Translation(plan, answer)
 
 
 def translate(rt, request: str, ctx: Context) -> Translation:
     """Ask the adapter for canonical commands and read them back."""
-    answer = rt.translate(request, ctx.cwd, grammar_text=grammar(max_lines(request)))
+    answer = rt.translate(request, ctx.cwd, grammar_text=answer_grammar(request, ctx))
     return read_answer(answer, request, ctx)

@@ -452,3 +452,65 @@ def test_a_request_of_one_clause_is_answered_with_one_command(req, lines):
     g = grammar(max_lines(req))
     assert llama_cpp.LlamaGrammar.from_string(g, verbose=False)
     assert ('("\\n" line)' in g) == (lines > 1)
+
+
+# ---- the grammar of an answer's arguments: the request's own words -----------------------
+
+@pytest.mark.parametrize("answer,req,cwd,why", [
+    ("mkdir /ratch", "帮我弄一个叫 scratch 的新文件夹", D, "'/ratch'"),    # a word's tail
+    ("mkdir scratch", "帮我弄一个叫 scratch 的新文件夹", D, None),
+    ("mkdir /data/scratch", "帮我弄一个叫 scratch 的新文件夹", D, None),  # the cwd's names
+    ("rm 相册", "把相册删掉", D, None),                                  # Chinese, char by char
+    ("ls /data/music", "List the contents of ~/music", "/tmp", None),    # ~ is the data dir
+    ("rm notes.txt", "Remove the file:notes.txt.", D, None),
+    ("kill 9805", "停止pid9805的进程", D, None),                         # a number glued to a word
+    ("renice -n -8 -p 7645", "将pid7645号的nice值调到-8", D, None),
+    ("kill -KILL 42", "force kill 42", D, None),
+    ("echo 'print('hi')' > a.py", "put print('hi') in a.py", D, None),  # the echo form's text
+    ("echo 'x' > b.txt", "put x in a.txt", D, "'b.txt'"),
+    ("./scripts/backup.sh --config /etc/app.conf", "run scripts/backup.sh --config /etc/app.conf", D, None),
+    ("rm a.txt\nrm b.txt\nrm c.txt\nrm d.txt\nrm e.txt", "rm a.txt b.txt c.txt d.txt e.txt", D,
+     "an answer of 5 commands"),
+    ("cat a.txt", "show me a.txt", D, None),
+])
+def test_an_answer_is_written_with_the_requests_words(answer, req, cwd, why):
+    from llmos_init.planner.translation import unwritten
+    assert unwritten(answer, req, cwd) == why
+
+
+def _eval_targets():
+    """(request, cwd, canonical command) of every case of the eval sets that needs no
+    conversation before it."""
+    from llmos_init.planner.canonical import commands
+    root = os.path.join(os.path.dirname(__file__), "..", "eval")
+    for name in ("cases.jsonl", "heldout_dev.jsonl", "heldout_test.jsonl", "outside/dev_en.jsonl",
+                 "outside/dev_zh.jsonl", "adversarial/adversarial_en.jsonl", "adversarial/adversarial_zh.jsonl"):
+        for line in open(os.path.join(root, name), encoding="utf-8"):
+            r = json.loads(line)
+            if r.get("history") or not r.get("expect"):
+                continue
+            cmd = commands(r["expect"], r.get("cwd", D))
+            if cmd:
+                yield r["request"], r.get("cwd", D), cmd
+
+
+def test_every_eval_target_is_an_answer_the_grammar_admits():
+    """The grammar takes nothing away from a right answer: each canonical command an eval
+    case expects (without a conversation) is written with its request's words."""
+    from llmos_init.planner import text as T
+    from llmos_init.planner.translation import unwritten
+    got = list(_eval_targets())
+    assert len(got) > 1000
+    # the request as the model reads it (planner.py: T.normalise; "ａ.txt" is a.txt)
+    refused = [(r, cmd) for r, c, cmd in got
+               if unwritten(cmd, T.normalise(r), c, lines=cmd.count("\n") + 1) is not None]
+    assert refused == []
+
+
+def test_the_request_grammar_is_valid_gbnf_for_any_request():
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from llmos_init.planner.translation import answer_grammar
+    for req in ["帮我弄一个叫 scratch 的新文件夹", 'write "a \\ b" to x.txt', "tab\there",
+                "emoji 😀.txt and \x07bell", "'" * 50, "x " * 200_000, ""]:
+        g = answer_grammar(req, Context(cwd=D))
+        assert llama_cpp.LlamaGrammar.from_string(g, verbose=False), req[:40]
