@@ -42,6 +42,7 @@ from ..tools.registry import SIGNALS
 VERBS = ("ls", "cat", "mkdir", "rm", "stat", "cd", "umount", "ps", "uname -a", "date", "dmesg",
          "reboot", "poweroff", "help", "undo", "mv", "cp", "touch", "echo", "find", "df",
          "kill", "pkill", "renice", "lsblk", "ip link", "mount", "ifup", "ifdown", "hostname")
+_LONGEST_FIRST = sorted(VERBS, key=len, reverse=True)   # "lsblk" before "ls"
 
 
 # What an answer's arguments may be written with: the request's own words, whole (a
@@ -65,7 +66,7 @@ def _pieces(source: str) -> list[str]:
 
 
 _FLAGS = ("-name", "-n", "-p", "-s", "-t", ">", ">>") + tuple(f"-{s}" for s in SIGNALS)
-_LEADS = ("/", "~/", "./", "../")
+_LEADS = ("../", "~/", "./", "/")     # longest first
 # a 1 MB request is not planned (runtime.translate: longer than the model's context); its
 # grammar stays small
 _MAX_WORDS, _MAX_CHARS = 400, 4096
@@ -93,7 +94,7 @@ def grammar(lines: int = 4, request: str | None = None, cwd: str = "/",
     """GBNF for an answer: NO_COMMAND, or 1 to `lines` lines each starting with a known
     command; given the request, every unquoted argument is made of its answer_words
     (`unwritten` holds any answer to the same language)."""
-    verbs = " | ".join(f'"{v}"' for v in sorted(VERBS, key=len, reverse=True))
+    verbs = " | ".join(f'"{v}"' for v in _LONGEST_FIRST)
     more = f' ("\\n" line){{0,{lines - 1}}}' if lines > 1 else ""
     head = [f'root ::= "{NO_COMMAND}" | line{more}', 'line ::= (verb | prog) rest',
             f'verb ::= {verbs}']
@@ -133,7 +134,7 @@ def _spelled(comp: str, words: set[str], longest: int) -> bool:
 
 
 def _path_ok_written(arg: str, words: set[str], longest: int) -> bool:
-    for lead in sorted(_LEADS, key=len, reverse=True):
+    for lead in _LEADS:         # longest first
         if arg.startswith(lead):
             arg = arg[len(lead):]
             break
@@ -154,9 +155,8 @@ def unwritten(answer: str, request: str, cwd: str = "/", known: tuple[str, ...] 
         return f"an answer of {len(got)} commands"
     words = set(answer_words(request, cwd, known))
     longest = max(map(len, words), default=0)
-    verbs = sorted(VERBS, key=len, reverse=True)
     for line in got:
-        verb = next((v for v in verbs if line == v or line.startswith(v + " ")), None)
+        verb = next((v for v in _LONGEST_FIRST if line == v or line.startswith(v + " ")), None)
         if verb is None:     # a program: ./x or /bin/x, its path spelled like an argument
             verb = line.split(" ", 1)[0]
             if not (verb.startswith(("./", "/")) and _path_ok_written(verb, words, longest)):
@@ -378,13 +378,15 @@ def _path_ok(path: str, request: str, ctx: Context, known: set[str], named: bool
     return bool(base) and _grounded(base, request, known) and not relocated(path, request, ctx.cwd, known)
 
 
+def known_values(ctx: Context) -> tuple[str, ...]:
+    """The conversation's values an answer may name: the arguments of its earlier actions."""
+    return tuple(dict.fromkeys(str(v) for a in ctx.actions for v in (a.get("args") or {}).values()
+                               if isinstance(v, (str, int))))
+
+
 def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
     """The first argument of `action` that the request and the conversation do not give."""
-    known: set[str] = set()
-    for a in ctx.actions:
-        for v in (a.get("args") or {}).values():
-            if isinstance(v, (str, int)):
-                known.add(str(v))
+    known = set(known_values(ctx))
     from ..tools.registry import DESTRUCTIVE
     named = action.get("tool") in DESTRUCTIVE
     for key, value in (action.get("args") or {}).items():
@@ -418,12 +420,6 @@ _HERE = re.compile(r"(?<![\w.])\.(?![\w./])|\b(?:here|this (?:directory|folder|d
 def _names_here(request: str) -> bool:
     """The request names the current directory ("cd .", "stay here", "当前目录")."""
     return _HERE.search(request) is not None
-
-
-def known_values(ctx: Context) -> tuple[str, ...]:
-    """The conversation's values an answer may name: the arguments of its earlier actions."""
-    return tuple(dict.fromkeys(str(v) for a in ctx.actions for v in (a.get("args") or {}).values()
-                               if isinstance(v, (str, int))))
 
 
 def answer_grammar(request: str, ctx: Context) -> str:
