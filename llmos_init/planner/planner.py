@@ -210,6 +210,8 @@ class Planner:
         self._remote_failed: tuple[str, str] | None = None   # (request, why) of the last plan
         self.data_dir = "/data"
         self._remote = None
+        self._remote_deferred = False    # a server's reading set aside for the rules' (the
+        #                                  local model is not asked again for that request)
         # llama.cpp RPC workers for the local model (rpc.py: llmos.rpc=, /data/etc/rpc);
         # such a model runs in a child (modelhost.py) started with `spawn` (the console's
         # reaper; None: a reaper of the planner's own, which nothing drives)
@@ -421,7 +423,7 @@ class Planner:
                 return [act("answer")]
             whole = f"{rest} {data}".strip() if data else rest
             return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
-        if self.translator is not None and \
+        if self.translator is not None and not self._remote_deferred and \
                 any(parse_step(s, context_from(cwd, history), english=english) is None
                     for s in steps):
             said = T.normalise(request or "")     # the request as the model reads it
@@ -429,13 +431,11 @@ class Planner:
             if _writes_other_text(got, data):
                 got = None
                 self.last_source = "parser (the model's text was not the request's)"
-            if got is not None and self.arbitrate:
-                rules = rules_plan(steps, context_from(cwd, history))
-                if rules is not None and rules != got and (
-                        _drops_steps(got, rules) or _drops_places(got, rules, said, ctx.cwd) or
-                        self._prefers_rules(said, ctx.cwd, rules)):
-                    got = None      # the model reads the request as the rules do: theirs
-                    self.last_source = "parser (the model preferred the rules' reading)"
+            if got is not None and self.arbitrate and \
+                    self._rules_stand(got, steps, cwd, history, said,
+                                     self._local_scores(said, ctx.cwd)):
+                got = None      # the model reads the request as the rules do: theirs
+                self.last_source = "parser (the model preferred the rules' reading)"
             if got is not None:
                 self.last_source = "model"
                 if not got:           # the model: no command fits (chat, a question)
@@ -479,6 +479,7 @@ class Planner:
         (remote_note then says why, and the local planner answers)."""
         self.remote_note = None
         self._remote_failed = None
+        self._remote_deferred = False
         url = self.remote_setting()
         if not url or all(parse_shell(s, context_from(cwd, history)) is not None for s in steps):
             return None
@@ -502,8 +503,33 @@ class Planner:
             self.remote_note = (f"the server at {url} gave no usable plan ({why}); "
                                 f"the local planner answered")
             return None
-        self.last_source = "remote"
         self.remote_note = f"planned by the server at {url} ({took:.2f} s)"
+        if tr.plan and self.arbitrate:
+            server = self._remote_at(url)
+            failed: list[str] = []
+
+            def scores(cmd: str) -> tuple[float, float] | None:
+                """The server's model weighs the rules' reading (cmd) against its own."""
+                try:
+                    if server.last_logprob is None:
+                        raise RemoteError("its reply gives no token probabilities")
+                    return server.answer_logprob(said, ctx.cwd, cmd), server.last_logprob
+                except (RemoteError, ValueError) as e:
+                    failed.append(_short(str(e)))
+                    return None
+            stands = self._rules_stand(tr.plan, steps, cwd, history, said, scores,
+                                       model_text=answer.strip())
+            if stands:
+                # the rules' reading (the per-step loop); the local model is not asked again
+                self._remote_deferred = True
+                self.last_source = "parser (the server preferred the rules' reading)"
+                said_back = _short(answer.strip().replace("\n", "; "))
+                self.remote_note += (f": its reading ({said_back}) is set aside "
+                                     f"for the rules' one, "
+                                     + (f"as it could not weigh the two ({failed[0]})" if failed
+                                        else stands.replace("its model", "it")))
+                return None
+        self.last_source = "remote"
         return tr.plan
 
     def _remote_at(self, url: str):
@@ -528,21 +554,44 @@ class Planner:
         self.last_translation = tr
         return tr.plan
 
-    def _prefers_rules(self, request: str, cwd: str, rules: list[dict]) -> bool:
-        """Whether the model finds the English rules' reading of `request` about as likely as
-        its own answer (within ARBITRATION_MARGIN nats): then the rules' plan stands, else
-        the model's.  A reading with no canonical form cannot be scored: the model's."""
+    def _local_scores(self, request: str, cwd: str):
+        """scores(cmd) for _rules_stand: (log P of `cmd`, log P of the model's own last
+        answer, counted while it was decoded) under the local model."""
+        def scores(cmd: str) -> tuple[float, float]:
+            with self._lock:
+                lp_rules, _ = self.translator.answer_logprob(request, cwd, cmd)
+            return lp_rules, self._model_logprob
+        return scores
+
+    def _rules_stand(self, got: list[dict], steps: list[str], cwd: str, history: list | None,
+                     said: str, scores, model_text: str | None = None) -> str | None:
+        """Why the English rules' reading of the request stands over the model's plan `got`
+        (the local model's or a server's), or None when it does not. It stands where the
+        rules read every step, otherwise than the model, and the model's plan leaves out a
+        step or a place they read, or the model finds their reading about as likely as its
+        own (within ARBITRATION_MARGIN nats; `scores(cmd)` gives (log P of the rules'
+        commands, log P of its own answer), or None when it cannot say: then the rules'
+        reading stands). A reading with no canonical form cannot be weighed: the model's.
+        last_arbitration holds what was weighed."""
         from .canonical import commands
+        rules = rules_plan(steps, context_from(cwd, history))
+        if rules is None or rules == got:
+            return None
+        if _drops_steps(got, rules) or _drops_places(got, rules, said, cwd):
+            return "which leaves out a step or a place they read"
         cmd = commands(rules, cwd)
-        tr = self.last_translation
-        if cmd is None or tr is None:
-            return False
-        with self._lock:
-            lp_rules, _ = self.translator.answer_logprob(request, cwd, cmd)
-        lp_model = self._model_logprob    # counted while it was decoded (runtime.translate)
+        if cmd is None:
+            return None
+        got_scores = scores(cmd)
+        if got_scores is None:
+            return "as the model could not weigh the two"
+        lp_rules, lp_model = got_scores
+        model = model_text if model_text is not None else self.last_translation.text.strip()
         self.last_arbitration = {"rules": cmd, "rules_logprob": lp_rules,
-                                 "model": tr.text.strip(), "model_logprob": lp_model}
-        return lp_rules >= lp_model - self.arbitration_margin
+                                 "model": model, "model_logprob": lp_model}
+        if lp_rules >= lp_model - self.arbitration_margin:
+            return f"which its model found about as likely ({lp_rules:.1f} against {lp_model:.1f} nats)"
+        return None
 
     def _model_step(self, step: str, ctx: Context, forbid_destructive: bool) -> list[dict]:
         rt = self.runtime

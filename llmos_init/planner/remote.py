@@ -13,6 +13,14 @@ is (translation.read_answer: every argument grounded in the request, the action 
 then the planner's guard and the registry's validation, and the console still asks before
 anything destructive. The server never executes anything.
 
+Its plan is weighed against the English rules' reading as the local model's is
+(planner.Planner._rules_stand): where the rules read the request otherwise, a second request
+asks the server's model how likely it finds their reading (a grammar that admits that text
+alone; n_probs gives the raw log probabilities of the tokens, whatever the grammar), and
+theirs stands within ARBITRATION_MARGIN nats of the server's own answer. A server that
+gives no probabilities, or scores some other text, cannot weigh them: the rules' reading
+stands, and the console says so.
+
 Everything it sends is untrusted: a reply over MAX_REPLY bytes, slower than the timeout in
 total, not JSON, not an object with a string `content`, holding control bytes, or naming
 commands the request does not ask for is a RemoteError (or an unusable translation), and
@@ -75,6 +83,7 @@ class Remote:
         self.timeout = TIMEOUT_S if timeout is None else timeout
         self.max_reply = max_reply
         self.fmt: canonical.Format | None = None
+        self.last_logprob: float | None = None
 
     def _timeout_error(self) -> RemoteError:
         return RemoteError(f"no answer within {self.timeout:g} s")
@@ -138,20 +147,40 @@ class Remote:
                 else canonical.CHATML
         return self.fmt
 
-    def translate(self, request: str, cwd: str, grammar_text: str) -> str:
-        """The server's answer to `request`: canonical commands, one per line (unchecked)."""
+    def _complete(self, request: str, cwd: str, grammar_text: str) -> tuple[str, float | None]:
+        """The server's greedy answer to `request` under `grammar_text` (unchecked) and log P
+        of its tokens under the server's model (None when the reply gives no usable
+        probabilities)."""
         deadline = time.monotonic() + self.timeout
         fmt = self._format(deadline)
         got = self._request("POST", "/completion", {
             "prompt": canonical.prompt(request, cwd, fmt), "grammar": grammar_text,
             "n_predict": MAX_TOKENS, "temperature": 0, "top_k": 1, "stream": False,
-            "stop": [fmt.answer_end], "cache_prompt": True}, deadline)
+            "n_probs": 1, "stop": [fmt.answer_end], "cache_prompt": True}, deadline)
         content = got.get("content") if isinstance(got, dict) else None
         if not isinstance(content, str):
             raise RemoteError("its reply has no text (no string 'content')")
         if any(ord(c) < 32 and c not in "\n\t" for c in content) or len(content) > 2048:
             raise RemoteError("its reply is not a few lines of text")
+        return content, _logprob(got.get("completion_probabilities"))
+
+    def translate(self, request: str, cwd: str, grammar_text: str) -> str:
+        """The server's answer to `request`: canonical commands, one per line (unchecked);
+        `last_logprob` is how likely its model found it (None: not said)."""
+        content, self.last_logprob = self._complete(request, cwd, grammar_text)
         return content
+
+    def answer_logprob(self, request: str, cwd: str, answer: str) -> float:
+        """log P(`answer` | the prompt of `request`) under the server's model, as
+        `last_logprob` counts its own answer: the server decodes under a grammar that admits
+        `answer` alone (the raw logits' probabilities, n_probs, are reported whatever the
+        grammar). RemoteError when it writes something else or gives no probabilities."""
+        content, lp = self._complete(request, cwd, "root ::= " + json.dumps(answer))
+        if content.strip() != answer.strip():
+            raise RemoteError("it did not score the reading it was given")
+        if lp is None:
+            raise RemoteError("its reply gives no token probabilities")
+        return lp
 
     def stream_reply(self, text: str, cancel: threading.Event | None = None) -> Iterator[str]:
         """The server's free-form answer to `text`, piece by piece as its server-sent events
@@ -243,6 +272,21 @@ def _json(data: bytes) -> object:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise RemoteError("its reply is not JSON") from None
+
+
+def _logprob(probs: object) -> float | None:
+    """The sum of the sampled tokens' log probabilities in llama-server's
+    `completion_probabilities` (n_probs, raw logits: [{"logprob": ...}, ...]); None when it
+    is missing or not finite log probabilities, one per token."""
+    if not isinstance(probs, list) or not probs or len(probs) > 4 * MAX_TOKENS:
+        return None
+    total = 0.0
+    for p in probs:
+        lp = p.get("logprob") if isinstance(p, dict) else None
+        if isinstance(lp, bool) or not isinstance(lp, (int, float)) or not -1e4 < lp <= 0:
+            return None
+        total += lp
+    return total
 
 
 def _checked_text(piece: str, room: int) -> str:

@@ -429,3 +429,88 @@ def test_the_console_says_who_answered(server, planner, local, tmp_path):
     assert "local reply" in second
     assert f"the server at {server.url} gave no answer (its reply is not JSON); " \
            "the local model answered" in second
+
+
+def scoring(own: str, own_lp: list[float] | None, scored_lp: dict[str, list[float]]):
+    """A reply for FakeLlamaServer: `own` (with the per-token log probabilities `own_lp`)
+    under the request-word grammar; under a grammar that admits one reading alone (the
+    planner asks it to weigh the rules' reading), that reading with `scored_lp[reading]`."""
+    def reply(body):
+        g = body["grammar"]
+        if g.startswith("root ::= \"") and g.count("::=") == 1:
+            text = json.loads(g[len("root ::= "):])
+            lps = scored_lp[text]
+        else:
+            text, lps = own, own_lp
+        out = {"content": text, "stop": True}
+        if lps is not None:
+            out["completion_probabilities"] = [{"id": i, "token": "t", "logprob": lp}
+                                               for i, lp in enumerate(lps)]
+        return 200, json.dumps(out).encode()
+    return reply
+
+
+def test_the_rules_reading_stands_where_the_server_finds_it_about_as_likely(server, planner):
+    """A server's plan is weighed against the rules' as the local model's is: "the folder
+    log" read as `ls /data` by the server, `ls log` by the rules, which its model finds
+    within ARBITRATION_MARGIN nats of its own: theirs stands."""
+    server.reply = scoring("ls /data", [-0.1, -0.2, -0.3], {"ls log": [-0.5, -2.0, -3.0]})
+    plan = planner.plan("show me what is in the folder log", "/data")
+    assert plan == [{"tool": "list_dir", "args": {"path": "/data/log"}}]
+    assert [r["grammar"] for r in server.requests][1] == 'root ::= "ls log"'
+    assert all(r["n_probs"] == 1 for r in server.requests)
+    assert planner.remote_note.startswith(f"planned by the server at {server.url} (")
+    assert "its reading (ls /data) is set aside for the rules' one, which it found about " \
+        "as likely (-5.5 against -0.6 nats)" in planner.remote_note, planner.remote_note
+    assert planner.last_arbitration == {"rules": "ls log", "rules_logprob": -5.5,
+                                        "model": "ls /data", "model_logprob": pytest.approx(-0.6)}
+    assert planner.last_source.startswith("parser")
+
+
+def test_the_servers_reading_stands_where_it_finds_the_rules_unlikely(server, planner):
+    server.reply = scoring("ls /data", [-0.1, -0.2], {"ls log": [-9.0, -9.0]})
+    plan = planner.plan("show me what is in the folder log", "/data")
+    assert plan == [{"tool": "list_dir", "args": {"path": "/data"}}]
+    assert planner.remote_note.startswith("planned by the server") and \
+        "set aside" not in planner.remote_note
+    assert planner.last_source == "remote"
+
+
+def test_readings_the_rules_share_cost_no_second_request(server, planner):
+    server.reply = scoring("ls log", [-0.1], {})
+    assert planner.plan("show me what is in the folder log", "/data") == \
+        [{"tool": "list_dir", "args": {"path": "/data/log"}}]
+    assert len(server.requests) == 1 and planner.last_source == "remote"
+
+
+@pytest.mark.parametrize("own_lp, scored, why", [
+    (None, {"ls log": [-1.0]}, "its reply gives no token probabilities"),
+    ([0.5], {"ls log": [-1.0]}, "its reply gives no token probabilities"),   # not a log P
+    ([-0.1], {"ls log": None}, "its reply gives no token probabilities"),
+    ([-0.1], {"ls log": [float("nan")]}, "its reply gives no token probabilities"),
+])
+def test_a_server_that_cannot_weigh_the_readings_leaves_the_rules_one(server, planner,
+                                                                      own_lp, scored, why):
+    server.reply = scoring("ls /data", own_lp, scored)
+    plan = planner.plan("show me what is in the folder log", "/data")
+    assert plan == [{"tool": "list_dir", "args": {"path": "/data/log"}}]
+    assert f"set aside for the rules' one, as it could not weigh the two ({why})" \
+        in planner.remote_note, planner.remote_note
+
+
+def test_a_server_that_scores_another_reading_leaves_the_rules_one(server, planner):
+    def reply(body):
+        return 200, json.dumps({"content": "ls /data", "completion_probabilities":
+                                [{"logprob": -0.1}]}).encode()
+    server.reply = reply      # it answers its own reading where it was to weigh `ls log`
+    assert planner.plan("show me what is in the folder log", "/data") == \
+        [{"tool": "list_dir", "args": {"path": "/data/log"}}]
+    assert "(it did not score the reading it was given)" in planner.remote_note
+
+
+def test_a_server_reading_that_drops_a_step_gives_way_without_scoring(server, planner):
+    server.reply = scoring("mkdir /data/x", [-0.1], {})
+    plan = planner.plan("make a folder x and list it", "/data")
+    assert [a["tool"] for a in plan] == ["make_dir", "list_dir"], plan
+    assert len(server.requests) == 1
+    assert "which leaves out a step or a place they read" in planner.remote_note
