@@ -113,7 +113,7 @@ VAL ?= $(CORPUS_DIR)/val.clean.jsonl
 # the recipe (hyper-parameters and base model); recipe-gemma3.toml trains Gemma-3-270M
 RECIPE ?= mkimage/train/recipe.toml
 # the run (mkimage/train/log/$(RUN).*, shipped to llmos_init/planner/adapters/): by default
-# the recipe's own (recipe.toml: corpus-v3, the shipped adapter), so another recipe never
+# the recipe's own (recipe.toml: corpus-v6, the shipped adapter), so another recipe never
 # overwrites that run's log
 RUN ?= $(shell $(PYTHON) -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb")).get("run", ""))' $(RECIPE))
 TRAIN_ARGS ?=

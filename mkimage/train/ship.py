@@ -47,7 +47,7 @@ def ship(run: str, name: str | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", default="corpus-v3")
+    ap.add_argument("--run", default="corpus-v6")
     ap.add_argument("--name", default=None, help="file name (default: by the run's base model)")
     args = ap.parse_args(argv)
     dest = ship(args.run, args.name)

@@ -333,6 +333,13 @@ def _rpc_ready():
     return None
 
 
+# worded so that no template or English rule reads it (tests/planner/test_trained_adapter.py's
+# OWN): last_source "model" then says the worker's model planned it. ("show me what is in the
+# folder log", used before, is read by the rules too, and corpus-v6 finds their "ls log"
+# about as likely as its own answer, so the rules' plan stands: planner._prefers_rules.)
+OWN_READING = "could you pull up what's inside the music folder"
+
+
 def test_a_real_worker_holds_the_layers_and_its_loss_leaves_a_working_planner(tmp_path):
     why = _rpc_ready()
     if why:
@@ -355,7 +362,8 @@ def test_a_real_worker_holds_the_layers_and_its_loss_leaves_a_working_planner(tm
         assert type(p.runtime).__name__ == "HostedRuntime" and "RPC0" in p.runtime.devices
         # the weights (92 MiB) and the KV cache live in the worker now
         assert w.rss_kib() - before > 60_000, (before, w.rss_kib())
-        plan = p.plan("show me what is in the folder log", "/data")
+        # a request the model itself plans (no rule reads it): its plan came from the worker
+        plan = p.plan(OWN_READING, "/data")
         assert p.last_source == "model" and plan[0]["tool"] == "list_dir", (p.last_source, plan)
         w.stop()                                 # the worker goes away
         t0 = time.monotonic()
@@ -365,7 +373,7 @@ def test_a_real_worker_holds_the_layers_and_its_loss_leaves_a_working_planner(tm
         assert p.rpc_note.startswith("the model's RPC worker failed (it ended: Remote RPC "
                                      "server crashed or returned malformed response)"), p.rpc_note
         assert p.wait_ready(120) and type(p.runtime).__name__ == "ModelRuntime", p.status
-        plan = p.plan("show me what is in the folder log", "/data")
+        plan = p.plan(OWN_READING, "/data")
         assert p.last_source == "model" and plan[0]["tool"] == "list_dir", plan
 
 
