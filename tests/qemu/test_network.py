@@ -96,6 +96,30 @@ def test_a_free_form_answer_streams_from_the_llama_server(guest, server, port):
     print(f"\nremote answer: {m.group(1)} s in the guest")
 
 
+def test_the_servers_model_weighs_readings_as_the_local_one_does(server, port):
+    """The arbitration of a server's plan (planner._rules_stand) compares the log P the server
+    reports (n_probs: raw logits, whatever the grammar) with the same margin as the local
+    model's: both count the same thing, so the server's figures are the local model's."""
+    from llmos_init.planner import translation
+    from llmos_init.planner.parser import Context
+    from llmos_init.planner.planner import Planner
+    from llmos_init.planner.remote import Remote
+    request, ctx = "show me what is in the folder log", Context(cwd="/data")
+    remote = Remote(f"http://127.0.0.1:{port}", timeout=30)
+    answer = remote.translate(request, "/data", translation.answer_grammar(request, ctx))
+    p = Planner()
+    p.load()
+    assert p.wait_ready(120) and p.translator is not None, p.status
+    rt = p.translator
+    local = rt.translate(request, "/data", grammar_text=translation.answer_grammar(request, ctx))
+    assert answer.strip() == local.strip()
+    assert abs(remote.last_logprob - rt.last_logprob) < 0.5, (remote.last_logprob, rt.last_logprob)
+    for reading in ("ls log", "ls /data/log", "cat log"):
+        theirs = remote.answer_logprob(request, "/data", reading)
+        ours, _ = rt.answer_logprob(request, "/data", reading)
+        assert abs(theirs - ours) < 0.5, (reading, theirs, ours)
+
+
 def test_the_server_stopped_the_local_planner_answers_and_says_so(guest, server, port):
     server.stop()
     t0 = time.monotonic()
