@@ -125,6 +125,31 @@ def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) 
     return added
 
 
+def _written(name: str, words: set[str], request: str) -> bool:
+    """`name` is written in the request: as a whole word, or, holding a Chinese character
+    (no spaces there), as a piece of it."""
+    n = name.casefold()
+    return n in words or (any("\u4e00" <= c <= "\u9fff" for c in n) and n in request.casefold())
+
+
+def _drops_names(model: list[dict], rules: list[dict], request: str, cwd: str) -> bool:
+    """The rules' plan is the model's with a name the request writes left out of a path:
+    "List the contents of the locations projects" read by the rules as `ls` (the cwd),
+    "Rename this path to the target path: a.txt b.bak" as `mv path b.bak` (a generic noun
+    taken for the name). Same tools, and a path of the model's has a component, written in
+    the request as a word, that no path of the rules' has: the model read more of the
+    request, and its reading stands without weighing."""
+    if len(model) != len(rules) or [a["tool"] for a in model] != [r["tool"] for r in rules]:
+        return False
+    words = {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
+    theirs: set[str] = set()
+    for r in rules:
+        for key in PATH_ARGS:
+            theirs |= {x.casefold() for x in _parts(r["args"].get(key), cwd)}
+    return any(_written(x, words, request) and x.casefold() not in theirs
+               for a in model for key in PATH_ARGS for x in _parts(a["args"].get(key), cwd))
+
+
 def _writes_other_text(plan: list[dict] | None, data: str) -> bool:
     """A model's (or the server's) write whose text is not the request's data: the text of
     a write runs to the end of the request, so a plan that wrote a piece of it ("at 5" of
@@ -579,6 +604,8 @@ class Planner:
             return None
         if _drops_steps(got, rules) or _drops_places(got, rules, said, cwd):
             return "which leaves out a step or a place they read"
+        if _drops_names(got, rules, said, cwd):
+            return None     # theirs leaves out a name the model read: the model's stands
         cmd = commands(rules, cwd)
         if cmd is None:
             return None

@@ -301,6 +301,24 @@ def test_a_model_that_drops_a_step_or_cuts_a_text_loses_to_the_rules():
         {"tool": "write_file", "args": {"path": "/data/notes.txt", "text": "meeting at 5"}}]
 
 
+def test_rules_that_leave_out_a_name_the_model_read_give_way_unweighed():
+    """The rules read "the areas projects" as the cwd and "this thing" as a file called
+    thing; the model wrote the names the request gives. Its reading stands, however likely
+    the model finds the rules' (planner._drops_names); where the rules name all the model
+    does, the two are weighed as before."""
+    listing = "list the contents of the areas projects"
+    rename = "rename this thing to the new name: a.txt b.bak"
+    p, rt = planner_with({listing: "ls projects", rename: "mv a.txt b.bak"},
+                         {(listing, "ls"): 0.0, (rename, "mv thing b.bak"): 0.0})
+    assert p.plan(listing, D) == [{"tool": "list_dir", "args": {"path": "/data/projects"}}]
+    assert p.plan(rename, D) == [{"tool": "move", "args": {"src": "/data/a.txt", "dst": "/data/b.bak"}}]
+    assert p.last_source == "model" and rt.scored == []
+    # other tools: weighed (the rules read the listing; the model's cat is about as likely)
+    p, rt = planner_with({listing: "cat projects"}, {(listing, "ls"): -1.0})
+    assert p.plan(listing, D) == [{"tool": "list_dir", "args": {"path": "/data"}}]
+    assert rt.scored == [(listing, "ls")]
+
+
 def test_references_and_negations_are_the_rules_first_even_model_first():
     """The model sees no conversation: "copy it to photos" after "show x" is the rules'."""
     p, rt = planner_with({"copy it to photos": "cp photos photos",
