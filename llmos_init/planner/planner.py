@@ -150,6 +150,13 @@ def _drops_names(model: list[dict], rules: list[dict], request: str, cwd: str) -
                for a in model for key in PATH_ARGS for x in _parts(a["args"].get(key), cwd))
 
 
+def _guarded(plan: list[dict], request: str) -> bool:
+    """The guard would set part of `plan` aside for `request` (guard.guard_plan: a generic
+    word taken as a name, a removal nobody asked for, ...): such a reading is no rival for
+    one it leaves as it is."""
+    return guard_plan([(request, plan)], request=request) != plan
+
+
 def _writes_other_text(plan: list[dict] | None, data: str) -> bool:
     """A model's (or the server's) write whose text is not the request's data: the text of
     a write runs to the end of the request, so a plan that wrote a piece of it ("at 5" of
@@ -606,6 +613,8 @@ class Planner:
             return "which leaves out a step or a place they read"
         if _drops_names(got, rules, said, cwd):
             return None     # theirs leaves out a name the model read: the model's stands
+        if _guarded(rules, said) and not _guarded(got, said):
+            return None     # the guard would set theirs aside ("mv directories x"), not the model's
         cmd = commands(rules, cwd)
         if cmd is None:
             return None

@@ -319,6 +319,16 @@ def test_rules_that_leave_out_a_name_the_model_read_give_way_unweighed():
     assert rt.scored == [(listing, "ls")]
 
 
+def test_a_rules_reading_the_guard_sets_aside_is_no_rival():
+    """The rules read "the files or folders to the trash x.log" as mv folders x.log, a generic
+    word taken for a name, which the guard refuses; the model's rm x.log passes the guard
+    and stands unweighed. (The console still asks before removing.)"""
+    req = "move the files or folders to the trash x.log"
+    p, rt = planner_with({req: "rm x.log"}, {(req, "mv folders x.log"): 0.0})
+    assert p.plan(req, D) == [{"tool": "remove", "args": {"path": "/data/x.log"}}]
+    assert rt.scored == [] and p.last_source == "model"
+
+
 def test_references_and_negations_are_the_rules_first_even_model_first():
     """The model sees no conversation: "copy it to photos" after "show x" is the rules'."""
     p, rt = planner_with({"copy it to photos": "cp photos photos",
