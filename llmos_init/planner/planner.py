@@ -100,6 +100,11 @@ def _parts(path, cwd: str) -> set[str]:
     return {p for p in rel.split("/") if p}
 
 
+def _words(request: str) -> set[str]:
+    """The request's words, casefolded, a full stop at the end left off."""
+    return {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
+
+
 def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) -> bool:
     """The model's plan is the rules' with a place the request names left out of a path
     ("delete budget.xlsx from logs" answered with rm budget.xlsx): the model writes spans
@@ -108,7 +113,7 @@ def _drops_places(model: list[dict], rules: list[dict], request: str, cwd: str) 
     the request as a word."""
     if len(model) != len(rules) or [a["tool"] for a in model] != [r["tool"] for r in rules]:
         return False
-    words = {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
+    words = _words(request)
     added = False
     for a, r in zip(model, rules):
         for key in PATH_ARGS:
@@ -141,7 +146,7 @@ def _drops_names(model: list[dict], rules: list[dict], request: str, cwd: str) -
     request, and its reading stands without weighing."""
     if len(model) != len(rules) or [a["tool"] for a in model] != [r["tool"] for r in rules]:
         return False
-    words = {w.rstrip(".") for w in re.findall(r"[^\s,;:!?'\"]+", request.casefold())}
+    words = _words(request)
     theirs: set[str] = set()
     for r in rules:
         for key in PATH_ARGS:
@@ -465,7 +470,8 @@ class Planner:
                 self.last_source = "parser (the model's text was not the request's)"
             if got is not None and self.arbitrate and \
                     self._rules_stand(got, steps, cwd, history, said,
-                                     self._local_scores(said, ctx.cwd)):
+                                      self._local_scores(said, ctx.cwd),
+                                      model_text=self.last_translation.text.strip()):
                 got = None      # the model reads the request as the rules do: theirs
                 self.last_source = "parser (the model preferred the rules' reading)"
             if got is not None:
@@ -542,9 +548,10 @@ class Planner:
 
             def scores(cmd: str) -> tuple[float, float] | None:
                 """The server's model weighs the rules' reading (cmd) against its own."""
+                if server.last_logprob is None:
+                    failed.append("its reply gives no token probabilities")
+                    return None
                 try:
-                    if server.last_logprob is None:
-                        raise RemoteError("its reply gives no token probabilities")
                     return server.answer_logprob(said, ctx.cwd, cmd), server.last_logprob
                 except (RemoteError, ValueError) as e:
                     failed.append(_short(str(e)))
@@ -596,15 +603,17 @@ class Planner:
         return scores
 
     def _rules_stand(self, got: list[dict], steps: list[str], cwd: str, history: list | None,
-                     said: str, scores, model_text: str | None = None) -> str | None:
+                     said: str, scores, model_text: str) -> str | None:
         """Why the English rules' reading of the request stands over the model's plan `got`
-        (the local model's or a server's), or None when it does not. It stands where the
-        rules read every step, otherwise than the model, and the model's plan leaves out a
-        step or a place they read, or the model finds their reading about as likely as its
-        own (within ARBITRATION_MARGIN nats; `scores(cmd)` gives (log P of the rules'
-        commands, log P of its own answer), or None when it cannot say: then the rules'
-        reading stands). A reading with no canonical form cannot be weighed: the model's.
-        last_arbitration holds what was weighed."""
+        (the local model's or a server's, which answered `model_text`), or None when it
+        does not. Only where the rules read every step, otherwise than the model: theirs
+        stands where the model's plan leaves out a step or a place they read; the model's
+        where theirs leaves out a name the model read, or the guard would set theirs aside
+        and not the model's; else the model weighs the two (`scores(cmd)`: log P of the
+        rules' commands and of its own answer, or None when it cannot say, and then the
+        rules' reading stands) and theirs stands within ARBITRATION_MARGIN nats. A reading
+        with no canonical form cannot be weighed: the model's. last_arbitration holds what
+        was weighed."""
         from .canonical import commands
         rules = rules_plan(steps, context_from(cwd, history))
         if rules is None or rules == got:
@@ -622,9 +631,8 @@ class Planner:
         if got_scores is None:
             return "as the model could not weigh the two"
         lp_rules, lp_model = got_scores
-        model = model_text if model_text is not None else self.last_translation.text.strip()
         self.last_arbitration = {"rules": cmd, "rules_logprob": lp_rules,
-                                 "model": model, "model_logprob": lp_model}
+                                 "model": model_text, "model_logprob": lp_model}
         if lp_rules >= lp_model - self.arbitration_margin:
             return f"which its model found about as likely ({lp_rules:.1f} against {lp_model:.1f} nats)"
         return None
