@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from ..tools.registry import SIGNALS, TOOLS
+from ..tools.registry import SIGNALS
 from . import grounding as g
 from . import text as T
 from .grounding import URL, Entities, extract, resolve
@@ -177,7 +177,8 @@ def _text_arg(seg: str, ents: Entities) -> str | None:
 
 # ---- shell-style commands ------------------------------------------------------------
 
-def _split_shell(seg: str) -> list[str] | None:
+def split_shell(seg: str) -> list[str] | None:
+    """`seg` split as a shell would (quotes kept together), or None when its quotes do not close."""
     try:
         return shlex.split(seg)
     except ValueError:
@@ -191,7 +192,7 @@ def _flags_and_args(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def parse_shell(seg: str, ctx: Context) -> list[dict] | None:
-    argv = _split_shell(seg)
+    argv = split_shell(seg)
     if not argv:
         return None
     cmd, rest = argv[0].lower(), argv[1:]
@@ -540,16 +541,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     if _has(low, r"^(who (are|is|made|built|created|wrote)|why|explain|define|tell me a joke|tell me a story|what is an? \w+$|what are \w+$)\b|\b(temperature|how hot|how warm|weather)\b"):
         return [act("answer")]
 
-    # -- programs
-    m = re.match(r"^(?:run|execute|launch|start|kick off|exec)\s+(?:the\s+)?(?:script\s+|program\s+|executable\s+|binary\s+)?(\S+)(.*)$", seg, re.I)
-    if m and (re.search(r"[/.]", m.group(1))):
-        tail = m.group(2).strip()
-        tail = re.sub(r"^(?:with (?:the )?(?:arguments?|args|options?)\s*)", "", tail, flags=re.I)
-        a = act("start_program", path=resolve(m.group(1), cwd))
-        if tail:
-            a["args"]["args"] = _split_shell(tail) or tail.split()
-        return [a]
-
     # -- files: find (before signals: "find files named *kill*")
     found = _find(seg, low, ents, ctx)
     if found is not None:
@@ -565,21 +556,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     if _has(low, r"\b(power ?off|power down|shut ?down|switch off|turn off|turn the (machine|computer|system|pi|box) off|halt|[ée]teins)\b") \
             and not iface_words and not proc_words and not ents.paths:
         return [act("poweroff")]
-
-    # -- network links
-    if ents.interfaces or _has(low, r"\b(interface|network|link|wifi)\b.*\b(up|down|on|off|online|offline)\b|\b(bring|take|turn|enable|disable)\b.*\b(interface|network|link|wifi)\b") \
-            or (_has(low, r"^(bring|take|put) (it|that) (up|down)\b|^(enable|disable) (it|that)\b") and ctx.last_interface()):
-        up = _has(low, r"\b(up|enable|activate|online|ifup|connect)\b|\b(turn|switch|put|bring)\s+(\S+\s+)?on\b")
-        down = _has(low, r"\b(down|disable|deactivate|offline|cut|shut|disconnect|ifdown)\b|\b(turn|switch|put)\s+(\S+\s+)?off\b")
-        if up != down:
-            iface = ents.interfaces[0] if ents.interfaces else None
-            if iface is None and _refers(low):
-                iface = ctx.last_interface()
-            if iface is None:
-                return [clarify("Which network interface (e.g. eth0)?")]
-            return [act("link_up" if up else "link_down", interface=iface)]
-        if ents.interfaces and _has(low, r"\b(show|list|status|what|which)\b"):
-            return [act("list_devices", kind="network")]
 
     # -- processes: signals
     kill_verb = _has(low, r"\b(kill|killall|pkill|terminate|interrupt|signal|send (the )?(sig)?\w+ (signal )?to|beende|shut down process)\b|\bsend sig") \
@@ -608,15 +584,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             a["args"]["signal"] = sig
         return [a]
 
-    # -- hostname
-    # ("hostname" as a word, not inside a path: "rename /etc/hostname notes.bak" is a move)
-    m = re.search(r"(?<![\w/.~-])(?:hostname|host name)\s+(?:to|as|=)?\s*([\w.-]+)\s*$", seg, re.I) or \
-        re.search(r"\b(?:call|name|rename)\s+(?:this|the)\s+(?:machine|computer|host|box|system|device|pi)\s+(?:to\s+|as\s+)?([\w.-]+)\s*$", seg, re.I)
-    if m and m.group(1).lower() not in ("to", "is", "the"):
-        return [act("set_hostname", name=m.group(1))]
-    if _has(low, r"\b(set|change)\b.*\bhost ?name\b|\brename the (host|machine|computer)\b"):
-        return [clarify("What should the new hostname be?")]
-
     # -- file information
     if _has(low, r"\b(how big|size of|what size|how large|when was|last modified|modified|who owns|owner|permissions?|details about|info(rmation)? (for|about|on)|file info|is .* a (file|directory|folder)|how old|readable|writable|executable|stat)\b") \
             or _has(low, r"^(size|details)\b"):
@@ -627,27 +594,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             if p is None:
                 return [clarify("Which file?")]
             return [act("file_info", path=p)]
-
-    # -- mount / unmount
-    if _has(low, r"(?<![\w/.-])(unmount|umount|eject|detach|release)(?![\w/.-])"):
-        p = _one_path(ents, low, ctx, words_dir=False)
-        if p is None and _refers(low):
-            p = ctx.last_target()
-        if p is None:
-            return [clarify("Which mount point should I unmount?")]
-        return [act("unmount", target=p)]
-    if _has(low, r"\b(mount|attach)\b") or (ents.devices and _has(low, r"\b(put|on|at)\b")):
-        dev = ents.devices[0] if ents.devices else None
-        others = [resolve(p, cwd) for p in ents.paths if p != dev]
-        fst = re.search(r"\b(?:as|type|-t)\s+(ext[234]|vfat|fat32|exfat|ntfs|btrfs|xfs|tmpfs|iso9660|squashfs|f2fs)\b", low)
-        if dev is None:
-            return [clarify("Which device should I mount?")]
-        if not others:
-            return [clarify(f"Where should I mount {dev}?")]
-        a = act("mount", device=dev, target=others[0])
-        if fst:
-            a["args"]["fstype"] = fst.group(1)
-        return [a]
 
     # -- system information (judged on the words, not on paths like /etc/hostname)
     low_words = " ".join(w for w in low.split() if "/" not in w)
@@ -774,23 +720,6 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         if src is None or dst is None:
             return [clarify(f"What should I {tool}, and where to?")]
         return [act(tool, src=src, dst=dst)]
-
-    # -- change directory
-    if _has(low, r"^(cd|go|switch|enter|take me|change (the )?(directory|dir|folder)|chdir|move up)\b"):
-        if _has(low, r"\bgo home\b|^go back home\b"):
-            return [act("change_dir", path="/")]
-        p = _one_path(ents, low, ctx, words_dir=True)
-        if p is None:
-            m = re.search(r"\b(?:to|into|in)\s+(?:the\s+)?([\w.-]+)\s*$", seg, re.I)
-            if m and m.group(1).lower() not in ("it", "there", "that"):
-                p = resolve(m.group(1), cwd)
-        if p is None and _has(low, r"\bthere\b|\bit\b"):
-            p = ctx.last_path()
-        if p is None and _has(low, r"\b(up|back)\b"):
-            p = os.path.dirname(cwd.rstrip("/")) or "/"
-        if p is None:
-            return [clarify("Which directory?")]
-        return [act("change_dir", path=p)]
 
     # -- show / read / list
     dir_verbs = r"\b(list|ls|what'?s (in|inside)|what is in|contents of (the )?(parent|this|that|current)?\s*(folder|directory|dir)|files (in|here)|what files|which files|the files|listing|enumerate|zeige|liste|inhalt|what'?s here|whats here|in this directory|inside)\b"

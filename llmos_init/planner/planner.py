@@ -68,6 +68,20 @@ def refers_back(text: str) -> bool:
     return _REFERS_BACK.search(QUOTED.sub(" ", text)) is not None
 
 
+def _all_read(steps: list[str], ctx: Context, english: bool) -> bool:
+    """Whether the deterministic readers read every step, each in the context the steps
+    before it leave ("make a folder x and go into it": "it" is x, cwd following cd)."""
+    for step in steps:
+        acts = parse_step(step, ctx, english=english)
+        if acts is None:
+            return False
+        ctx.remember(acts)
+        for a in acts:
+            if a["tool"] == "change_dir":
+                ctx.cwd = a["args"]["path"]
+    return True
+
+
 def rules_plan(steps: list[str], ctx: Context) -> list[dict] | None:
     """What the deterministic readers, English rules included, plan for `steps` (cwd
     following cd), or None when a step is not theirs or they would ask back."""
@@ -461,8 +475,7 @@ class Planner:
             whole = f"{rest} {data}".strip() if data else rest
             return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
         if self.translator is not None and not self._remote_deferred and \
-                any(parse_step(s, context_from(cwd, history), english=english) is None
-                    for s in steps):
+                not _all_read(steps, context_from(cwd, history), english):
             said = T.normalise(request or "")     # the request as the model reads it
             got = self._translate(said, ctx)
             if _writes_other_text(got, data):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..tools.registry import SIGNALS, TOOLS
 from .grounding import URL, resolve
-from .parser import _looks_like_file
+from .parser import _looks_like_file, split_shell
 
 SENTENCES = Path(__file__).with_name("sentences")
 
@@ -49,6 +49,13 @@ ROOT = frozenset({"/", "root", "the root", "root directory", "root folder", "根
 # An unquoted name with Chinese in it is one only as a file name with an extension
 # ("报告.pdf", "docs/笔记.txt"); other Chinese words are the sentence's, not a name.
 ZH_FILE = re.compile(r"^[\w\-+@~/.]*\.[A-Za-z0-9]{1,8}$")
+# A hostname is one label (sethostname's own rule, tools/system.py); these words after
+# "hostname" are the sentence's, not a name
+HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
+NOT_A_HOSTNAME = frozenset("is to as be please now thanks was should will what which".split())
+# the filesystem types a request may name for mount, as the kernel names them ("fat32" is vfat)
+FSTYPES = {**{t: t for t in "ext2 ext3 ext4 vfat msdos exfat ntfs ntfs3 btrfs xfs tmpfs iso9660 squashfs f2fs".split()},
+           "fat": "vfat", "fat32": "vfat", "fat16": "vfat"}
 PATH_ARGS = {"path", "src", "dst", "target"}
 INTERFACE = re.compile(r"^(?:eth|wlan|enp|ens|eno|enx|wlp|lo|usb|wwan|br|veth|tap|tun|can|sit)[\w.-]*$")
 SHOW = "show"
@@ -146,14 +153,23 @@ def _arg(tool: str, name: str, raw, lang: str, ctx):
     spec = {a.name: a for a in TOOLS[tool].args}.get(name)
     value = raw if isinstance(raw, str) else str(raw)
     if name in PATH_ARGS or (spec is not None and spec.type == "path"):
-        if tool == "mount" and name == "device" and not value.startswith("/"):
-            return None
+        if tool == "mount" and name == "device" and not value.strip().startswith("/dev/"):
+            return None      # a device node: mount sets up no loop device for a file
+        if tool == "change_dir" and value.strip().lower() in REFERENTS | {"there"}:
+            return ctx.last_path()       # "go into it", "go there": the last place named
+        if tool == "unmount" and value.strip().lower() in REFERENTS:
+            return ctx.last_target()     # "unmount it": the mount point the conversation named
+        if tool == "unmount" and "/" not in value:
+            return None      # "release the hounds": a mount point is written as a path
         return _path(value, lang, ctx)
     if name == "text":
         v, _ = _unquote(value) if value.strip()[:1] in {a for a, _ in QUOTES} else (value.strip(), False)
         return v
     if spec is not None and spec.type == "text":    # clarify's question, a data block's fixed words
         return value.strip() or None
+    if name == "args":       # a program's arguments, split as a shell would ("with arguments --dry-run")
+        argv = raw if isinstance(raw, list) else split_shell(value.strip())
+        return argv or None
     if name == "signal":
         v = value.strip().upper().removeprefix("SIG")
         return v if v in SIGNALS else None
@@ -162,8 +178,12 @@ def _arg(tool: str, name: str, raw, lang: str, ctx):
         return int(v) if re.fullmatch(r"-?\d+", v) and (name == "nice" or int(v) > 0) else None
     if name == "interface":
         v = value.strip()
+        if v.lower() in REFERENTS:     # "take it down": the interface the conversation named
+            return ctx.last_interface()
         return v if INTERFACE.match(v) else None
-    if name in ("kind", "fstype"):
+    if name == "fstype":
+        return FSTYPES.get(value.strip().lower())
+    if name == "kind":
         return value.strip() or None
     if name == "pattern":
         got = _name(value, lang)
@@ -171,6 +191,11 @@ def _arg(tool: str, name: str, raw, lang: str, ctx):
     if name == "url":
         got = _name(value, lang)
         return got[0] if got and URL.fullmatch(got[0]) else None
+    if tool == "set_hostname" and name == "name":
+        v = _unquote(value)[0]
+        if v.lower() in GENERIC or v.lower() in NOT_A_HOSTNAME or not HOSTNAME.match(v):
+            return None     # "hostname please", "hostname is": words of the sentence
+        return v
     if name == "time":
         v = value.strip()
         return v if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2}(?::\d{2})?)?", v) else None
@@ -282,6 +307,19 @@ def _plan_one(tool: str, slots: dict, lang: str, ctx) -> list[dict] | None:
         if tool in ("remove", "copy", "move") and _looks_like_file(where):
             return None      # "notes.txt 里的空格" is a part of a file: an edit, not a file
         slots[key] = os.path.join(where, str(slots[key]).strip())
+    if tool == "list_processes":     # "is nginx running?", "is process 77 alive": the list, shown
+        for k in ("name", "pid"):
+            if k in slots and _arg("kill_process", k, slots.pop(k), lang, ctx) is None:
+                return None
+    if tool == "list_devices" and "interface" in slots:    # "is eth0 up?": the interfaces, shown
+        if _arg("link_up", "interface", slots.pop("interface"), lang, ctx) is None:
+            return None
+    command = slots.pop("command", None)
+    if command is not None:  # "execute /opt/app/server --port 8080": the program, then its arguments
+        argv = split_shell(_unquote(str(command))[0])
+        if not argv or len(argv) < 2:
+            return None      # one word is the {path} templates' reading
+        slots["path"], slots["args"] = argv[0], argv[1:]
     target = slots.pop("target_process", None)
     if target is not None:   # kill/stop "42" or "httpd": a pid or a process name
         t = _unquote(str(target))[0]

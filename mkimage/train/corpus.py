@@ -41,7 +41,7 @@ from pathlib import Path
 
 from llmos_init.planner import canonical, templates
 from llmos_init.planner.grounding import resolve
-from llmos_init.planner.parser import Context, parse_shell
+from llmos_init.planner.parser import Context
 
 from . import docstyle, source
 
@@ -263,6 +263,13 @@ def fill(st: State, slot: str) -> tuple[str, dict]:
             return _surface(st, name), {"path": name}
         w, full = gen_path(st, kind)
         return w, {slot: full}
+    if slot == "command":        # a program and its arguments, one span ("execute ./server --port 8080")
+        prog = rng.choice(PROGRAMS)
+        a = rng.choice(PROGRAM_ARGS)
+        return " ".join([prog, *(canonical.quote(x) for x in a)]), {"path": resolve(prog, st.cwd), "args": list(a)}
+    if slot == "name" and tool == "list_processes":     # "is nginx running?"
+        n = rng.choice(PROCESS_NAMES)
+        return _surface(st, n), {"name": n}
     if slot == "target_process":
         if rng.random() < 0.6:
             pid = gen_pid(st)
@@ -486,7 +493,14 @@ def plan_of(tool: str, slot_args: dict, fixed: dict, st: State) -> list[dict] | 
         else:
             args[k] = v
     for k, v in fixed.items():     # a block's fixed path ("list the files": path ".") is cwd's
+        if k in templates.PATH_ARGS and v in templates.PARENT:     # "go up one level"
+            v = os.path.dirname(st.cwd.rstrip("/")) or "/"
+        elif k in templates.PATH_ARGS and v in templates.REFERENTS | {"there"}:
+            return None      # "go there": what it stands for is the conversation's, not the request's
         args.setdefault(k, resolve(v, st.cwd) if k in templates.PATH_ARGS and isinstance(v, str) else v)
+    if tool in ("list_processes", "list_devices"):    # "is nginx running?", "is eth0 up?": asked about, shown
+        for k in ("name", "pid", "interface"):
+            args.pop(k, None)
     if parent is not None:
         if child is None:
             return None

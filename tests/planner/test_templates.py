@@ -25,12 +25,14 @@ def _cases():
         doc = yaml.safe_load(f.read_text(encoding="utf-8"))
         for t in doc["tests"]:
             for s in t["sentences"]:
-                yield pytest.param(s, t.get("cwd", "/data"), t["plan"], id=f"{f.parent.name}/{f.stem}: {s}")
+                yield pytest.param(s, t.get("cwd", "/data"), t.get("after", []), t["plan"],
+                                   id=f"{f.parent.name}/{f.stem}: {s}")
 
 
-@pytest.mark.parametrize("sentence,cwd,plan", list(_cases()))
-def test_sentence(sentence, cwd, plan):
-    assert T.match(sentence, Context(cwd=cwd)) == plan
+@pytest.mark.parametrize("sentence,cwd,after,plan", list(_cases()))
+def test_sentence(sentence, cwd, after, plan):
+    """`after`: the actions earlier in the conversation ("take it down" after a link_up)."""
+    assert T.match(sentence, Context(cwd=cwd, actions=list(after))) == plan
 
 
 @pytest.mark.parametrize("lang", T.languages())

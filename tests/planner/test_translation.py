@@ -419,9 +419,15 @@ def test_a_model_mkdir_nothing_asked_for_is_no_plan():
 
 
 def test_a_model_cd_to_where_it_already_is_is_no_reading_of_going_somewhere():
-    p, rt = planner_with({"go up a directory": "cd ."})
-    assert p.plan("go up a directory", "/data/docs") == [{"tool": "change_dir", "args": {"path": "/data"}}]
+    # (a phrasing no template reads: "go up a directory" is a template's, and never asks)
+    p, rt = planner_with({"climb out a level": "cd ."})
+    plan = p.plan("climb out a level", "/data/docs")
+    assert [a["tool"] for a in plan] == ["clarify"], plan
+    assert "where it already is" in plan[0]["args"]["question"]
     assert p.last_source.startswith("parser (the model's answer was not usable")
+    p, rt = planner_with({})
+    assert p.plan("go up a directory", "/data/docs") == [{"tool": "change_dir", "args": {"path": "/data"}}]
+    assert rt.asked == []
     # a request that names the current directory may stay there
     p, rt = planner_with({"stay in the current directory": "cd ."})
     assert p.plan("stay in the current directory", D) == [{"tool": "change_dir", "args": {"path": D}}]
