@@ -223,8 +223,8 @@ SPACE_MARK = "\u2063"
 
 class Unspaced(str):
     """The request without the spaces Chinese matching ignores; `joins` are the offsets (in
-    this text) where a space between a Chinese character and another one was dropped: a
-    name may not run across one ("删出 notes.txt" is not a file 出notes.txt)."""
+    this text) where a space beside a Chinese character was dropped: a name may not run
+    across one ("删出 notes.txt" is not a file 出notes.txt)."""
     joins: frozenset = frozenset()
 
 
@@ -241,8 +241,7 @@ def _unspace(text: str) -> Unspaced:
             continue
         a, b = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
         if a and b and (CJK.match(a) or CJK.match(b)):
-            if not (CJK.match(a) and CJK.match(b)):
-                joins.add(sum(map(len, out)))
+            joins.add(sum(map(len, out)))   # ("删除指定文件 日志.txt" names no 指定文件日志.txt)
         elif a and b:
             out.append(SPACE_MARK)
     out.append(text[last:])

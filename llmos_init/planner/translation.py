@@ -235,6 +235,13 @@ def _grounded(value: str, request: str, known: set[str]) -> bool:
                      request.casefold()) is not None
 
 
+def _written_pattern(pattern: str, request: str) -> bool:
+    """A glob pattern written as such in the request, delimited by spaces, quotes or the
+    end ("files matching *.tar.gz", "'core*'"): its dots and stars are its own."""
+    return re.search(rf"(?<![^\s'\"`:：，,(（]){re.escape(pattern.casefold())}(?![^\s'\"`,，.。;；)）?？!！])",
+                     request.casefold()) is not None
+
+
 # What an interface name looks like (eth0, wlan0, enp0s3, lo, br-lan, usb0, can0):
 # "caps" of "turn off caps lock" is none.
 _INTERFACE = re.compile(r"lo|[a-z][a-z0-9_.:-]{0,14}\d[a-z0-9_.:-]*|(?:eth|wlan|br|bond|veth|docker|tun|tap)[a-z0-9_.:-]*")
@@ -402,6 +409,8 @@ def ungrounded(action: dict, request: str, ctx: Context) -> str | None:
         elif key in ("name", "interface", "pattern", "fstype", "device"):
             v = str(value)
             core = v.strip("*.") if key == "pattern" else v
+            if key == "pattern" and _written_pattern(v, request):
+                continue        # "matching *.tar.gz": the pattern as written
             if core and not _grounded(core, request, known):
                 return f"{key} {value}"
         elif key == "time":

@@ -202,8 +202,10 @@ _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|conti
 
 def _pid_named(pid: str, s: str) -> bool:
     before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程|with|id))*\s*"
-    return re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)",
-                     s) is not None
+    if re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)", s):
+        return True
+    # a manual page's "X: value" form, X naming a process: "Kill a process with a signal: 42"
+    return re.search(rf"(?:\bprocess(?:es)?\b|\bpid\b|进程)[^:：\d]{{0,40}}[:：]\s*{re.escape(pid)}\s*$", s) is not None
 
 
 # Words that are never the name of a program, or of a file the user named: function

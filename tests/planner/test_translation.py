@@ -31,6 +31,16 @@ def test_commands_become_the_plan_they_stand_for():
         {"tool": "write_file", "args": {"path": "/data/x.txt", "text": "a; b && c"}}]
 
 
+def test_a_pattern_written_as_such_is_the_requests():
+    # its dots and stars are the pattern's own ("*.tar.gz" after "subtree:")
+    assert plan_of("find . -name '*.tar.gz'", "all files matching the pattern, in this subtree: *.tar.gz") == [
+        {"tool": "find_files", "args": {"pattern": "*.tar.gz", "path": "/data"}}]
+    assert plan_of("find . -name '*.log'", "find files matching *.log.") == [
+        {"tool": "find_files", "args": {"pattern": "*.log", "path": "/data"}}]
+    assert plan_of("find . -name '*.log'", "find files matching x*.log") is None
+    assert plan_of("find . -name '*.c'", "find the core* files") is None
+
+
 def test_no_command_is_an_empty_plan():
     from llmos_init.planner.canonical import NO_COMMAND
     assert plan_of(NO_COMMAND, "hello, who are you?") == []
