@@ -481,6 +481,8 @@ class Planner:
             if _writes_other_text(got, data):
                 got = None
                 self.last_source = "parser (the model's text was not the request's)"
+            elif not negated and not data and len(steps) == 1:
+                got = self._documented(said, ctx, got)
             if got is not None and self.arbitrate and \
                     self._rules_stand(got, steps, cwd, history, said,
                                       self._local_scores(said, ctx.cwd),
@@ -604,6 +606,33 @@ class Planner:
             tr = translate(self.translator, request, ctx)
             self._model_logprob = self.translator.last_logprob
         self.last_translation = tr
+        return tr.plan
+
+    def _documented(self, said: str, ctx: Context, got: list[dict] | None) -> list[dict] | None:
+        """`got`, the model's plan, or where it is unusable or leaves out a value a request in
+        the documentation form ends with ("Copy data and metadata a.yaml b.txt"), the whole
+        command the model finds likeliest among those that use the values (docform.py)."""
+        from . import docform
+        from .canonical import command
+        from .translation import read_answer
+        vals = docform.values(said)
+        if not vals or (got is not None and (not got or not docform.leaves_out(got, vals, ctx.cwd))):
+            return got
+        best = None
+        for a in docform.candidates(vals, said, ctx.cwd):
+            cmd = command(a, ctx.cwd)
+            if cmd is None:
+                continue
+            with self._lock:
+                lp, _ = self.translator.answer_logprob(said, ctx.cwd, cmd)
+            if best is None or lp > best[0]:
+                best = (lp, cmd)
+        if best is None:
+            return got
+        tr = read_answer(best[1], said, ctx)
+        if tr.plan is None:
+            return got
+        self.last_translation, self._model_logprob = tr, best[0]
         return tr.plan
 
     def _local_scores(self, request: str, cwd: str):

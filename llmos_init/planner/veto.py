@@ -201,7 +201,7 @@ _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|conti
 
 
 def _pid_named(pid: str, s: str) -> bool:
-    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程|with|id))*\s*"
+    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程|with|id|identified by|numbered))*\s*"
     if re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)", s):
         return True
     # a manual page's "X: value" form, X naming a process: "Kill a process with a signal: 42"

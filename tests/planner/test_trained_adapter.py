@@ -99,3 +99,30 @@ def test_the_model_reads_what_no_template_does(planner):
 def test_chat_gets_words_not_a_tool(planner):
     plan = planner.plan("hello there, how are you today?", "/data")
     assert [a["tool"] for a in plan] in (["answer"], ["help"])
+
+
+# The documentation form (planner/docform.py), worded here: the model's own answer leaves
+# the value out ("ls /data") or is unusable ("mv /data a.txt old/a.txt"); it then chooses
+# among whole commands that use the values, and a change it was not asked for is no choice.
+DOC_FORM = [
+    ("显示某个目录里有什么 照片", [{"tool": "list_dir", "args": {"path": "/data/照片"}}]),
+    ("移动文件或目录到新位置 a.txt old/a.txt",
+     [{"tool": "move", "args": {"src": "/data/a.txt", "dst": "/data/old/a.txt"}}]),
+]
+
+
+@pytest.mark.parametrize("request_, want", DOC_FORM)
+def test_the_model_chooses_among_commands_with_the_values(planner, request_, want):
+    from llmos_init.planner.parser import Context
+    from llmos_init.planner.templates import match
+    from llmos_init.planner.translation import translate
+    assert match(request_, Context(cwd="/data")) is None
+    own = translate(planner.translator, request_, Context(cwd="/data")).plan
+    assert own != want                                  # the model's answer alone misses it
+    assert planner.plan(request_, "/data") == want and planner.last_source == "model"
+
+
+def test_the_documentation_form_never_picks_an_unasked_change(planner):
+    from llmos_init.planner.guard import STATE_CHANGING
+    for req in ("my boss says to look at this: old.log", "列出某位置的内容 相册", "what if I look at 42"):
+        assert not [a for a in planner.plan(req, "/data") if a["tool"] in STATE_CHANGING], req

@@ -101,6 +101,7 @@ def test_tool_rules():
     # a manual page's "X: value", X naming a process, gives the pid; "line: 5" does not
     assert tool_veto("kill_process", {"pid": 1234}, "kill a process with a signal: 1234") is None
     assert tool_veto("kill_process", {"pid": 42}, "结束进程：42") is None
+    assert tool_veto("kill_process", {"pid": 777}, "terminate the process identified by 777") is None
     assert tool_veto("kill_process", {"pid": 5}, "end at line: 5")
     assert tool_veto("kill_process", {"pid": 77}, "send a signal to a process: 77 now")
     assert tool_veto("remove", {"path": "/data/files"}, "remove files")
