@@ -18,7 +18,7 @@ import threading
 from typing import Iterator
 
 from ..tools.registry import PlanError, validate_plan
-from . import text as T
+from . import docform, text as T
 from .guard import asks_for, guard_plan
 from .parser import Context, act, clarify, parse_english, parse_shell
 from .synonyms import canonical
@@ -80,6 +80,12 @@ def _all_read(steps: list[str], ctx: Context, english: bool) -> bool:
             if a["tool"] == "change_dir":
                 ctx.cwd = a["args"]["path"]
     return True
+
+
+def _acts(step: str, ctx: Context) -> bool:
+    """Whether exact syntax or a template reads `step` as an action (not as a question back)."""
+    acts = parse_step(step, ctx, english=False)
+    return bool(acts) and any(a["tool"] not in ("clarify", "answer") for a in acts)
 
 
 def rules_plan(steps: list[str], ctx: Context) -> list[dict] | None:
@@ -453,6 +459,11 @@ class Planner:
         steps = T.split_steps(rest, commas=True) or [rest]
         if len(steps) > 1 and any(parse_step(s, context_from(cwd, history)) is None for s in steps):
             steps = T.split_steps(rest) or [rest]   # "the file x says ..., show it": no comma steps
+        if len(steps) > 1 and not negated and not data and docform.values(rest) and \
+                not any(_acts(s, context_from(cwd, history)) for s in steps[:-1]):
+            # a description, then its values, is one command ("Open the file, read it, and
+            # close the file: a.txt"), unless a clause before is an action ("cd x; rm a.log")
+            steps = [rest]
         if data:
             steps[-1] = f"{steps[-1]} {data}"
         # Exact syntax and whole-step templates first; anything else is the trained
@@ -609,15 +620,16 @@ class Planner:
         return tr.plan
 
     def _documented(self, said: str, ctx: Context, got: list[dict] | None) -> list[dict] | None:
-        """`got`, the model's plan, or where it is unusable or leaves out a value a request in
-        the documentation form ends with ("Copy data and metadata a.yaml b.txt"), the whole
-        command the model finds likeliest among those that use the values (docform.py)."""
-        from . import docform
+        """`got`, the model's plan; or, for a request in the documentation form (a
+        description, then its values: "Copy data and metadata a.yaml b.txt") where that plan
+        is unusable, more than one command or leaves out a value, the whole command the
+        model finds likeliest among those that use the values (docform.py)."""
         from .canonical import command
         from .translation import read_answer
         vals = docform.values(said)
-        if not vals or (got is not None and (not got or not docform.leaves_out(got, vals, ctx.cwd))):
-            return got
+        if not vals or (got is not None and (not got or len(got) == 1 and
+                                             not docform.leaves_out(got, vals, ctx.cwd))):
+            return got      # (a description stands for one command: two are a misreading)
         best = None
         for a in docform.candidates(vals, said, ctx.cwd):
             cmd = command(a, ctx.cwd)

@@ -126,3 +126,9 @@ def test_the_documentation_form_never_picks_an_unasked_change(planner):
     from llmos_init.planner.guard import STATE_CHANGING
     for req in ("my boss says to look at this: old.log", "列出某位置的内容 相册", "what if I look at 42"):
         assert not [a for a in planner.plan(req, "/data") if a["tool"] in STATE_CHANGING], req
+
+
+def test_a_description_with_clauses_is_one_command(planner):
+    # its commas are the description's, not steps; two commands for it are a misreading
+    plan = planner.plan("Open a file for reading, take its text, then close it again: todo.md", "/data")
+    assert plan == [{"tool": "read_file", "args": {"path": "/data/todo.md"}}], plan
