@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from ..tools.registry import DESTRUCTIVE
+from .grounding import resolve
 from .guard import asks_for, asks_for_change
 from .templates import CJK, GENERIC, INTERFACE
 
@@ -32,6 +33,7 @@ _PUNCT = ".,;!?。，；！？"
 _COLON = re.compile(r"：|:(?=\s)")     # not the colon of a time, "10:00"
 _COPY = re.compile(r"\bcop(?:y|ies|ied|ying)\b|\bcp\b|\bduplicat|复制|拷贝|备份|副本", re.I)
 _GLOB = re.compile(r"[*?\[]")
+_DATE = re.compile(r"\d[\d:.-]*")     # not all digits: a date or a time ("2026-03-01", "08:30")
 
 
 def _bare(tok: str) -> str:
@@ -41,15 +43,16 @@ def _bare(tok: str) -> str:
     return tok.rstrip(_PUNCT) if not _GLOB.search(tok) else tok.rstrip(".,;!。，；！")
 
 
-def _on_its_face(v: str, value: bool = True) -> bool:
-    """A path, a name with an extension, a dotfile, a pattern, a number, an interface; not
-    code ("like os.stat() does": a call is the description's); a date or a time is a value
-    too but none of these tools' (`value` False: a value of any kind)."""
+def _date(v: str) -> bool:
+    return _DATE.fullmatch(v) is not None and not v.isdigit()
+
+
+def _on_its_face(v: str) -> bool:
+    """A path, a name with an extension, a dotfile, a pattern, a number, a date or a time,
+    an interface; not code ("like os.stat() does": a call is the description's)."""
     if "(" in v:
         return False
-    if re.fullmatch(r"\d[\d:.-]*", v) and not v.isdigit():
-        return not value
-    return bool(re.search(r"[/~*]|\w\.\w|^\.\w|^\d+$", v) or INTERFACE.match(v) and re.search(r"\d", v))
+    return _date(v) or bool(re.search(r"[/~*]|\w\.\w|^\.\w|^\d+$", v) or INTERFACE.match(v) and re.search(r"\d", v))
 
 
 def _value_like(tok: str, zh: bool, alone: bool) -> bool:
@@ -59,8 +62,8 @@ def _value_like(tok: str, zh: bool, alone: bool) -> bool:
     v = _bare(tok)
     if not v:
         return False
-    if re.fullmatch(r"\d[\d:.-]*", v) and not v.isdigit():
-        return False      # "设置系统时间 2026-03-01 08:30": a date and a time
+    if _date(v):
+        return False      # "设置系统时间 2026-03-01 08:30": values, but none of these tools take them
     return tok[:1] in "'\"「“" or _on_its_face(v) or (alone if zh else bool(CJK.search(v)))
 
 
@@ -68,7 +71,7 @@ def _described(head: str) -> bool:
     """Whether `head` (before the values) is a description: two words, or two Chinese
     characters, and no value of its own ("copy notes.txt to /tmp/x" is a sentence with
     its values inside, not a description followed by them)."""
-    if any(_on_its_face(_bare(t), value=False) or t[:1] in "'\"「“" for t in _TOKEN.findall(head)):
+    if any(_on_its_face(_bare(t)) or t[:1] in "'\"「“" for t in _TOKEN.findall(head)):
         return False
     return len(re.findall(r"[A-Za-z]+", head)) >= 2 or len(CJK.findall(head)) >= 2
 
@@ -100,18 +103,12 @@ def values(request: str) -> list[str]:
     return []
 
 
-def _path(v: str, cwd: str) -> str:
-    from ..tools.context import expand_home
-    from .grounding import resolve
-    return resolve(expand_home(v) if v.startswith("~") else v, cwd)
-
-
 def candidates(vals: list[str], request: str, cwd: str) -> list[dict]:
     """The actions that use all of `vals` (paths resolved from cwd), less those that change
     state without the request's words asking for their tool."""
     got: list[dict] = []
     if len(vals) == 2:
-        a, b = _path(vals[0], cwd), _path(vals[1], cwd)
+        a, b = resolve(vals[0], cwd), resolve(vals[1], cwd)
         if _GLOB.search(vals[0]):
             got.append({"tool": "find_files", "args": {"pattern": vals[0], "path": b}})
         if _COPY.search(request):
@@ -126,7 +123,7 @@ def candidates(vals: list[str], request: str, cwd: str) -> list[dict]:
         elif _GLOB.search(v):
             got.append({"tool": "find_files", "args": {"pattern": v, "path": cwd}})
         else:
-            got += [{"tool": t, "args": {"path": _path(v, cwd)}} for t in
+            got += [{"tool": t, "args": {"path": resolve(v, cwd)}} for t in
                     ("list_dir", "read_file", "file_info", "disk_usage", "change_dir", "make_dir", "remove")]
     lead = _lead(request)
     return [c for c in got if asks_for_change(c["tool"], request) and
@@ -151,7 +148,7 @@ def leaves_out(plan: list[dict], vals: list[str], cwd: str) -> bool:
     for v in vals:
         forms = {v, v.rstrip("/")}
         if not _GLOB.search(v) and not re.fullmatch(r"\d+", v):
-            forms.add(_path(v, cwd))
+            forms.add(resolve(v, cwd))
         if not forms & set(used) and not any(v in u.split() for u in used):
             return True     # (a time's "08:30" is in its "2026-03-01 08:30")
     return False

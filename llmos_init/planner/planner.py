@@ -630,13 +630,12 @@ class Planner:
         if not vals or (got is not None and (not got or len(got) == 1 and
                                              not docform.leaves_out(got, vals, ctx.cwd))):
             return got      # (a description stands for one command: two are a misreading)
-        best = None
+        best, scores = None, self._local_scores(said, ctx.cwd)
         for a in docform.candidates(vals, said, ctx.cwd):
             cmd = command(a, ctx.cwd)
             if cmd is None:
                 continue
-            with self._lock:
-                lp, _ = self.translator.answer_logprob(said, ctx.cwd, cmd)
+            lp, _ = scores(cmd)
             if best is None or lp > best[0]:
                 best = (lp, cmd)
         if best is None:
