@@ -7,8 +7,8 @@ English rules), with `--base` the model without its adapter (tool choice by like
 and with the model and its trained adapter (discovered like the console does; --adapter
 overrides, as $LLMOS_ADAPTER would). The sets are reported in three
 groups: the frozen held-out set (tests/eval/manpages: phrasing we did not write and never
-tune on), the outside dev set (tests/eval/outside: phrasing we did not write, from other
-documents, used to choose designs), our dev sets, and the adversarial dev set (unsafe plans
+tune on), the outside dev sets (tests/eval/outside and tests/eval/helptext: phrasing we did not
+write, from other documents, used to choose designs), our dev sets, and the adversarial dev set (unsafe plans
 and wrong targets).
 Writes <out>/results.json and <out>/RESULTS.md (default: tests/eval/).
 """
@@ -38,7 +38,8 @@ _spec.loader.exec_module(adv)
 HELD_OUT = {"manpages en": "manpages/heldout_en.jsonl", "manpages zh": "manpages/heldout_zh.jsonl"}
 DEV = {"cases": "cases.jsonl", "heldout_dev": "heldout_dev.jsonl", "heldout_test": "heldout_test.jsonl",
        "heldout": "heldout.jsonl"}
-OUTSIDE = {"outside en": "outside/dev_en.jsonl", "outside zh": "outside/dev_zh.jsonl"}
+OUTSIDE = {"outside en": "outside/dev_en.jsonl", "outside zh": "outside/dev_zh.jsonl",
+           "helptext en": "helptext/dev_en.jsonl", "helptext zh": "helptext/dev_zh.jsonl"}
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "eval", "examples.jsonl")
 
 
@@ -117,7 +118,8 @@ def markdown(r: dict) -> str:
     first = r["variants"][names[0]]["sets"]
     lines += ["## Held-out (Debian manual pages; never tuned on)", "", head, sep]
     lines += [row(k) for k in HELD_OUT if k in first]
-    lines += ["", "## Outside dev set (gio, systemd and Python documentation; used to choose designs)",
+    lines += ["", "## Outside dev sets (gio, systemd and Python documentation; BusyBox, bash, coreutils "
+              "and util-linux help; used to choose designs)",
               "", head, sep]
     lines += [row(k) for k in OUTSIDE if k in first]
     lines += ["", "## Dev sets (ours)", "", head, sep]
