@@ -36,6 +36,9 @@ _GLOB = re.compile(r"[*?\[]")
 _DATE = re.compile(r"\d[\d:.-]*")     # not all digits: a date or a time ("2026-03-01", "08:30")
 
 
+_QUALIFIER = re.compile(r"(?:\s+\([^()]*\)|\s*（[^（）]*）)[.。]?$")
+
+
 def _bare(tok: str) -> str:
     for a, b in ("''", '""', "「」", "“”"):
         if len(tok) >= 2 and tok[0] == a and tok[-1] == b:
@@ -78,8 +81,10 @@ def _described(head: str) -> bool:
 
 def values(request: str) -> list[str]:
     """The one or two values a request in the documentation form ends with, as written
-    (quotes off), or [] when it is not in that form."""
-    text = request.strip()
+    (quotes off), or [] when it is not in that form. A closing parenthesis is the
+    description's qualifier, not a value ("Summarize disk space used for a.txt (or
+    directories)")."""
+    text = _QUALIFIER.sub("", request.strip()).strip()
     zh = CJK.match(text) is not None      # a Chinese description leads
     m = None
     for m in _COLON.finditer(text):
@@ -117,7 +122,7 @@ def candidates(vals: list[str], request: str, cwd: str) -> list[dict]:
     elif len(vals) == 1:
         v = vals[0]
         if re.fullmatch(r"\d+", v):
-            got.append({"tool": "kill_process", "args": {"pid": int(v)}})
+            got += [{"tool": t, "args": {"pid": int(v)}} for t in ("kill_process", "set_priority")]
         elif INTERFACE.match(v) and re.search(r"\d", v):
             got += [{"tool": t, "args": {"interface": v}} for t in ("link_up", "link_down")]
         elif _GLOB.search(v):

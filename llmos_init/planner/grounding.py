@@ -64,6 +64,26 @@ def resolve(path: str, cwd: str) -> str:
     return p
 
 
+# Signals named by what they do ("pause 42" is STOP, "forcibly terminate" is KILL), for a
+# request that names no signal itself; Chinese has no word boundaries, so its words stand
+# anywhere in the request.
+SIGNAL_WORDS = {"pause": "STOP", "suspend": "STOP", "freeze": "STOP", "resume": "CONT",
+                "continue": "CONT", "unpause": "CONT", "interrupt": "INT", "reload": "HUP",
+                "hang up": "HUP", "force": "KILL", "forcefully": "KILL", "forcibly": "KILL",
+                "forced": "KILL", "hard": "KILL"}
+SIGNAL_WORDS_ZH = {"强制": "KILL", "强行": "KILL", "暂停": "STOP", "挂起": "STOP", "冻结": "STOP",
+                   "恢复": "CONT", "继续": "CONT", "中断": "INT", "重新加载": "HUP", "重载": "HUP"}
+
+
+def signal_meant(text: str) -> str | None:
+    """The signal a request asks for by its meaning, or None."""
+    low = text.lower()
+    for w, sig in SIGNAL_WORDS.items():
+        if re.search(r"\b%s\b" % w, low):
+            return sig
+    return next((sig for w, sig in SIGNAL_WORDS_ZH.items() if w in text), None)
+
+
 @dataclass
 class Entities:
     """Typed values found in one request segment, in order of appearance."""

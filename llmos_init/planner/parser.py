@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..tools.registry import SIGNALS
 from . import grounding as g
 from . import text as T
-from .grounding import URL, Entities, extract, resolve
+from .grounding import URL, Entities, extract, resolve, signal_meant
 from .text import KNOWN_WORDS as _KNOWN
 
 
@@ -77,11 +77,6 @@ _REFERENT_WORDS = frozenset({"it", "that", "this", "them", "there", "the", "proc
 KNOWN_FILES = frozenset("""readme makefile license changelog dockerfile hostname fstab passwd
 shadow hosts group motd issue profile crontab resolv.conf os-release authorized_keys
 messages syslog""".split())
-# Top-level directories that make a bare word a directory ("list tmp").
-SIGNAL_WORDS = {"pause": "STOP", "suspend": "STOP", "freeze": "STOP", "resume": "CONT",
-                "continue": "CONT", "unpause": "CONT", "interrupt": "INT", "reload": "HUP",
-                "hang up": "HUP", "force": "KILL", "forcefully": "KILL", "hard": "KILL"}
-
 
 # The words for a directory, plurals included ("create directories photos" is a make_dir,
 # never an empty file called photos)
@@ -487,6 +482,12 @@ def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None
     return None
 
 
+def file_like(path: str) -> bool:
+    """A name that is a file's on its face: an extension ("notes.txt") or a known file name."""
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    return "." in base.lstrip(".") or base.lower() in KNOWN_FILES
+
+
 def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None:
     cwd = ctx.cwd
     if _has(low, r"^(create|make|new|write|overwrite|erstelle|cr[ée]e)\b.*\b(file|datei|fichier)\b|^(create|overwrite|write)\b") and \
@@ -500,6 +501,10 @@ def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | Non
         if m2:
             cand, text = [m2.group(1)], m2.group(2).strip().strip("'\"")
         if not cand:
+            bare = re.fullmatch(r"(?:create|make|new)\s+([\w.+-]+)", seg.strip(" ?!."), re.I)
+            if bare and text is None and not file_like(bare.group(1)):   # "create notes"
+                return [clarify(f"Should {bare.group(1)} be a file or a folder? Say 'create a file "
+                                f"{bare.group(1)}' or 'create a folder {bare.group(1)}'.")]
             return [clarify("What should the file be called?")]
         if text is None:
             m3 = re.search(r"\b" + re.escape(cand[0]) + r"\s+(?:with\s+)?(?:saying|containing|with)\s+(.+)$", seg)
@@ -507,6 +512,10 @@ def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | Non
                 text = m3.group(1)
         if text is None and _has(low, r"\bempty\b"):
             text = ""
+        if text is None and not _has(low, r"\b(file|datei|fichier)\b") and not file_like(cand[0]):
+            # "create /srv/www": a name with no extension, and no word for a file: which?
+            return [clarify(f"Should {cand[0]} be a file or a folder? Say 'create a file {cand[0]}' "
+                            f"or 'create a folder {cand[0]}'.")]
         if text is None:
             if _has(low, r"\b(create|make|new)\b"):
                 text = ""
@@ -564,10 +573,7 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
     if kill_verb and not _has(low, r"\b(interface|eth\d|wlan\d)\b") and not _has(low, r"\b(file|folder|directory)\b"):
         sig = ents.signals[0] if ents.signals else None
         if sig is None:
-            for w, s in SIGNAL_WORDS.items():
-                if _has(low, r"\b%s\b" % w):
-                    sig = s
-                    break
+            sig = signal_meant(low)
         pid = next((n for n in ents.ints if n > 0), None)
         target: dict | None = {"pid": pid} if pid is not None else None
         if target is None:

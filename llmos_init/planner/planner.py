@@ -19,6 +19,7 @@ from typing import Iterator
 
 from ..tools.registry import PlanError, validate_plan
 from . import docform, text as T
+from .grounding import signal_meant
 from .guard import asks_for, guard_plan
 from .parser import Context, act, clarify, parse_english, parse_shell
 from .synonyms import canonical
@@ -180,6 +181,17 @@ def _guarded(plan: list[dict], request: str) -> bool:
     word taken as a name, a removal nobody asked for, ...): such a reading is no rival for
     one it leaves as it is."""
     return guard_plan([(request, plan)], request=request) != plan
+
+
+def with_signals_meant(plan: list[dict] | None, request: str) -> list[dict] | None:
+    """A model's kill without a signal, for a request that names one by its meaning
+    ("forcibly terminate process 65", "强制结束进程 65"), sends that signal."""
+    sig = signal_meant(request) if plan else None
+    if sig is None:
+        return plan
+    return [{"tool": a["tool"], "args": {**a["args"], "signal": sig}}
+            if a["tool"] == "kill_process" and "signal" not in (a.get("args") or {}) else a
+            for a in plan]
 
 
 def _writes_other_text(plan: list[dict] | None, data: str) -> bool:
@@ -483,6 +495,7 @@ class Planner:
         if got is not None:     # the server's plan, checked as the model's is (remote.py)
             if not got:
                 return [act("answer")]
+            got = with_signals_meant(got, T.normalise(request or ""))
             whole = f"{rest} {data}".strip() if data else rest
             return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
         if self.translator is not None and not self._remote_deferred and \
@@ -494,6 +507,7 @@ class Planner:
                 self.last_source = "parser (the model's text was not the request's)"
             elif not negated and not data and len(steps) == 1:
                 got = self._documented(said, ctx, got)
+            got = with_signals_meant(got, said)
             if got is not None and self.arbitrate and \
                     self._rules_stand(got, steps, cwd, history, said,
                                       self._local_scores(said, ctx.cwd),
@@ -661,7 +675,8 @@ class Planner:
         (the local model's or a server's, which answered `model_text`), or None when it
         does not. Only where the rules read every step, otherwise than the model: theirs
         stands where the model's plan leaves out a step or a place they read; the model's
-        where theirs leaves out a name the model read, or the guard would set theirs aside
+        where theirs leaves out a name the model read or a value a description ends with
+        (docform.values) that the model's uses, or the guard would set theirs aside
         and not the model's; else the model weighs the two (`scores(cmd)`: log P of the
         rules' commands and of its own answer, or None when it cannot say, and then the
         rules' reading stands) and theirs stands within ARBITRATION_MARGIN nats. A reading
@@ -675,6 +690,9 @@ class Planner:
             return "which leaves out a step or a place they read"
         if _drops_names(got, rules, said, cwd):
             return None     # theirs leaves out a name the model read: the model's stands
+        vals = docform.values(said)
+        if vals and docform.leaves_out(rules, vals, cwd) and not docform.leaves_out(got, vals, cwd):
+            return None     # a description's value theirs leaves out ("... process 31337" as ps)
         if _guarded(rules, said) and not _guarded(got, said):
             return None     # the guard would set theirs aside ("mv directories x"), not the model's
         cmd = commands(rules, cwd)

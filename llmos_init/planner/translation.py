@@ -298,6 +298,9 @@ def _sentence_word(value: str, request: str) -> bool:
                                              request.casefold())
 
 
+_FILE_WORD = re.compile(r"\b(?:files?|datei|fichier|empty|blank|touch)\b|文件|空白", re.I)
+
+
 def implausible(action: dict, request: str, cwd: str = "/") -> str | None:
     """Why `action` cannot be what `request` asks for, whatever its arguments."""
     tool, args = action.get("tool"), action.get("args") or {}
@@ -313,6 +316,12 @@ def implausible(action: dict, request: str, cwd: str = "/") -> str | None:
         return f"{args.get('interface')!r} is not a network interface"
     if tool in ("move", "copy") and args.get("src") == args.get("dst"):
         return f"{tool} of {args.get('src')} onto itself"
+    if tool == "write_file" and args.get("text") == "" and not _FILE_WORD.search(request):
+        from .parser import file_like
+        if not file_like(str(args.get("path", ""))):   # "Create /srv/www", "Create .cache"
+            return f"an empty {args.get('path')} with no word for a file may be a folder"
+    if tool == "set_priority" and isinstance(args.get("nice"), int) and not -20 <= args["nice"] <= 19:
+        return f"{args['nice']} is not a nice value (-20..19)"
     if tool in ("move", "copy") and _reversed(str(args.get("src")), str(args.get("dst")), request, cwd):
         return f"{tool} {args.get('src')} -> {args.get('dst')} reverses the order the request gives them"
     return None

@@ -200,12 +200,20 @@ _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|conti
              r"杀掉|杀死|杀|结束|终止|暂停|挂起|冻结|继续|恢复|中断|停止|关闭|干掉|重新加载|重载|给|向|让)")
 
 
+_PROCESS_WORD = r"(?:\bprocess(?:es)?\b|\bpids?\b|\bjobs?\b|\btasks?\b|进程|任务)"
+
+
 def _pid_named(pid: str, s: str) -> bool:
-    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pid|job|task|program|number|no\.?|#|进程|with|id|identified by|numbered))*\s*"
-    if re.search(rf"(?:{_PID_VERB}{before}|(?:\bpid|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)", s):
+    before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pids?|job|task|program|number|no\.?|#|进程|with|id|identified by|numbered))*\s*"
+    if re.search(rf"(?:{_PID_VERB}{before}|(?:\bpids?|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)", s):
         return True
     # a manual page's "X: value" form, X naming a process: "Kill a process with a signal: 42"
-    return re.search(rf"(?:\bprocess(?:es)?\b|\bpid\b|进程)[^:：\d]{{0,40}}[:：]\s*{re.escape(pid)}\s*$", s) is not None
+    if re.search(rf"{_PROCESS_WORD}[^:：\d]{{0,40}}[:：]\s*{re.escape(pid)}\s*$", s):
+        return True
+    # the same set off by a space after "signal": "向进程发送信号 2048"; a number a signal can
+    # have (1-64) is that signal's ("send the process signal 9")
+    return int(pid) > 64 and re.search(
+        rf"{_PROCESS_WORD}[^:：\d]{{0,40}}(?:\bsignal|信号)\s+{re.escape(pid)}\s*$", s) is not None
 
 
 # Words that are never the name of a program, or of a file the user named: function

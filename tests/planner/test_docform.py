@@ -51,6 +51,17 @@ def test_a_destructive_candidate_needs_its_verb_leading_the_description():
     assert _commands("Kill a process with a signal: 1234") == ["kill 1234"]
 
 
+def test_a_closing_parenthesis_is_a_qualifier():
+    assert values("Summarize disk space used for ~/todo.md (or directories)") == ["~/todo.md"]
+    assert values("列出 相册（默认为当前目录）") == ["相册"]
+
+
+def test_a_number_is_a_kill_or_a_renice_by_the_words():
+    assert _commands("Change scheduling priority of a running process 31337") == ["renice -p 31337"]
+    assert _commands("改变运行进程的优先级 4242") == ["renice -p 4242"]
+    assert "renice -p 42" not in _commands("Kill a process with a signal: 42")   # no word for it
+
+
 def test_leaves_out():
     plan = [{"tool": "list_dir", "args": {"path": "/data"}}]
     assert leaves_out(plan, ["相册"], "/data")

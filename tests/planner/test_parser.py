@@ -136,6 +136,21 @@ def test_a_directory_word_in_the_plural_is_still_a_directory(planner, request_, 
     assert planner.plan(request_, "/data") == [{"tool": "make_dir", "args": {"path": path}}]
 
 
+@pytest.mark.parametrize("request_,name", [("Create /srv/www", "/srv/www"), ("create notes", "notes"),
+                                           ("Create .cache", ".cache")])
+def test_create_a_name_with_no_extension_asks_file_or_folder(planner, request_, name):
+    """The rules alone: "Create /srv/www" was an empty file at /srv/www."""
+    got = planner.plan(request_, "/data")
+    assert got[0]["tool"] == "clarify" and f"Should {name} be a file or a folder" in got[0]["args"]["question"]
+
+
+def test_create_a_file_name_is_an_empty_file(planner):
+    p = planner
+    assert p.plan("create notes.txt", "/data") == [{"tool": "write_file", "args": {"path": "/data/notes.txt", "text": ""}}]
+    assert p.plan("create an empty file notes", "/data") == [
+        {"tool": "write_file", "args": {"path": "/data/notes", "text": ""}}]
+
+
 def test_hostname_inside_a_path_is_not_the_hostname(planner):
     got = planner.plan("Rename a file or directory /etc/hostname notes.bak", "/data")
     assert all(a["tool"] != "set_hostname" for a in got)

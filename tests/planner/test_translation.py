@@ -12,6 +12,7 @@ from llmos_init.planner import adapter as A
 from llmos_init.planner.parser import Context
 from llmos_init.planner.planner import Planner
 from llmos_init.planner.parser import parse_shell
+from llmos_init.planner import translation as T
 from llmos_init.planner.translation import VERBS, grammar, read_answer
 
 D = "/data"
@@ -558,3 +559,29 @@ def test_the_request_grammar_is_valid_gbnf_for_any_request():
                 "emoji 😀.txt and \x07bell", "'" * 50, "x " * 200_000, ""]:
         g = answer_grammar(req, Context(cwd=D))
         assert llama_cpp.LlamaGrammar.from_string(g, verbose=False), req[:40]
+
+
+def test_a_description_value_the_rules_leave_out_is_the_models():
+    """The rules read "... a running process 31337" as ps, which leaves out the pid the
+    description ends with; the model's renice uses it, however likely the model finds ps."""
+    req = "Change scheduling priority of a running process 31337"
+    p, rt = planner_with({req: "renice -p 31337"}, {(req, "ps"): 0.0})
+    assert p.plan(req, "/") == [{"tool": "set_priority", "args": {"pid": 31337}}]
+    assert p.last_source == "model"
+
+
+def test_a_signal_said_by_its_meaning_is_sent():
+    p, rt = planner_with({"Forcibly terminate a process 65": "kill 65", "强制结束某个进程 1234": "kill 1234"})
+    for req, pid in (("Forcibly terminate a process 65", 65), ("强制结束某个进程 1234", 1234)):
+        assert p.plan(req, "/") == [{"tool": "kill_process", "args": {"pid": pid, "signal": "KILL"}}]
+
+
+def test_implausible_values():
+    assert "nice value" in T.implausible({"tool": "set_priority", "args": {"pid": 65, "nice": 65}},
+                                          "Change scheduling priority of a running process: 65")
+    # an empty file for a name with no extension and no word for a file may be a folder
+    assert T.implausible({"tool": "write_file", "args": {"path": "/srv/www", "text": ""}}, "Create /srv/www")
+    assert T.implausible({"tool": "write_file", "args": {"path": "/data/notes.txt", "text": ""}},
+                         "Create notes.txt") is None
+    assert T.implausible({"tool": "write_file", "args": {"path": "/data/notes", "text": ""}},
+                         "create an empty file notes") is None

@@ -105,6 +105,12 @@ def test_tool_rules():
     assert tool_veto("kill_process", {"pid": 5}, "end at line: 5")
     assert tool_veto("kill_process", {"pid": 77}, "send a signal to a process: 77 now")
     assert tool_veto("remove", {"path": "/data/files"}, "remove files")
+    # "PIDs", a job or task (任务), and a number after "signal" that no signal has
+    assert tool_veto("kill_process", {"pid": 877}, "send a signal (default: term) to given pids 877") is None
+    assert tool_veto("kill_process", {"pid": 65}, "向一个任务发送一个信号：65") is None
+    assert tool_veto("kill_process", {"pid": 2048}, "向进程发送信号 2048") is None
+    assert tool_veto("kill_process", {"pid": 9}, "向进程发送信号 9")          # signal 9 is KILL
+    assert tool_veto("kill_process", {"pid": 3}, "stop after 3 tries")
 
 
 @pytest.mark.parametrize("request_, plan", [
