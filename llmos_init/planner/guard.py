@@ -185,6 +185,48 @@ def guard_plan(steps: list[tuple[str, list[dict]]], forbid_destructive: bool = F
     return _one_power_action(out)
 
 
+def _negated_objects(clause: str, cwd: str) -> set[str]:
+    """The paths (as written, resolved, and their last parts) and numbers a negated
+    clause names."""
+    from .grounding import extract, resolve
+    ents = extract(clause)
+    got = {str(n) for n in ents.ints}
+    for p in ents.paths:
+        full = resolve(p, cwd)
+        got |= {p, full, full.rstrip("/").rsplit("/", 1)[-1]}
+    return got
+
+
+def scoped_negations(clauses: list[str], cwd: str) -> bool:
+    """Whether every negated clause says what it leaves out: a thing ("not b.txt", "don't
+    touch photo.jpg", "never mind 42") or a destructive tool ("but don't reboot", "do not
+    remove anything"). "don't do it", "never mind", "don't bother" leave out the request
+    itself, whatever else it says."""
+    return bool(clauses) and all(_negated_objects(c, cwd) or any(asks_for(t, _bare(c)) for t in DESTRUCTIVE)
+                                 for c in clauses)
+
+
+def _bare(clause: str) -> str:
+    return clause.strip(" ,.;:!?，。；：！？")
+
+
+def outside_negations(plan: list[dict], clauses: list[str], cwd: str) -> str | None:
+    """Why `plan` does what a negated clause leaves out, or None: a state change of a thing
+    a clause names, or a destructive tool a clause that names no thing asks for."""
+    for clause in clauses:
+        objects = _negated_objects(clause, cwd)
+        for a in plan:
+            if a["tool"] not in STATE_CHANGING:
+                continue
+            values = {str(v) for v in (a.get("args") or {}).values()}
+            values |= {v.rstrip("/").rsplit("/", 1)[-1] for v in values if v.startswith("/")}
+            if objects & values:
+                return f"the request leaves {sorted(objects & values)[0]} out"
+            if not objects and a["tool"] in DESTRUCTIVE and asks_for(a["tool"], _bare(clause)):
+                return f"the request says not to {a['tool'].replace('_', ' ')}"
+    return None
+
+
 def _path_from_url(action: dict, urls: list[str]) -> str | None:
     """The URL of the step a path argument of this action was cut from, or None."""
     if not urls:

@@ -2,7 +2,8 @@
 
 Order of work for one request:
 1. normalise; questions about an action ("is it safe to delete X?") never act;
-2. negated clauses are removed and forbid destructive tools for the whole request;
+2. negated clauses are removed; one that says what it leaves out (a thing, a destructive
+   tool) leaves the rest as asked, any other forbids every change;
 3. the request is split into steps; each step goes to the deterministic parser, first as
    written, then with typos repaired; a step the parser does not recognise goes to the
    model (tool chosen by likelihood among the tools the step may use, arguments grounded
@@ -20,7 +21,7 @@ from typing import Iterator
 from ..tools.registry import PlanError, validate_plan
 from . import docform, text as T
 from .grounding import signal_meant
-from .guard import asks_for, guard_plan
+from .guard import asks_for, guard_plan, outside_negations, scoped_negations
 from .parser import Context, act, clarify, parse_english, parse_shell
 from .synonyms import canonical
 from .templates import PATH_ARGS, match as match_template
@@ -461,13 +462,28 @@ class Planner:
             if whole and {a["tool"] for a in whole} <= {"write_file", "append_file"}:
                 return guard_plan([(text, whole)])
         text = T.strip_content(text) or text
-        for clause in T.negated_clauses(text):  # "don't delete old.txt, show it": it = old.txt
-            from .grounding import extract, resolve
-            for p in extract(clause).paths:
-                ctx.remember([{"tool": "mention", "args": {"path": resolve(p, ctx.cwd)}}])
+        from .grounding import extract, resolve
+        mentioned = [{"tool": "mention", "args": {"path": resolve(p, ctx.cwd)}}
+                     for clause in T.negated_clauses(text) for p in extract(clause).paths]
+        if mentioned:   # "don't delete old.txt, show it": it = old.txt, for every reader below
+            ctx.remember(mentioned)
+            history = [*(history or []), {"request": text, "plan": mentioned}]
         rest, negated = T.strip_negations(text)
         if negated and not rest:
             return [act("answer", text="OK, I won't do anything.")]
+        # A negation that says what it leaves out ("delete a.txt, not b.txt", "kill 42 but
+        # don't reboot") leaves the rest of the request as asked: the vetoes read the rest,
+        # and no state change may touch what a negated clause names (guard.outside_negations).
+        # Any other ("delete a.txt? no, don't do it") forbids every change, as before.
+        clauses = T.negated_clauses(text) if negated else []
+        scoped = negated and scoped_negations(clauses, ctx.cwd)
+        forbid = negated and not scoped
+        if scoped:
+            command = rest
+
+        def finish(plan: list[dict]) -> list[dict]:
+            why = outside_negations(plan, clauses, cwd) if scoped else None
+            return [clarify(f"Nothing changed: {why}.")] if why else plan
         steps = T.split_steps(rest, commas=True) or [rest]
         if len(steps) > 1 and any(parse_step(s, context_from(cwd, history)) is None for s in steps):
             steps = T.split_steps(rest) or [rest]   # "the file x says ..., show it": no comma steps
@@ -497,7 +513,7 @@ class Planner:
                 return [act("answer")]
             got = with_signals_meant(got, T.normalise(request or ""))
             whole = f"{rest} {data}".strip() if data else rest
-            return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
+            return finish(guard_plan([(whole, got)], forbid_destructive=forbid, request=command, data=data))
         if self.translator is not None and not self._remote_deferred and \
                 not _all_read(steps, context_from(cwd, history), english):
             said = T.normalise(request or "")     # the request as the model reads it
@@ -519,20 +535,20 @@ class Planner:
                 if not got:           # the model: no command fits (chat, a question)
                     return [act("answer")]
                 whole = f"{rest} {data}".strip() if data else rest
-                return guard_plan([(whole, got)], forbid_destructive=negated, request=command, data=data)
+                return finish(guard_plan([(whole, got)], forbid_destructive=forbid, request=command, data=data))
             elif self.last_source == "parser":
                 self.last_source = "parser (the model's answer was not usable)"
         done: list[tuple[str, list[dict]]] = []
         for step in steps:
             acts = parse_step(step, ctx)
             if acts is None:
-                acts = self._model_step(step, ctx, forbid_destructive=negated)
+                acts = self._model_step(step, ctx, forbid_destructive=forbid)
             ctx.remember(acts)
             for a in acts:   # "cd docs; rm old.log": the next step starts in docs
                 if a["tool"] == "change_dir":
                     ctx.cwd = a["args"]["path"]
             done.append((step, acts))
-        plan = guard_plan(done, forbid_destructive=negated, request=command, data=data)
+        plan = finish(guard_plan(done, forbid_destructive=forbid, request=command, data=data))
         # "hello there, how are you?": one reply, not one per clause
         plan = [a for i, a in enumerate(plan) if not (i and a == plan[i - 1] and a["tool"] == "answer")]
         if len(plan) > 1:  # a step we could not resolve makes the whole request a question

@@ -184,7 +184,11 @@ def strip_negations(text: str) -> tuple[str, bool]:
     the planner forbidden to produce destructive actions.
     """
     out = _NEGATED_CLAUSE_ZH.sub("", _NEGATED_CLAUSE.sub("", text)).strip(" ,;，；。")
-    return out, out != text.strip(" ,;，；。")
+    negated = out != text.strip(" ,;，；。")
+    if negated:    # "delete photo.jpg but [not config.yaml]": the conjunction went with it
+        # ... and "kill 2048 instead" is no process called instead
+        out = re.sub(r"(?:[\s,]+(?:but|and|or|instead|rather))+[\s,.!]*$", "", out, flags=re.I).strip(" ,;，；。")
+    return out, negated
 
 
 _QUESTION_ABOUT_ACTION = re.compile(

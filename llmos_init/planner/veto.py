@@ -115,6 +115,16 @@ _ADDED_TEXT = re.compile(r"^((?:please\s+)?(?:add|append|write|put)\s+(?:(?:the\
 
 QUESTION = "that reads as a question"   # the veto whose plan gets a look instead (guard.py)
 
+# "Remove photos if it is empty", "若目录为空，则删除目录": a removal whose condition is the
+# thing's emptiness is not a statement about it. The confirmation names what goes ("photos
+# (directory, 3 entries)") and the trash keeps it, so the user judges the condition there.
+_REMOVAL = re.compile(r"\b(?:remove|delete|rmdir|rm|erase|nuke)\b|删除|删掉|移除")
+_EMPTY_CONDITION = re.compile(
+    r",?\s*\b(?:if|when|once|provided)\s+(?:(?:it|they|that|this|these|those)|_p_|(?:the|that|this|"
+    r"each|every|those|these)\s+(?:\w+\s+)?(?:folders?|director(?:y|ies)|dirs?|files?|ones?))"
+    r"\s+(?:is|are|'s|'re)\s+(?:now\s+|really\s+|still\s+)?empty\b|,?\s*\bif empty\b|"
+    r"(?:如果|若|假如|要是)[^，,。；;？?]{0,16}(?:为空|是空的|空着)(?:的话)?[，,]?\s*(?:则|就)?")
+
 
 def request_veto(text: str) -> str | None:
     """Why nothing in this request's plan may change the system, or None."""
@@ -126,6 +136,8 @@ def request_veto(text: str) -> str | None:
         return "the request says not to (or takes it back)"
     if _REPORTED.search(s):
         return "that reports what someone said; it is not a request to me"
+    if _REMOVAL.search(s):     # (after the negations: "别删除为空的" is still one)
+        s = _EMPTY_CONDITION.sub(" ", s).strip()
     if _HYPOTHETICAL.search(s) or _STATEMENT.search(s) or \
             (_QUESTION_START.search(s) and not _POLITE_REQUEST.search(s)):
         return QUESTION
@@ -219,7 +231,8 @@ def _pid_named(pid: str, s: str) -> bool:
 # Words that are never the name of a program, or of a file the user named: function
 # words, number words, pronouns, and the generic nouns a request uses to talk about names.
 _NOT_A_NAME = frozenset("""it this that them these those one two three four five six seven
-eight nine ten of the a an and or to at in on for with all everything time""".split())
+eight nine ten of the a an and or to at in on for with all everything time instead rather
+too also please now then""".split())
 _GENERIC_NOUNS = frozenset("""file files folder folders directory directories dir dirs current
 specified given same selected above following stuff things thing everything them it this
 that these those""".split())

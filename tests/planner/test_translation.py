@@ -585,3 +585,11 @@ def test_implausible_values():
                          "Create notes.txt") is None
     assert T.implausible({"tool": "write_file", "args": {"path": "/data/notes", "text": ""}},
                          "create an empty file notes") is None
+
+
+def test_what_a_negated_clause_names_is_it_for_every_reader():
+    """"不要删除 report.pdf，只显示它": the rules read "只显示它" as report.pdf, so the model is
+    not asked (it was, when the check for whether the rules read every step forgot the name)."""
+    p, rt = planner_with({"不要删除 report.pdf，只显示它": "?"})
+    assert p.plan("不要删除 report.pdf，只显示它", D) == [{"tool": "read_file", "args": {"path": "/data/report.pdf"}}]
+    assert rt.asked == []

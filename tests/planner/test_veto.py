@@ -54,6 +54,12 @@ def changes(plan):
     "除了summary.txt都删掉",
     "删除 文档 会有什么后果？",                        # a question in Chinese, by its words or its ？
     "删除 notes.txt？",
+    "delete a.txt? no, don't do it",                  # a negation that leaves out the request
+    "never mind, delete summary.txt",
+    "don't delete a.txt, delete it",                  # what a negated clause names stays
+    "delete a.txt, not a.txt",
+    "reboot, but don't reboot",
+    "kill 2048 instead",                              # no program is called "instead"
 ])
 def test_nothing_changes(planner, request_):
     plan = planner.plan(request_, "/data")
@@ -80,10 +86,30 @@ def test_a_question_about_a_link_shows_it(planner):
     ("delete a.txt and b.txt", ["remove", "remove"]),
     ("add the line done at 5pm to log.txt", ["append_file"]),   # the time is data
     ("add buy milk at 5pm to list.txt", ["append_file"]),
-    ("don't list anything, just delete old.log", []),  # a negation anywhere: nothing
+    ("don't list anything, just delete old.log", []),  # a negation of nothing in particular
+    # a negation that says what it leaves out leaves the rest as asked
+    ("delete summary.txt, not data.csv, thanks.", ["remove"]),
+    ("pls delete photo.jpg but not config.yaml please!", ["remove"]),
+    ("remove photo.jpg and don't touch backup.tar.gz thanks.", ["remove"]),
+    ("Please kill 1234 but don't reboot.", ["kill_process"]),
+    ("don't kill 42; kill 2048 instead", ["kill_process"]),
+    ("never mind photo.jpg, delete summary.txt please.", ["remove"]),
+    ("删除 old.log，但别删 报告.pdf", ["remove"]),
 ])
 def test_requests_still_act(planner, request_, tools):
     assert changes(planner.plan(request_, "/data")) == tools
+
+
+def test_a_removal_if_empty_is_no_statement():
+    """"Remove photos if it is empty" is rmdir's own condition, which the confirmation
+    shows ("photos (directory, 3 entries)"); any other condition, or any other tool, is
+    still not acted on."""
+    for ok in ("Remove /srv/www if it is empty", "remove the photos folder if it is empty",
+               "Remove photos, if they are empty", "若 相册 为空，则删除 相册"):
+        assert request_veto(ok) is None, ok
+    for not_ok in ("reboot if it is empty", "delete notes.txt if it is full", "photos is empty",
+                   "is photos empty? delete it"):
+        assert request_veto(not_ok), not_ok
 
 
 def test_the_skeleton_hides_quotes_and_paths_and_folds_look_alikes():
@@ -163,3 +189,12 @@ def test_an_update_from_a_url_is_planned_with_the_url(planner):
     url = "http://10.0.2.2:8000/llmos-1.2.bundle"
     for request_ in (f"install the update {url}", f"从 {url} 安装更新"):
         assert planner.plan(request_, "/data") == [{"tool": "install_update", "args": {"url": url}}]
+
+
+def test_a_scoped_negation_leaves_out_what_it_names(planner):
+    assert planner.plan("delete summary.txt, not data.csv", "/data") == [
+        {"tool": "remove", "args": {"path": "/data/summary.txt"}}]
+    assert planner.plan("don't kill 42; kill 2048 instead", "/data") == [
+        {"tool": "kill_process", "args": {"pid": 2048}}]
+    assert planner.plan("不要删除 b.txt，删除 a.txt", "/data") == [
+        {"tool": "remove", "args": {"path": "/data/a.txt"}}]
