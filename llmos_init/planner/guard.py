@@ -19,7 +19,7 @@ EXPLICIT_VERBS: dict[str, str] = {
     "move": r"move|mvoe|mv|rename|relocate|put|ren",
     "write_file": r"write|create|make|new|overwrite|save|put|store|touch|echo|erstelle|cr[ée]e|crea",
     "append_file": r"append|apend|add|echo|tack|f[üu]ge",
-    "kill_process": r"kill|kil|killall|pkill|terminate|stop|end|pause|suspend|resume|continue|interrupt|"
+    "kill_process": r"kill|kil|killall|pkill|terminate|stop|end|pause|suspend|resume|continue|interrupt|freeze|thaw|unpause|"
                     r"signal|send|beende|shut down|sig\w+|force kill|reload|hup|usr1|usr2",
     "start_program": r"run|execute|launch|start|kick off|exec|fire up|spin up|boot up|invoke|trigger",
     "unmount": r"unmount|umount|eject|detach|release",

@@ -387,8 +387,7 @@ def _shell_kill(cmd: str, rest: list[str]) -> list[dict] | None:
             continue
         if a.startswith("-") and len(a) > 1:
             v = a[1:].upper().removeprefix("SIG")
-            sig = {"9": "KILL", "15": "TERM", "1": "HUP", "2": "INT", "19": "STOP", "18": "CONT",
-                   "10": "USR1", "12": "USR2"}.get(v, v)
+            sig = _SIGNAL_NUMBERS.get(v, v)
         else:
             targets.append(a)
         i += 1
@@ -480,6 +479,10 @@ def _find(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None
             if _has(low, r"^(find|search|locate)\b"):
                 return [clarify("What should I look for (a name or pattern like *.log)?")]
     return None
+
+
+_SIGNAL_NUMBERS = {"9": "KILL", "15": "TERM", "1": "HUP", "2": "INT", "19": "STOP", "18": "CONT",
+                   "10": "USR1", "12": "USR2"}
 
 
 def file_like(path: str) -> bool:
@@ -574,8 +577,24 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         sig = ents.signals[0] if ents.signals else None
         if sig is None:
             sig = signal_meant(low)
-        pid = next((n for n in ents.ints if n > 0), None)
+        # "send signal 15 to 42": 15 is the signal's number, not a pid
+        numbered = re.search(r"\bsignal\s+(\d{1,2})\b(?=\s+to\b)", low)
+        if numbered and sig is None:
+            sig = _SIGNAL_NUMBERS.get(numbered.group(1))
+            if sig is None:
+                return [clarify(f"I don't know the signal {numbered.group(1)}; use one of {', '.join(SIGNALS)}.")]
+        ints = [n for n in ents.ints if n > 0 and not (numbered and str(n) == numbered.group(1))]
+        pid = next(iter(ints), None)
         target: dict | None = {"pid": pid} if pid is not None else None
+        listed = re.search(r"(?<![\w.-])\d+(?:\s*(?:,|and|&)\s*(?:and\s+)?\d+)+(?![\w.-])", low)
+        if listed and pid is not None:   # "kill 99 and 31337": one kill per pid
+            pids = [int(x) for x in re.findall(r"\d+", listed.group(0))]
+            if len(pids) > 1 and set(pids) <= set(ints):
+                acts = [act("kill_process", pid=n) for n in pids]
+                for a in acts:
+                    if sig:
+                        a["args"]["signal"] = sig
+                return acts
         if target is None:
             m = re.search(r"\b(?:named|called)\s+(?!it\b)([\w.+-]+)", seg, re.I) or \
                 re.search(r"\b(?:kill|killall|pkill|stop|terminate|end)\s+(?:the\s+)?(?!it\b|that\b|the\b|process\b|program\b|all\b|everything\b)([\w.+-]+)(?:\s+process)?\b", seg, re.I)
@@ -674,6 +693,15 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         listed = _listed_paths(seg, ents)
         if listed:   # "delete a.txt and b.txt", "remove a, b and c": one action per object
             return [act("remove", path=resolve(x, cwd)) for x in listed]
+        ref = re.search(r"\b(?:it|that)\s*(?:,|and|&)\s*(?=\S)|(?:,|and|&)\s*(?:it|that)\b", low)
+        if ref and len(ents.paths) == 1:
+            # "delete it and config.yaml" (after "show summary.txt"): both; never one alone
+            named, last = resolve(ents.paths[0], cwd), ctx.last_path()
+            if not ctx.actions or ctx.actions[-1]["tool"] == "copy" or last in (None, named):
+                word = re.search(r"\b(?:it|that)\b", ref.group(0)).group(0)
+                return [clarify(f"Which file is '{word}' besides {ents.paths[0]}? Name both.")]
+            both = [last, named] if low.find(ref.group(0)) < low.find(ents.paths[0].lower()) else [named, last]
+            return [act("remove", path=x) for x in both]
         if _refers(low) and not ents.paths and ctx.actions and ctx.actions[-1]["tool"] == "copy":
             # after a copy, "it" is the original or the copy: never guess which to delete
             a = ctx.actions[-1]["args"]
@@ -703,9 +731,18 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
             m = re.search(r"^(.+?)\s+%s\s+(?:the\s+)?(.+?)(?:\s+(?:folder|directory|dir))?$" % sep, body, re.I)
             if m:
                 break
+        there = re.match(r"^(.+?)\s+(there|here|over there)$", body, re.I)
+        if not m and there:     # "move b.txt there" (after "mkdir work"): the place named last
+            m = there
         if not m:
             return [clarify(f"What should I {tool}, and where to?")]
         src_w, dst_w = m.group(1).strip(), m.group(2).strip()
+        if dst_w.lower() in ("it", "that", "there", "over there", "that folder", "that directory",
+                             "here"):
+            place = cwd if dst_w.lower() == "here" else ctx.last_path()
+            if place is None or place == resolve(src_w.split()[-1], cwd):
+                return [clarify(f"Where should I {tool} {src_w}?")]
+            dst_w = place
         if src_w.lower() in ("it", "that", "this") :
             src = ctx.last_path()
         elif src_w.lower() in ("everything", "all", "the file", "file", "everything in here"):

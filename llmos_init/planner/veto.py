@@ -208,7 +208,7 @@ _PUNCT = ".,!?;:…。！？，"
 # and "pid"/"process" between them allowed), or "pid"/"process" itself: "end at line 5",
 # "kill time for 15 minutes" and "stop after 3 tries" do not name pid 5, 15 or 3.
 _PID_VERB = (r"(?:kill|kil|killall|terminate|stop|end|pause|suspend|resume|continue|interrupt|"
-             r"signal|beende|renice|nice|reprioriti[sz]e|hup|freeze|thaw|unpause|sig\w+|send (?:a |the )?\w+(?: signal)? to|"
+             r"signal|beende|renice|nice|reprioriti[sz]e|hup|freeze|thaw|unpause|sig\w+|send (?:a |the )?\w+(?: signal)? to|send (?:a |the )?signal \w+ to|"
              r"杀掉|杀死|杀|结束|终止|暂停|挂起|冻结|继续|恢复|中断|停止|关闭|干掉|重新加载|重载|给|向|让)")
 
 
@@ -218,6 +218,10 @@ _PROCESS_WORD = r"(?:\bprocess(?:es)?\b|\bpids?\b|\bjobs?\b|\btasks?\b|进程|�
 def _pid_named(pid: str, s: str) -> bool:
     before = r"(?:\s*(?:-\w+|-s \w+|the|den|process|prozess|pids?|job|task|program|number|no\.?|#|进程|with|id|identified by|numbered))*\s*"
     if re.search(rf"(?:{_PID_VERB}{before}|(?:\bpids?|\bprocess|进程)\s*#?\s*){re.escape(pid)}(?!\d)", s):
+        return True
+    # one of a list whose first is named: "kill 99 and 31337", "kill 812, 99 and 7"
+    listed = re.search(rf"(?<![\w.-])(\d+)\s*(?:,|and|&|和|、)\s*(?:and\s+)?{re.escape(pid)}(?!\d)", s)
+    if listed and listed.group(1) != pid and _pid_named(listed.group(1), s):
         return True
     # a manual page's "X: value" form, X naming a process: "Kill a process with a signal: 42"
     if re.search(rf"{_PROCESS_WORD}[^:：\d]{{0,40}}[:：]\s*{re.escape(pid)}\s*$", s):

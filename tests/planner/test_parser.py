@@ -156,3 +156,35 @@ def test_hostname_inside_a_path_is_not_the_hostname(planner):
     assert all(a["tool"] != "set_hostname" for a in got)
     assert planner.plan("set the hostname to kiosk", "/data") == [
         {"tool": "set_hostname", "args": {"name": "kiosk"}}]
+
+
+@pytest.mark.parametrize("request_,plan", [
+    ("please kill 99 and 31337, thanks", [{"tool": "kill_process", "args": {"pid": 99}},
+                                          {"tool": "kill_process", "args": {"pid": 31337}}]),
+    ("send signal 15 to 42 and 43", [{"tool": "kill_process", "args": {"pid": 42, "signal": "TERM"}},
+                                     {"tool": "kill_process", "args": {"pid": 43, "signal": "TERM"}}]),
+    ("freeze process 577, thanks.", [{"tool": "kill_process", "args": {"pid": 577, "signal": "STOP"}}]),
+    ("send signal 9 to 42 please.", [{"tool": "kill_process", "args": {"pid": 42, "signal": "KILL"}}]),
+])
+def test_pids_and_signals(planner, request_, plan):
+    """One kill per pid of a list; a signal's number is no pid."""
+    assert planner.plan(request_, "/") == plan
+
+
+def test_move_there_is_the_place_named_last(planner):
+    mkdir = [{"request": "mkdir work", "plan": [{"tool": "make_dir", "args": {"path": "/data/work"}}]}]
+    assert planner.plan("ok, move b.txt there please", "/data", mkdir) == [
+        {"tool": "move", "args": {"src": "/data/b.txt", "dst": "/data/work"}}]
+    assert planner.plan("make a folder logs and move todo.md into it", "/data") == [
+        {"tool": "make_dir", "args": {"path": "/data/logs"}},
+        {"tool": "move", "args": {"src": "/data/todo.md", "dst": "/data/logs"}}]
+    assert planner.plan("move a.txt there", "/data")[0]["tool"] == "clarify"    # nothing named before
+
+
+def test_it_and_a_name_are_both_removed_or_asked_about(planner):
+    shown = [{"request": "show summary.txt", "plan": [{"tool": "read_file", "args": {"path": "/data/summary.txt"}}]}]
+    assert planner.plan("delete it and config.yaml thanks.", "/data", shown) == [
+        {"tool": "remove", "args": {"path": "/data/summary.txt"}},
+        {"tool": "remove", "args": {"path": "/data/config.yaml"}}]
+    got = planner.plan("delete it and config.yaml", "/data")    # nothing for "it" to be
+    assert got == [{"tool": "clarify", "args": {"question": "Which file is 'it' besides config.yaml? Name both."}}]
