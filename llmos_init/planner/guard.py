@@ -215,9 +215,13 @@ def outside_negations(plan: list[dict], clauses: list[str], cwd: str) -> str | N
     a clause names, or a destructive tool a clause that names no thing asks for."""
     for clause in clauses:
         objects = _negated_objects(clause, cwd)
+        instead = re.match(r"\s*instead of (\w+?)ing\b", clause, re.I)
         for a in plan:
             if a["tool"] not in STATE_CHANGING:
                 continue
+            if instead and not any(asks_for(a["tool"], v) for v in (instead.group(1), instead.group(1) + "e")
+                                   if a["tool"] in DESTRUCTIVE):
+                continue    # "instead of deleting b.txt, move it": only the deletion is left out
             values = {str(v) for v in (a.get("args") or {}).values()}
             values |= {v.rstrip("/").rsplit("/", 1)[-1] for v in values if v.startswith("/")}
             if objects & values:

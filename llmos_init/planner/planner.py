@@ -462,6 +462,12 @@ class Planner:
             if whole and {a["tool"] for a in whole} <= {"write_file", "append_file"}:
                 return guard_plan([(text, whole)])
         text = T.strip_content(text) or text
+        # A story, then the request: the request is read, the story only by the vetoes
+        # (its "not", its "somebody told me" still forbid every change)
+        focus = T.final_request(text)
+        said = focus or T.normalise(request or "")     # the request as the model reads it
+        if focus:
+            text = focus
         from .grounding import extract, resolve
         mentioned = [{"tool": "mention", "args": {"path": resolve(p, ctx.cwd)}}
                      for clause in T.negated_clauses(text) for p in extract(clause).paths]
@@ -476,7 +482,7 @@ class Planner:
         # and no state change may touch what a negated clause names (guard.outside_negations).
         # Any other ("delete a.txt? no, don't do it") forbids every change, as before.
         clauses = T.negated_clauses(text) if negated else []
-        scoped = negated and scoped_negations(clauses, ctx.cwd)
+        scoped = negated and not focus and scoped_negations(clauses, ctx.cwd)
         forbid = negated and not scoped
         if scoped:
             command = rest
@@ -507,16 +513,15 @@ class Planner:
         english = self.english_first or negated or (bool(ctx.actions) and refers_back(text)) \
             or any(refers_back(s) for s in steps[1:]) or bool(_places(text))
         self.last_arbitration = None
-        got = self._remote_plan(T.normalise(request or ""), steps, ctx, cwd, history, data)
+        got = self._remote_plan(said, steps, ctx, cwd, history, data)
         if got is not None:     # the server's plan, checked as the model's is (remote.py)
             if not got:
                 return [act("answer")]
-            got = with_signals_meant(got, T.normalise(request or ""))
+            got = with_signals_meant(got, said)
             whole = f"{rest} {data}".strip() if data else rest
             return finish(guard_plan([(whole, got)], forbid_destructive=forbid, request=command, data=data))
         if self.translator is not None and not self._remote_deferred and \
                 not _all_read(steps, context_from(cwd, history), english):
-            said = T.normalise(request or "")     # the request as the model reads it
             got = self._translate(said, ctx)
             if _writes_other_text(got, data):
                 got = None

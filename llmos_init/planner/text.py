@@ -148,7 +148,7 @@ DESTRUCTIVE_VERBS = (
 )
 
 _NEGATED_CLAUSE = re.compile(
-    r"\b(?:don'?t|do not|dont|never|no need to|without|i don'?t want to|please don'?t|not)\s+"
+    r"\b(?:don'?t|do not|dont|never|no need to|without|i don'?t want to|please don'?t|not|instead of)\s+"
     r"(?:\w+ing\b|[a-z]+\b)(?:[^,.;!?]|\.(?!\s|$))*?(?:[,;!?]+|\.(?=\s|$)|$)\s*"
     r"(?:(?:just|only|but|instead|rather)\s+)?",
     re.I,
@@ -175,6 +175,26 @@ def strip_content(text: str) -> str:
     """Drop what a file "says" and prompt-injection preambles: content is never a request."""
     text = _INJECTION.sub("", text)
     return _CONTENT_CLAUSE.sub("", text).strip()
+
+
+# How a sentence of a story starts: a subject or a time, not an order ("My colleague deleted
+# half of the logs", "Yesterday the machine rebooted twice", "There are scripts in /data/bin").
+_NARRATIVE = re.compile(r"^(?:I|I'm|I've|I'd|We|We're|We've|My|Our|The|There|It|It's|This|That|These|Those|"
+                        r"Somebody|Someone|Everyone|Nobody|He|She|They|Yesterday|Today|Last|Earlier|"
+                        r"Honestly|Apparently|Recently|Sometimes|Usually)\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def final_request(text: str) -> str | None:
+    """The request at the end of a story ("... We killed the old build server in March. For
+    now, just list backups."): the last sentence, when two or more sentences that tell
+    (a subject or a time first) come before it and it does not; else None."""
+    sentences = _SENTENCE_END.split(text.strip())
+    if len(sentences) < 3 or _NARRATIVE.match(sentences[-1]):
+        return None
+    if all(_NARRATIVE.match(x) for x in sentences[:-1]):
+        return sentences[-1].strip()
+    return None
 
 
 def strip_negations(text: str) -> tuple[str, bool]:

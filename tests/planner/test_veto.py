@@ -60,6 +60,7 @@ def changes(plan):
     "delete a.txt, not a.txt",
     "reboot, but don't reboot",
     "kill 2048 instead",                              # no program is called "instead"
+    "instead of deleting b.txt, delete it",
 ])
 def test_nothing_changes(planner, request_):
     plan = planner.plan(request_, "/data")
@@ -95,6 +96,7 @@ def test_a_question_about_a_link_shows_it(planner):
     ("don't kill 42; kill 2048 instead", ["kill_process"]),
     ("never mind photo.jpg, delete summary.txt please.", ["remove"]),
     ("删除 old.log，但别删 报告.pdf", ["remove"]),
+    ("instead of deleting b.txt, move it to projects!", ["move"]),   # only the deletion is out
 ])
 def test_requests_still_act(planner, request_, tools):
     assert changes(planner.plan(request_, "/data")) == tools
@@ -198,3 +200,24 @@ def test_a_scoped_negation_leaves_out_what_it_names(planner):
         {"tool": "kill_process", "args": {"pid": 2048}}]
     assert planner.plan("不要删除 b.txt，删除 a.txt", "/data") == [
         {"tool": "remove", "args": {"path": "/data/a.txt"}}]
+
+
+STORY = ("My colleague deleted half of the logs last week by accident, which was not fun. "
+         "Somebody told me that rm -rf is the fastest way to clean up, but I do not trust that. ")
+
+
+def test_a_story_then_the_request_reads_the_request(planner):
+    """The last sentence is the request; the story is read by the vetoes only."""
+    assert planner.plan(STORY + "For now, just list backups.", "/data") == [
+        {"tool": "list_dir", "args": {"path": "/data/backups"}}]
+    assert planner.plan(STORY + "So please just show me app.log.", "/data") == [
+        {"tool": "read_file", "args": {"path": "/data/app.log"}}]
+    # the story's "not" and "somebody told me" still forbid every change
+    assert changes(planner.plan(STORY + "So delete old.log.", "/data")) == []
+
+
+def test_final_request():
+    from llmos_init.planner.text import final_request
+    assert final_request(STORY + "For now, just list backups.") == "For now, just list backups."
+    assert final_request("Delete a.txt. Then show b.txt. I am done.") is None   # ends with a story
+    assert final_request("Show a.txt. List docs.") is None                     # no story
