@@ -529,8 +529,6 @@ def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | Non
 
 
 def parse_english(seg: str, ctx: Context) -> list[dict] | None:
-    if not T.TEXT_MARKER.search(seg):     # (the text of a write is verbatim)
-        seg = re.sub(r"(?<=\w)[.!?]+$", "", seg.strip())   # a sentence's stop: "just list backups."
     low = seg.lower().strip(" ?!.")
     ents = extract(seg)
     cwd = ctx.cwd

@@ -193,7 +193,8 @@ def final_request(text: str) -> str | None:
     if len(sentences) < 3 or _NARRATIVE.match(sentences[-1]):
         return None
     if all(_NARRATIVE.match(x) for x in sentences[:-1]):
-        return sentences[-1].strip()
+        # its stop is the story's, not a name's ("For now, just list backups.")
+        return re.sub(r"(?<=\w)\.$", "", sentences[-1].strip())
     return None
 
 

@@ -218,6 +218,6 @@ def test_a_story_then_the_request_reads_the_request(planner):
 
 def test_final_request():
     from llmos_init.planner.text import final_request
-    assert final_request(STORY + "For now, just list backups.") == "For now, just list backups."
+    assert final_request(STORY + "For now, just list backups.") == "For now, just list backups"
     assert final_request("Delete a.txt. Then show b.txt. I am done.") is None   # ends with a story
     assert final_request("Show a.txt. List docs.") is None                     # no story
