@@ -17,6 +17,7 @@ model's (or the user's) to resolve, never the first template's.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
 from pathlib import Path
@@ -352,12 +353,15 @@ def match(step: str, ctx) -> list[dict] | None:
     got = _best(_unspace(text) if lang == "zh" else text, lang, ctx)
     if got is None and lang == "zh":
         # "进入 相册，删除 old.log": a Chinese word the user set off with a space is a name
-        # (as if quoted), when nothing matches without that reading
+        # (as if quoted), when nothing matches without that reading.
         # One such word at a time first ("把 文档 里的 a.txt 删掉": 文档, not 里的 or 删掉),
-        # then all of them
-        runs = [m for m in _SPACED_ZH_NAME.finditer(text) if _quote_name(m) != m.group(1)]
-        for m in runs[:4] if len(runs) > 1 else []:
-            got = _best(_unspace(text[:m.start()] + _quote_name(m) + text[m.end():]), lang, ctx)
+        # then two ("把 文档 里的 a.txt 移到 相册": 文档 and 相册), then all of them
+        runs = [m for m in _SPACED_ZH_NAME.finditer(text) if _quote_name(m) != m.group(1)][:4]
+        for group in ([[m] for m in runs] + list(itertools.combinations(runs, 2)) if len(runs) > 1 else []):
+            quoted = text
+            for m in sorted(group, key=lambda m: -m.start()):
+                quoted = quoted[:m.start()] + _quote_name(m) + quoted[m.end():]
+            got = _best(_unspace(quoted), lang, ctx)
             if got is not None:
                 return got
         named = _SPACED_ZH_NAME.sub(_quote_name, text)

@@ -418,9 +418,14 @@ def test_a_file_the_request_places_in_a_directory_is_that_one():
     assert misplaced({"tool": "move", "args": {"src": "/data/文档", "dst": "/data/相册"}}, zh)
     assert misplaced({"tool": "remove", "args": {"path": "/data/a.txt"}}, "delete a.txt") is None
     # the model's attempt is refused: a clarify, never rm of another old.log
-    p, rt = planner_with({zh: "mv 文档 相册"})
-    plan = p.plan(zh, D)
+    unspaced = "麻烦把文档里的old.log删掉"
+    p, rt = planner_with({unspaced: "rm old.log"})
+    plan = p.plan(unspaced, D)
     assert all(a["tool"] not in ("move", "remove") for a in plan), plan
+    # with both Chinese names set off by spaces the template reads it, the model unasked
+    p, rt = planner_with({zh: "mv 文档 相册"})
+    assert p.plan(zh, D) == [{"tool": "move", "args": {"src": "/data/文档/a.txt", "dst": "/data/相册"}}]
+    assert rt.asked == []
 
 
 def test_a_model_mkdir_nothing_asked_for_is_no_plan():
