@@ -21,8 +21,6 @@ The output is committed; rerunning with the same package versions reproduces it.
 """
 from __future__ import annotations
 
-import argparse
-import gettext
 import os
 import subprocess
 import sys
@@ -33,8 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.eval.manpages.extract import deb_version, find_deb, write_phrases  # noqa: E402
-from tests.eval.outside.extract import PLACEHOLDER  # noqa: E402
+from tests.eval.manpages.extract import write_phrases  # noqa: E402
+from tests.eval.outside.extract import catalogue_phrases, command_line, debs_of, unpacked  # noqa: E402
 
 PACKAGES = {"busybox": "1:1.35.0-4+deb12u1+b1", "bash": "5.2.15-2+b13", "coreutils": "9.1-1",
             "findutils": "4.9.0-4", "psmisc": "23.6-1", "util-linux-locales": "2.38.1-5+deb12u3"}
@@ -47,26 +45,6 @@ CATALOGUES = [
     ("util-linux", "util-linux-locales", "usr/share/locale/zh_CN/LC_MESSAGES/util-linux.mo",
      ("en", "zh")),
 ]
-
-
-def catalogue_phrases(command: str, package: str, version: str, path: str,
-                      langs: tuple[str, ...]) -> list[dict]:
-    with open(path, "rb") as f:
-        catalog = gettext.GNUTranslations(f)._catalog
-    rows, seen = [], set()
-    for msgid in sorted(k for k in catalog if isinstance(k, str)):
-        en = msgid.strip().split("\n")[0].strip()
-        zh = str(catalog[msgid]).strip().split("\n")[0].strip()
-        if (not en or len(en) > 100 or PLACEHOLDER.search(en) or not en[0].isupper()
-                or not en.endswith(".") or en in seen):
-            continue
-        seen.add(en)
-        for lang, text in (("en", en), ("zh", zh)):
-            if text and lang in langs:
-                rows.append({"lang": lang, "command": command, "page": os.path.basename(path),
-                             "section": "msgid" if lang == "en" else "msgstr zh_CN", "key": en,
-                             "text": text, "package": package, "version": version})
-    return rows
 
 
 def busybox_description(binary: str, applet: str) -> str | None:
@@ -99,28 +77,15 @@ def busybox_phrases(root: str, version: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--debs", help="directory holding the .deb files (default: mkimage/debian.py's cache)")
-    ap.add_argument("--out", default=os.path.join(HERE, "phrases.jsonl"))
-    args = ap.parse_args(argv)
-    if args.debs:
-        debs = {p: find_deb(args.debs, p) for p in PACKAGES}
-    else:
-        from mkimage import debian
-        debs = {p: str(d) for p, d in debian.download(list(PACKAGES), debian.host_arch()).items()}
+    args = command_line(argv, __doc__.splitlines()[0], HERE)
+    debs = debs_of(PACKAGES, args.debs)
     rows = []
     with tempfile.TemporaryDirectory(prefix="helptext-src-") as tmp:
-        roots, versions = {}, {}
-        for pkg in PACKAGES:
-            versions[pkg] = deb_version(debs[pkg])
-            if versions[pkg] != PACKAGES[pkg]:
-                print(f"warning: {pkg} is {versions[pkg]}, the set was built from {PACKAGES[pkg]}",
-                      file=sys.stderr)
-            roots[pkg] = os.path.join(tmp, pkg)
-            subprocess.run(["dpkg-deb", "-x", debs[pkg], roots[pkg]], check=True)
-        rows += busybox_phrases(roots["busybox"], versions["busybox"])
+        roots = {pkg: unpacked(debs[pkg], pkg, PACKAGES[pkg], tmp) for pkg in PACKAGES}
+        rows += busybox_phrases(*roots["busybox"])
         for command, pkg, rel, langs in CATALOGUES:
-            rows += catalogue_phrases(command, pkg, versions[pkg], os.path.join(roots[pkg], rel), langs)
+            root, version = roots[pkg]
+            rows += catalogue_phrases(command, pkg, version, os.path.join(root, rel), langs, first_line=True)
     write_phrases(args.out, rows)
     print(f"{args.out}: {len(rows)} phrases")
     return 0

@@ -63,17 +63,25 @@ PLACEHOLDER = re.compile(r"%|\$\(|\{\}")
 SIGNATURE = re.compile(r"^[\w.]+\(.*\)(\s*->.*)?$")
 
 
-def catalogue_phrases(command: str, package: str, version: str, path: str) -> list[dict]:
+def catalogue_phrases(command: str, package: str, version: str, path: str,
+                      langs: tuple[str, ...] = ("en", "zh"), first_line: bool = False) -> list[dict]:
+    """The catalogue's phrases: its one-line messages; with `first_line` (tests/eval/helptext),
+    the first line of every message whose first line is one sentence, once each."""
     with open(path, "rb") as f:
         # the parsed catalogue (msgid -> msgstr); gettext keeps it in _catalog
         catalog = gettext.GNUTranslations(f)._catalog
-    rows = []
+    rows, seen = [], set()
     for msgid in sorted(k for k in catalog if isinstance(k, str)):
         en, zh = msgid.strip(), str(catalog[msgid]).strip()
+        if first_line:
+            en, zh = en.split("\n")[0].strip(), zh.split("\n")[0].strip()
+            if not en.endswith(".") or en in seen:
+                continue
+            seen.add(en)
         if not en or "\n" in en or len(en) > 100 or PLACEHOLDER.search(en) or not en[0].isupper():
             continue
         for lang, text in (("en", en), ("zh", zh)):
-            if text:
+            if text and lang in langs:
                 rows.append({"lang": lang, "command": command, "page": os.path.basename(path),
                              "section": "msgid" if lang == "en" else "msgstr zh_CN", "key": en,
                              "text": text, "package": package, "version": version})
@@ -105,25 +113,41 @@ def python_phrases() -> list[dict]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(argv: list[str] | None, description: str, here: str) -> argparse.Namespace:
+    """--debs DIR and --out FILE, as this script and tests/eval/helptext/extract.py take them."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--debs", help="directory holding the .deb files (default: mkimage/debian.py's cache)")
-    ap.add_argument("--out", default=os.path.join(HERE, "phrases.jsonl"))
-    args = ap.parse_args(argv)
-    if args.debs:
-        debs = {p: find_deb(args.debs, p) for p in PACKAGES}
-    else:
-        from mkimage import debian
-        debs = {p: str(d) for p, d in debian.download(list(PACKAGES), debian.host_arch()).items()}
+    ap.add_argument("--out", default=os.path.join(here, "phrases.jsonl"))
+    return ap.parse_args(argv)
+
+
+def debs_of(packages: dict[str, str], debdir: str | None) -> dict[str, str]:
+    """package -> .deb: from `debdir`, or fetched (cached) with mkimage/debian.py."""
+    if debdir:
+        return {p: find_deb(debdir, p) for p in packages}
+    from mkimage import debian
+    return {p: str(d) for p, d in debian.download(list(packages), debian.host_arch()).items()}
+
+
+def unpacked(deb: str, pkg: str, expected: str, tmp: str) -> tuple[str, str]:
+    """(the directory `deb` is unpacked in under tmp, its version), warning when the version
+    is not the one the committed phrases came from."""
+    version = deb_version(deb)
+    if version != expected:
+        print(f"warning: {pkg} is {version}, the set was built from {expected}", file=sys.stderr)
+    root = os.path.join(tmp, pkg)
+    if not os.path.isdir(root):
+        subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+    return root, version
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = command_line(argv, __doc__.splitlines()[0], HERE)
+    debs = debs_of(PACKAGES, args.debs)
     rows = []
     with tempfile.TemporaryDirectory(prefix="outside-src-") as tmp:
         for command, pkg, rel in CATALOGUES:
-            version = deb_version(debs[pkg])
-            if version != PACKAGES[pkg]:
-                print(f"warning: {pkg} is {version}, the set was built from {PACKAGES[pkg]}", file=sys.stderr)
-            root = os.path.join(tmp, pkg)
-            if not os.path.isdir(root):
-                subprocess.run(["dpkg-deb", "-x", debs[pkg], root], check=True)
+            root, version = unpacked(debs[pkg], pkg, PACKAGES[pkg], tmp)
             rows += catalogue_phrases(command, pkg, version, os.path.join(root, rel))
     rows += python_phrases()
     write_phrases(args.out, rows)
