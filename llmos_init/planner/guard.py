@@ -219,8 +219,8 @@ def outside_negations(plan: list[dict], clauses: list[str], cwd: str) -> str | N
         for a in plan:
             if a["tool"] not in STATE_CHANGING:
                 continue
-            if instead and not any(asks_for(a["tool"], v) for v in (instead.group(1), instead.group(1) + "e")
-                                   if a["tool"] in DESTRUCTIVE):
+            if instead and (a["tool"] not in DESTRUCTIVE or not any(
+                    asks_for(a["tool"], v) for v in (instead.group(1), instead.group(1) + "e"))):
                 continue    # "instead of deleting b.txt, move it": only the deletion is left out
             values = {str(v) for v in (a.get("args") or {}).values()}
             values |= {v.rstrip("/").rsplit("/", 1)[-1] for v in values if v.startswith("/")}

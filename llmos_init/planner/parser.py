@@ -491,6 +491,11 @@ def file_like(path: str) -> bool:
     return "." in base.lstrip(".") or base.lower() in KNOWN_FILES
 
 
+def _file_or_folder(name: str) -> dict:
+    return clarify(f"Should {name} be a file or a folder? Say 'create a file {name}' "
+                   f"or 'create a folder {name}'.")
+
+
 def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | None:
     cwd = ctx.cwd
     if _has(low, r"^(create|make|new|write|overwrite|erstelle|cr[ée]e)\b.*\b(file|datei|fichier)\b|^(create|overwrite|write)\b") and \
@@ -506,8 +511,7 @@ def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | Non
         if not cand:
             bare = re.fullmatch(r"(?:create|make|new)\s+([\w.+-]+)", seg.strip(" ?!."), re.I)
             if bare and text is None and not file_like(bare.group(1)):   # "create notes"
-                return [clarify(f"Should {bare.group(1)} be a file or a folder? Say 'create a file "
-                                f"{bare.group(1)}' or 'create a folder {bare.group(1)}'.")]
+                return [_file_or_folder(bare.group(1))]
             return [clarify("What should the file be called?")]
         if text is None:
             m3 = re.search(r"\b" + re.escape(cand[0]) + r"\s+(?:with\s+)?(?:saying|containing|with)\s+(.+)$", seg)
@@ -517,8 +521,7 @@ def _write(seg: str, low: str, ents: Entities, ctx: Context) -> list[dict] | Non
             text = ""
         if text is None and not _has(low, r"\b(file|datei|fichier)\b") and not file_like(cand[0]):
             # "create /srv/www": a name with no extension, and no word for a file: which?
-            return [clarify(f"Should {cand[0]} be a file or a folder? Say 'create a file {cand[0]}' "
-                            f"or 'create a folder {cand[0]}'.")]
+            return [_file_or_folder(cand[0])]
         if text is None:
             if _has(low, r"\b(create|make|new)\b"):
                 text = ""
@@ -590,11 +593,7 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         if listed and pid is not None:   # "kill 99 and 31337": one kill per pid
             pids = [int(x) for x in re.findall(r"\d+", listed.group(0))]
             if len(pids) > 1 and set(pids) <= set(ints):
-                acts = [act("kill_process", pid=n) for n in pids]
-                for a in acts:
-                    if sig:
-                        a["args"]["signal"] = sig
-                return acts
+                return [act("kill_process", pid=n, **({"signal": sig} if sig else {})) for n in pids]
         if target is None:
             m = re.search(r"\b(?:named|called)\s+(?!it\b)([\w.+-]+)", seg, re.I) or \
                 re.search(r"\b(?:kill|killall|pkill|stop|terminate|end)\s+(?:the\s+)?(?!it\b|that\b|the\b|process\b|program\b|all\b|everything\b)([\w.+-]+)(?:\s+process)?\b", seg, re.I)

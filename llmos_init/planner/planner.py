@@ -190,7 +190,7 @@ def with_signals_meant(plan: list[dict] | None, request: str) -> list[dict] | No
     sig = signal_meant(request) if plan else None
     if sig is None:
         return plan
-    return [{"tool": a["tool"], "args": {**a["args"], "signal": sig}}
+    return [{"tool": a["tool"], "args": {**(a.get("args") or {}), "signal": sig}}
             if a["tool"] == "kill_process" and "signal" not in (a.get("args") or {}) else a
             for a in plan]
 
@@ -469,8 +469,9 @@ class Planner:
         if focus:
             text = focus
         from .grounding import extract, resolve
+        clauses = T.negated_clauses(text)
         mentioned = [{"tool": "mention", "args": {"path": resolve(p, ctx.cwd)}}
-                     for clause in T.negated_clauses(text) for p in extract(clause).paths]
+                     for clause in clauses for p in extract(clause).paths]
         if mentioned:   # "don't delete old.txt, show it": it = old.txt, for every reader below
             ctx.remember(mentioned)
             history = [*(history or []), {"request": text, "plan": mentioned}]
@@ -481,7 +482,6 @@ class Planner:
         # don't reboot") leaves the rest of the request as asked: the vetoes read the rest,
         # and no state change may touch what a negated clause names (guard.outside_negations).
         # Any other ("delete a.txt? no, don't do it") forbids every change, as before.
-        clauses = T.negated_clauses(text) if negated else []
         scoped = negated and not focus and scoped_negations(clauses, ctx.cwd)
         forbid = negated and not scoped
         if scoped:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from .canonical import NO_COMMAND
 from .grounding import resolve
 from .guard import asks_for_change
-from .parser import Context, parse_shell
+from .parser import Context, file_like, parse_shell
 from .templates import PATH_ARGS, ZH_INSIDE
 from ..tools.context import DATA_DIR
 from ..tools.registry import SIGNALS
@@ -316,10 +316,9 @@ def implausible(action: dict, request: str, cwd: str = "/") -> str | None:
         return f"{args.get('interface')!r} is not a network interface"
     if tool in ("move", "copy") and args.get("src") == args.get("dst"):
         return f"{tool} of {args.get('src')} onto itself"
-    if tool == "write_file" and args.get("text") == "" and not _FILE_WORD.search(request):
-        from .parser import file_like
-        if not file_like(str(args.get("path", ""))):   # "Create /srv/www", "Create .cache"
-            return f"an empty {args.get('path')} with no word for a file may be a folder"
+    if tool == "write_file" and args.get("text") == "" and not _FILE_WORD.search(request) and \
+            not file_like(str(args.get("path", ""))):    # "Create /srv/www", "Create .cache"
+        return f"an empty {args.get('path')} with no word for a file may be a folder"
     if tool == "set_priority" and isinstance(args.get("nice"), int) and not -20 <= args["nice"] <= 19:
         return f"{args['nice']} is not a nice value (-20..19)"
     if tool in ("move", "copy") and _reversed(str(args.get("src")), str(args.get("dst")), request, cwd):
