@@ -776,7 +776,7 @@ def parse_english(seg: str, ctx: Context) -> list[dict] | None:
         if mq:
             p = resolve(mq.group(1) or mq.group(2), resolve(mq.group(3), cwd) if mq.group(3) else cwd)
         if p is None:
-            m = re.search(r"\b(?:show|display|open|read|view|see|list|ls|in)\s+(?:me\s+)?(?:the\s+)?([\w.+-]+)\s*$", seg, re.I)
+            m = re.search(r"\b(?:show|display|open|read|view|see|list|ls|in)\s+(?:me\s+)?(?:the\s+)?(\.\.?|[\w.+-]*[\w+-])\.?\s*$", seg, re.I)   # "list backups." = backups
             if m and m.group(1).lower() not in ("it", "that", "me", "files", "file", "them", "again", "here", "this", "there", "everything", "all", "contents", "directory", "folder"):
                 p = resolve(m.group(1), cwd)
         if p is None:

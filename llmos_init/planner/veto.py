@@ -149,8 +149,8 @@ def request_veto(text: str) -> str | None:
 _MACHINE = (r"(?:the |this |my |our )?(?:machine|system|computer|box|device|board|pi|raspberry pi|"
             r"os|llmos|host|server|whole thing|thing|everything|it all|it)")
 _POWER_OK = re.compile(
-    r"^(?:[^,;]*[,;]\s*)?(?:(?:ok|okay|now|please|right|alright|so|then),?\s+)*"
-    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?)?(?:sudo\s+)?"
+    r"^(?:[^,;]*[,;]\s*)?(?:(?:ok|okay|now|please|pls|kindly|right|alright|so|then|go ahead and),?\s+)*"
+    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?)?(?:(?:just|simply)\s+)?(?:sudo\s+)?"
     r"(?:(?:reboo+t|restart|power ?off|power down|shut ?down|halt|turn off|switch off|poweroff|power cycle|"
     r"starte neu|red[ée]marre|[ée]teins|arr[êe]te|reinicia|apaga)"
     rf"(?:\s+{_MACHINE})?(?:\s+(?:down|off))?|(?:turn|switch|shut|power)\s+{_MACHINE}\s+(?:off|down)|"

@@ -80,6 +80,8 @@ def test_a_question_about_a_link_shows_it(planner):
 @pytest.mark.parametrize("request_, tools", [
     ("can you delete notes.txt?", ["remove"]),          # a polite request is a request
     ("reboot", ["reboot"]),
+    ("just reboot", ["reboot"]),                        # a filler before the power word
+    ("can you just reboot the machine", ["reboot"]),
     ("please power off the machine now", ["poweroff"]),
     ("shutdown -h now", ["poweroff"]),
     ("kill -9 1234", ["kill_process"]),
