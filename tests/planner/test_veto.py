@@ -104,6 +104,12 @@ def test_requests_still_act(planner, request_, tools):
     assert changes(planner.plan(request_, "/data")) == tools
 
 
+def test_a_negated_power_word_leaves_the_look_asked_for(planner):
+    """"Don't reboot, just look at the uptime": the look, not the reboot, and not "didn't
+    understand"."""
+    assert planner.plan("别重启，只看一下运行时间", "/data") == [{"tool": "system_info", "args": {}}]
+
+
 def test_a_removal_if_empty_is_no_statement():
     """"Remove photos if it is empty" is rmdir's own condition, which the confirmation
     shows ("photos (directory, 3 entries)"); any other condition, or any other tool, is
