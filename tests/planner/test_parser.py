@@ -126,17 +126,6 @@ def test_moving_a_file_from_a_directory_moves_the_file_not_the_directory(planner
     assert plan[0]["args"]["src"] == src, plan
 
 
-@pytest.mark.parametrize("request_,plan", [
-    ("just list backups.", [{"tool": "list_dir", "args": {"path": "/data/backups"}}]),
-    ("just show notes.txt.", [{"tool": "read_file", "args": {"path": "/data/notes.txt"}}]),
-    ("list .", [{"tool": "list_dir", "args": {"path": "/data"}}]),
-    ("list ..", [{"tool": "list_dir", "args": {"path": "/"}}]),
-])
-def test_a_sentence_ends_at_its_period_not_in_the_name(planner, request_, plan):
-    """The English rules' last-word name leaves the sentence's period out ("backups.")."""
-    assert planner.plan(request_, "/data") == plan
-
-
 @pytest.mark.parametrize("request_,path", [
     ("Create directories old.d", "/data/old.d"),
     ("create the folders a", "/data/a"),

@@ -159,6 +159,11 @@ def test_tool_rules():
     ('create the directory called "backups"', [{"tool": "make_dir", "args": {"path": "/data/backups"}}]),
     ("make a new folder called music.", [{"tool": "make_dir", "args": {"path": "/data/music"}}]),
     ("hey, list /data", [{"tool": "list_dir", "args": {"path": "/data"}}]),
+    # the English rules' last-word name leaves the sentence's period out ("backups.")
+    ("just list backups.", [{"tool": "list_dir", "args": {"path": "/data/backups"}}]),
+    ("just show notes.txt.", [{"tool": "read_file", "args": {"path": "/data/notes.txt"}}]),
+    ("list .", [{"tool": "list_dir", "args": {"path": "/data"}}]),
+    ("list ..", [{"tool": "list_dir", "args": {"path": "/"}}]),
 ])
 def test_targets(planner, request_, plan):
     assert planner.plan(request_, "/data") == plan
